@@ -1,0 +1,215 @@
+/**
+ * Command requests (`wa.cmd.<account>.<verb>`, `wa.cmd.accounts.<verb>`) and their
+ * decoding at the edge. `decodeCommand` is the only way a request enters the
+ * gateway: it never throws, and what it returns is either a normalised command the
+ * runtime can trust or a `WaError` to send back as the reply.
+ *
+ * Request objects are strict: an unknown field is a `bad_request`, because a
+ * misspelt optional field (`dedline`) silently ignored would be worse than an error.
+ */
+import { z } from 'zod';
+import { WaError } from './errors.js';
+import { describeIssues } from './events.js';
+import { accountIdSchema, isoTimeSchema, sendIdSchema } from './fields.js';
+import { normalisePhone, normaliseRecipient } from './jid.js';
+import { type AccountVerb, type FleetVerb, parseCmdSubject } from './subjects.js';
+
+/**
+ * Whole request, checked before parsing so a huge payload costs nothing. Twice the
+ * text limit leaves room for JSON escaping and the other fields.
+ */
+export const MAX_COMMAND_BYTES = 128 * 1024;
+/** UTF-8 bytes of a text message; WhatsApp clients cap text at 65,536 characters. */
+export const MAX_TEXT_BYTES = 64 * 1024;
+/** Dates beyond this are not representable by `Date` (ECMA-262 time value range). */
+const MAX_EPOCH_MS = 8.64e15;
+
+export const KEEPALIVE_STRATEGIES = ['ping', 'presence', 'both', 'off'] as const;
+export type KeepaliveStrategy = (typeof KEEPALIVE_STRATEGIES)[number];
+
+export const sendRequestSchema = z
+  .object({
+    /** Idempotency key; the gateway generates one when absent. */
+    id: sendIdSchema.optional(),
+    /** E.164 number or user JID; normalised to a JID. */
+    to: z.string().min(1).max(256),
+    text: z.string().min(1),
+    /** Absolute: ISO time with offset, or epoch milliseconds. After it a held send expires. */
+    deadline: z.union([isoTimeSchema, z.number().int().positive().max(MAX_EPOCH_MS)]).optional(),
+  })
+  .strict();
+
+const emptyRequestSchema = z.object({}).strict();
+
+export const pairRequestSchema = z
+  .object({
+    /** With a phone number the gateway asks for a pairing code instead of a QR. */
+    phone: z.string().min(1).max(32).optional(),
+  })
+  .strict();
+
+export const accountsAddRequestSchema = z
+  .object({
+    account: accountIdSchema,
+    keepalive: z.enum(KEEPALIVE_STRATEGIES).optional(),
+    /** Start connecting right away (default true). */
+    connect: z.boolean().optional(),
+  })
+  .strict();
+
+export const accountsRemoveRequestSchema = z.object({ account: accountIdSchema }).strict();
+
+/** What a client sends, per verb (input side: before normalisation). */
+export type RequestOf = {
+  send: z.input<typeof sendRequestSchema>;
+  status: Record<string, never>;
+  connect: Record<string, never>;
+  disconnect: Record<string, never>;
+  logout: Record<string, never>;
+  pair: z.input<typeof pairRequestSchema>;
+  'accounts.list': Record<string, never>;
+  'accounts.add': z.input<typeof accountsAddRequestSchema>;
+  'accounts.remove': z.input<typeof accountsRemoveRequestSchema>;
+};
+
+export type SendCommand = {
+  verb: 'send';
+  account: string;
+  id?: string;
+  /** Normalised user JID. */
+  to: string;
+  text: string;
+  /** ISO time. */
+  deadline?: string;
+};
+export type PairCommand = { verb: 'pair'; account: string; /** digits only */ phone?: string };
+export type AccountCommand = { verb: 'status' | 'connect' | 'disconnect' | 'logout'; account: string };
+export type AccountsListCommand = { verb: 'accounts.list' };
+export type AccountsAddCommand = {
+  verb: 'accounts.add';
+  account: string;
+  keepalive?: KeepaliveStrategy;
+  connect?: boolean;
+};
+export type AccountsRemoveCommand = { verb: 'accounts.remove'; account: string };
+
+export type Command =
+  | SendCommand
+  | PairCommand
+  | AccountCommand
+  | AccountsListCommand
+  | AccountsAddCommand
+  | AccountsRemoveCommand;
+
+export type Verb = AccountVerb | FleetVerb;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export function encodeRequest<V extends Verb>(_verb: V, body: RequestOf[V]): Uint8Array {
+  return encoder.encode(JSON.stringify(body));
+}
+
+/** Decodes and normalises one request. Never throws. */
+export function decodeCommand(subject: string, data: Uint8Array | string): Command | WaError {
+  try {
+    return decode(subject, data);
+  } catch (cause) {
+    // Unreachable by design (the fuzz test holds us to it); if it happens the
+    // client still gets a reply and the process stays up.
+    return new WaError('internal', 'could not decode command', { cause });
+  }
+}
+
+function decode(subject: string, data: Uint8Array | string): Command | WaError {
+  const size = typeof data === 'string' ? encoder.encode(data).byteLength : data.byteLength;
+  if (size > MAX_COMMAND_BYTES) {
+    return new WaError('too_large', `request is ${size} bytes; the limit is ${MAX_COMMAND_BYTES}`);
+  }
+  const target = parseCmdSubject(subject);
+  if (target instanceof WaError) return target;
+
+  const json = parseJson(data, size);
+  if (json instanceof WaError) return json;
+
+  if (target.scope === 'accounts') {
+    const fleetVerb: FleetVerb = target.verb;
+    switch (fleetVerb) {
+      case 'accounts.list': {
+        const r = check(emptyRequestSchema, json);
+        return r instanceof WaError ? r : { verb: 'accounts.list' };
+      }
+      case 'accounts.add': {
+        const r = check(accountsAddRequestSchema, json);
+        return r instanceof WaError ? r : { verb: 'accounts.add', ...r };
+      }
+      case 'accounts.remove': {
+        const r = check(accountsRemoveRequestSchema, json);
+        return r instanceof WaError ? r : { verb: 'accounts.remove', account: r.account };
+      }
+      default:
+        return unreachable(fleetVerb);
+    }
+  }
+
+  const { account, verb } = target;
+  switch (verb) {
+    case 'send':
+      return decodeSend(account, json);
+    case 'pair': {
+      const r = check(pairRequestSchema, json);
+      if (r instanceof WaError) return r;
+      if (r.phone === undefined) return { verb, account };
+      const phone = normalisePhone(r.phone);
+      return phone instanceof WaError ? phone : { verb, account, phone };
+    }
+    case 'status':
+    case 'connect':
+    case 'disconnect':
+    case 'logout': {
+      const r = check(emptyRequestSchema, json);
+      return r instanceof WaError ? r : { verb, account };
+    }
+    default:
+      return unreachable(verb);
+  }
+}
+
+function decodeSend(account: string, json: unknown): SendCommand | WaError {
+  const r = check(sendRequestSchema, json);
+  if (r instanceof WaError) return r;
+  const textBytes = encoder.encode(r.text).byteLength;
+  if (textBytes > MAX_TEXT_BYTES) {
+    return new WaError('too_large', `text is ${textBytes} bytes; the limit is ${MAX_TEXT_BYTES}`);
+  }
+  const to = normaliseRecipient(r.to);
+  if (to instanceof WaError) return to;
+  const cmd: SendCommand = { verb: 'send', account, to, text: r.text };
+  if (r.id !== undefined) cmd.id = r.id;
+  if (r.deadline !== undefined) {
+    cmd.deadline = typeof r.deadline === 'number' ? new Date(r.deadline).toISOString() : r.deadline;
+  }
+  return cmd;
+}
+
+/** An empty payload means "no arguments" so `nats req wa.cmd.a.status ''` works. */
+function parseJson(data: Uint8Array | string, size: number): unknown {
+  if (size === 0) return {};
+  try {
+    return JSON.parse(typeof data === 'string' ? data : decoder.decode(data));
+  } catch (cause) {
+    return new WaError('bad_request', 'request body is not UTF-8 JSON', { cause });
+  }
+}
+
+function check<S extends z.ZodType>(schema: S, json: unknown): z.output<S> | WaError {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return new WaError('bad_request', 'request body must be a JSON object');
+  }
+  const parsed = schema.safeParse(json);
+  return parsed.success ? parsed.data : new WaError('bad_request', describeIssues(parsed.error), { cause: parsed.error });
+}
+
+function unreachable(value: never): never {
+  throw new Error(`unhandled verb ${String(value)}`);
+}

@@ -1,0 +1,225 @@
+/**
+ * The events of `WA_EVENTS`: one JSON object per message on `wa.evt.<account>.<type>`.
+ * They are the source of truth (outbox and status are projections of them), so each
+ * is validated where it enters or leaves the process.
+ *
+ * Versioning: every event carries `v`. Adding an optional field keeps `v`; readers
+ * ignore fields they do not know (zod strips them). Removing, renaming or retyping a
+ * field bumps `v`, and `parseEvent` refuses versions it does not know rather than
+ * guessing.
+ */
+import { z } from 'zod';
+import { WaError } from './errors.js';
+import { accountIdSchema, isoTimeSchema, jidSchema, sendIdSchema, wireErrorSchema } from './fields.js';
+import { ACCOUNT_STATES } from './states.js';
+
+export const EVENT_SCHEMA_VERSION = 1;
+
+const envelope = {
+  v: z.literal(EVENT_SCHEMA_VERSION),
+  account: accountIdSchema,
+  at: isoTimeSchema,
+  /** Per-account, gapless, from 1: a reader spots a gap or a repeat without the stream. */
+  seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+};
+
+const state = z.enum(ACCOUNT_STATES);
+
+export const transitionEventSchema = z.object({
+  ...envelope,
+  type: z.literal('transition'),
+  from: state,
+  to: state,
+  /** The machine event that caused it (`SocketClosed`, `PingTimedOut`, …). */
+  event: z.string().min(1).max(64),
+  reason: z.string().max(256).optional(),
+  /** Baileys `DisconnectReason` / WhatsApp stream error code (408, 428, 440, 515 …). */
+  statusCode: z.number().int().optional(),
+});
+
+/**
+ * `kind` names the message content. Only `text` exists today; it is a field rather
+ * than implied so media or reactions can be added later without bumping `v`.
+ */
+export const SEND_KINDS = ['text'] as const;
+export type SendKind = (typeof SEND_KINDS)[number];
+
+export const sendQueuedEventSchema = z.object({
+  ...envelope,
+  type: z.literal('send.queued'),
+  id: sendIdSchema,
+  to: jidSchema,
+  kind: z.enum(SEND_KINDS),
+  /** The text travels in the event: the outbox is rebuilt from the stream after a crash. */
+  text: z.string(),
+  deadline: isoTimeSchema.optional(),
+});
+
+export const sendSentEventSchema = z.object({
+  ...envelope,
+  type: z.literal('send.sent'),
+  id: sendIdSchema,
+  waMessageId: z.string().min(1).max(128),
+});
+
+export const SEND_ACKS = ['server', 'delivered', 'read'] as const;
+export const sendAckedEventSchema = z.object({
+  ...envelope,
+  type: z.literal('send.acked'),
+  id: sendIdSchema,
+  ack: z.enum(SEND_ACKS),
+});
+
+export const sendFailedEventSchema = z.object({
+  ...envelope,
+  type: z.literal('send.failed'),
+  id: sendIdSchema,
+  error: wireErrorSchema,
+});
+
+export const sendExpiredEventSchema = z.object({
+  ...envelope,
+  type: z.literal('send.expired'),
+  id: sendIdSchema,
+});
+
+export const messageInEventSchema = z.object({
+  ...envelope,
+  type: z.literal('message.in'),
+  waMessageId: z.string().min(1).max(128),
+  /** Sender's JID; in groups the participant, otherwise equal to `chat`. */
+  from: z.string().min(1).max(128),
+  chat: z.string().min(1).max(128),
+  text: z.string().optional(),
+  /** WhatsApp's own message time (not receipt time), as ISO. */
+  timestamp: isoTimeSchema,
+});
+
+export const qrEventSchema = z.object({
+  ...envelope,
+  type: z.literal('qr'),
+  qr: z.string().min(1),
+});
+
+export const pairedEventSchema = z.object({
+  ...envelope,
+  type: z.literal('paired'),
+  jid: z.string().optional(),
+});
+
+export const loggedOutEventSchema = z.object({
+  ...envelope,
+  type: z.literal('logged_out'),
+  statusCode: z.number().int().optional(),
+});
+
+export const dropPatternEventSchema = z.object({
+  ...envelope,
+  type: z.literal('drop.pattern'),
+  periodMs: z.number().int().positive(),
+  confidence: z.number().min(0).max(1),
+  /** How many drops the period was estimated from. */
+  samples: z.number().int().min(2),
+});
+
+/**
+ * One application-level keepalive probe and its outcome. Published because `status`
+ * reports keepalive stats and status is a projection of the stream: without RTTs in
+ * the stream a restart would forget them. `stalled` = the deadline passed while the
+ * event loop was blocked, so the probe was repeated instead of the link declared dead.
+ */
+export const KEEPALIVE_PROBES = ['ping', 'presence'] as const;
+export const KEEPALIVE_OUTCOMES = ['ok', 'timeout', 'stalled'] as const;
+export const keepaliveEventSchema = z.object({
+  ...envelope,
+  type: z.literal('keepalive'),
+  probe: z.enum(KEEPALIVE_PROBES),
+  outcome: z.enum(KEEPALIVE_OUTCOMES),
+  rttMs: z.number().min(0).optional(),
+  /** Max event-loop delay seen while the probe was out. */
+  loopDelayMs: z.number().min(0).optional(),
+});
+
+export const waEventSchema = z.discriminatedUnion('type', [
+  transitionEventSchema,
+  sendQueuedEventSchema,
+  sendSentEventSchema,
+  sendAckedEventSchema,
+  sendFailedEventSchema,
+  sendExpiredEventSchema,
+  messageInEventSchema,
+  qrEventSchema,
+  pairedEventSchema,
+  loggedOutEventSchema,
+  dropPatternEventSchema,
+  keepaliveEventSchema,
+]);
+
+export type WaEvent = z.infer<typeof waEventSchema>;
+export type EventType = WaEvent['type'];
+export type EventOf<T extends EventType> = Extract<WaEvent, { type: T }>;
+type EnvelopeKey = 'v' | 'account' | 'type' | 'at' | 'seq';
+/** What a producer supplies; the envelope is added by `makeEvent`. */
+export type EventBody<T extends EventType> = Omit<EventOf<T>, EnvelopeKey>;
+
+export const EVENT_TYPES = [
+  'transition',
+  'send.queued',
+  'send.sent',
+  'send.acked',
+  'send.failed',
+  'send.expired',
+  'message.in',
+  'qr',
+  'paired',
+  'logged_out',
+  'drop.pattern',
+  'keepalive',
+] as const satisfies readonly EventType[];
+
+// Compile-time check that EVENT_TYPES lists every member of the union.
+type Missing = Exclude<EventType, (typeof EVENT_TYPES)[number]>;
+const allTypesListed: Missing extends never ? true : Missing = true;
+void allTypesListed;
+
+export function isEventType(value: unknown): value is EventType {
+  return typeof value === 'string' && (EVENT_TYPES as readonly string[]).includes(value);
+}
+
+export type Envelope = { account: string; seq: number; at: Date | string };
+
+export function makeEvent<T extends EventType>(type: T, env: Envelope, body: EventBody<T>): EventOf<T> {
+  const at = typeof env.at === 'string' ? env.at : env.at.toISOString();
+  return { ...body, v: EVENT_SCHEMA_VERSION, account: env.account, type, at, seq: env.seq } as EventOf<T>;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export function encodeEvent(event: WaEvent): Uint8Array {
+  return encoder.encode(JSON.stringify(event));
+}
+
+/** Never throws: a stream may hold anything a misbehaving publisher put there. */
+export function parseEvent(input: string | Uint8Array): WaEvent | WaError {
+  let json: unknown;
+  try {
+    json = JSON.parse(typeof input === 'string' ? input : decoder.decode(input));
+  } catch (cause) {
+    return new WaError('bad_request', 'event is not UTF-8 JSON', { cause });
+  }
+  if (typeof json === 'object' && json !== null && 'v' in json && json.v !== EVENT_SCHEMA_VERSION) {
+    return new WaError('bad_request', `unsupported event schema version ${String(json.v)}`);
+  }
+  const parsed = waEventSchema.safeParse(json);
+  if (!parsed.success) return new WaError('bad_request', describeIssues(parsed.error), { cause: parsed.error });
+  return parsed.data;
+}
+
+/** First few zod issues as "path: message"; enough to fix a request, short enough for a reply. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
+    .join('; ');
+}

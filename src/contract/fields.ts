@@ -1,0 +1,34 @@
+/**
+ * Field schemas shared by events and commands, so a send id or a timestamp has one
+ * definition on both sides of the wire.
+ */
+import { z } from 'zod';
+import { WA_ERROR_CODES } from './errors.js';
+import { ACCOUNT_ID_PATTERN, RESERVED_ACCOUNT_IDS } from './subjects.js';
+
+export const accountIdSchema = z
+  .string()
+  .regex(ACCOUNT_ID_PATTERN, 'account id must match [a-z0-9][a-z0-9_-]{0,31}')
+  .refine((s) => !(RESERVED_ACCOUNT_IDS as readonly string[]).includes(s), 'account id is reserved');
+
+/**
+ * A send id is chosen by the client and makes `send` idempotent. Restricted to a
+ * header- and log-safe alphabet; 128 covers UUIDs, ULIDs and "<app>:<uuid>" prefixes.
+ */
+export const SEND_ID_MAX = 128;
+export const sendIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._:@-]+$/, 'id may contain letters, digits and . _ : @ - only')
+  .min(1)
+  .max(SEND_ID_MAX);
+
+/** ISO 8601 with an explicit offset (`Z` or `+02:00`): times cross machines. */
+export const isoTimeSchema = z.iso.datetime({ offset: true });
+
+/** A normalised user JID as the contract stores it (see jid.ts). */
+export const jidSchema = z.string().regex(/^[0-9]{1,20}@(s\.whatsapp\.net|lid)$/, 'not a user JID');
+
+export const wireErrorSchema = z.object({
+  code: z.enum(WA_ERROR_CODES),
+  message: z.string(),
+});

@@ -1,0 +1,10 @@
+/** The NATS contract of wa-connd: subjects, events, commands, replies, errors. */
+export * from './errors.js';
+export * from './states.js';
+export * from './subjects.js';
+export * from './jid.js';
+export * from './fields.js';
+export * from './events.js';
+export * from './msg-id.js';
+export * from './commands.js';
+export * from './replies.js';

@@ -1,0 +1,98 @@
+/**
+ * Replies to commands: `{ ok: true, … }` or `{ ok: false, error: { code, message } }`.
+ * Schemas as well as types, so the typed client can validate what it receives the
+ * same way the service validates what it is sent.
+ */
+import { z } from 'zod';
+import { WaError } from './errors.js';
+import { describeIssues } from './events.js';
+import { accountIdSchema, isoTimeSchema, sendIdSchema, wireErrorSchema } from './fields.js';
+import { ACCOUNT_STATES } from './states.js';
+import type { Verb } from './commands.js';
+
+export const errorReplySchema = z.object({ ok: z.literal(false), error: wireErrorSchema });
+
+export const sendReplySchema = z.object({
+  ok: z.literal(true),
+  id: sendIdSchema,
+  /** `sent` when the id was already sent (idempotent repeat), else `queued`. */
+  status: z.enum(['queued', 'sent']),
+  /** Per-account event seq of the `send.queued` that recorded it. */
+  seq: z.number().int().min(1),
+});
+
+export const statusReplySchema = z.object({
+  ok: z.literal(true),
+  account: accountIdSchema,
+  state: z.enum(ACCOUNT_STATES),
+  since: isoTimeSchema,
+  /** Most recent first, bounded (the runtime chooses how many). */
+  lastDisconnects: z.array(
+    z.object({ at: isoTimeSchema, statusCode: z.number().int().optional(), reason: z.string().optional() }),
+  ),
+  outbox: z.object({ depth: z.number().int().min(0) }),
+  keepalive: z.object({
+    lastRttMs: z.number().min(0).nullable(),
+    lastAt: isoTimeSchema.nullable(),
+    timeouts: z.number().int().min(0),
+  }),
+});
+
+/** connect, disconnect, logout: the state the account is in after the command took effect. */
+export const stateReplySchema = z.object({ ok: z.literal(true), account: accountIdSchema, state: z.enum(ACCOUNT_STATES) });
+
+export const pairReplySchema = z.object({
+  ok: z.literal(true),
+  account: accountIdSchema,
+  /** `qr`: watch `wa.evt.<account>.qr`; `code`: type `code` on the phone. */
+  method: z.enum(['qr', 'code']),
+  code: z.string().optional(),
+});
+
+export const accountsListReplySchema = z.object({
+  ok: z.literal(true),
+  accounts: z.array(z.object({ account: accountIdSchema, state: z.enum(ACCOUNT_STATES) })),
+});
+
+export const accountsChangeReplySchema = z.object({ ok: z.literal(true), account: accountIdSchema });
+
+const okSchemaByVerb = {
+  send: sendReplySchema,
+  status: statusReplySchema,
+  connect: stateReplySchema,
+  disconnect: stateReplySchema,
+  logout: stateReplySchema,
+  pair: pairReplySchema,
+  'accounts.list': accountsListReplySchema,
+  'accounts.add': accountsChangeReplySchema,
+  'accounts.remove': accountsChangeReplySchema,
+} as const satisfies Record<Verb, z.ZodType>;
+
+export type ErrorReplyBody = z.infer<typeof errorReplySchema>;
+export type OkReplyOf<V extends Verb> = z.infer<(typeof okSchemaByVerb)[V]>;
+export type ReplyOf<V extends Verb> = OkReplyOf<V> | ErrorReplyBody;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export function encodeReply(reply: { ok: boolean }): Uint8Array {
+  return encoder.encode(JSON.stringify(reply));
+}
+
+/**
+ * Client side: a success reply, or the server's error as a `WaError`; a reply that
+ * fits neither is `internal` (a server bug, not the caller's).
+ */
+export function decodeReply<V extends Verb>(verb: V, data: Uint8Array | string): OkReplyOf<V> | WaError {
+  let json: unknown;
+  try {
+    json = JSON.parse(typeof data === 'string' ? data : decoder.decode(data));
+  } catch (cause) {
+    return new WaError('internal', 'reply is not UTF-8 JSON', { cause });
+  }
+  const err = errorReplySchema.safeParse(json);
+  if (err.success) return new WaError(err.data.error.code, err.data.error.message);
+  const ok = okSchemaByVerb[verb].safeParse(json);
+  if (!ok.success) return new WaError('internal', `malformed ${verb} reply: ${describeIssues(ok.error)}`);
+  return ok.data as OkReplyOf<V>;
+}
