@@ -32,7 +32,7 @@ export type AccountsVerb = (typeof ACCOUNTS_VERBS)[number];
 /** `accounts.list` etc.: the fleet verbs as they appear in decoded commands. */
 export type FleetVerb = `accounts.${AccountsVerb}`;
 
-export function isAccountId(value: unknown): value is string {
+export function isAccountId(value: unknown): boolean {
   return (
     typeof value === 'string' &&
     ACCOUNT_ID_PATTERN.test(value) &&

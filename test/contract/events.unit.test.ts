@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ACCOUNT_STATES,
+  encodeEvent,
+  EVENT_TYPES,
+  eventMsgId,
+  evtSubject,
+  makeEvent,
+  parseEvent,
+  type WaEvent,
+  WaError,
+} from '../../src/contract/index.js';
+
+const env = { account: 'acct1', seq: 7, at: new Date('2025-01-02T03:04:05.678Z') };
+
+/** One valid example per type; also the examples docs/subjects.md can show. */
+const examples: WaEvent[] = [
+  makeEvent('transition', env, { from: 'open', to: 'reconnecting', event: 'SocketClosed', reason: 'connectionLost', statusCode: 408 }),
+  makeEvent('send.queued', env, { id: 'ord-1', to: '4915123456789@s.whatsapp.net', kind: 'text', text: 'hi', deadline: '2025-01-02T03:05:00Z' }),
+  makeEvent('send.sent', env, { id: 'ord-1', waMessageId: '3EB0ABCDEF' }),
+  makeEvent('send.acked', env, { id: 'ord-1', ack: 'delivered' }),
+  makeEvent('send.failed', env, { id: 'ord-1', error: { code: 'logged_out', message: 'account logged out' } }),
+  makeEvent('send.expired', env, { id: 'ord-1' }),
+  makeEvent('message.in', env, { waMessageId: 'ABC', from: '4915@s.whatsapp.net', chat: '4915@s.whatsapp.net', text: 'yo', timestamp: '2025-01-02T03:04:00.000Z' }),
+  makeEvent('qr', env, { qr: '2@abc,def' }),
+  makeEvent('paired', env, { jid: '4915123456789:3@s.whatsapp.net' }),
+  makeEvent('logged_out', env, { statusCode: 401 }),
+  makeEvent('drop.pattern', env, { periodMs: 960_000, confidence: 0.93, samples: 5 }),
+  makeEvent('keepalive', env, { probe: 'ping', outcome: 'ok', rttMs: 84, loopDelayMs: 3 }),
+];
+
+describe('when an event is encoded and parsed back', () => {
+  it('has an example for every type', () => {
+    expect(new Set(examples.map((e) => e.type))).toEqual(new Set(EVENT_TYPES));
+  });
+
+  it.each(examples.map((e) => [e.type, e] as const))('round-trips %s', (_type, event) => {
+    expect(parseEvent(encodeEvent(event))).toEqual(event);
+    expect(event).toMatchObject({ v: 1, account: 'acct1', seq: 7, at: '2025-01-02T03:04:05.678Z' });
+  });
+
+  it('goes to wa.evt.<account>.<type>', () => {
+    expect(evtSubject(examples[1]!.account, examples[1]!.type)).toBe('wa.evt.acct1.send.queued');
+  });
+});
+
+describe('when an event is malformed', () => {
+  const good = examples[0]!;
+  it.each([
+    ['not JSON', '{'],
+    ['not UTF-8', new Uint8Array([0xff, 0xfe])],
+    ['unknown type', JSON.stringify({ ...good, type: 'teleport' })],
+    ['unknown state', JSON.stringify({ ...good, to: 'sleeping' })],
+    ['bad account', JSON.stringify({ ...good, account: 'A.B' })],
+    ['seq 0', JSON.stringify({ ...good, seq: 0 })],
+    ['time without offset', JSON.stringify({ ...good, at: '2025-01-02 03:04' })],
+    ['newer schema version', JSON.stringify({ ...good, v: 2 })],
+  ])('refuses %s with bad_request', (_what, input) => {
+    const r = parseEvent(input);
+    expect(r).toBeInstanceOf(WaError);
+    expect((r as WaError).code).toBe('bad_request');
+  });
+
+  it('ignores fields it does not know (additive changes keep v)', () => {
+    const r = parseEvent(JSON.stringify({ ...good, addedLater: true }));
+    expect(r).toEqual(good);
+  });
+});
+
+describe('when deriving the Nats-Msg-Id', () => {
+  it('depends on account and seq only, so a retry of the same fact dedups', () => {
+    expect(eventMsgId('acct1', 7)).toBe('acct1:7');
+    expect(eventMsgId('acct1', 7)).toBe(eventMsgId('acct1', 7));
+    expect(eventMsgId('acct1', 7)).not.toBe(eventMsgId('acct2', 7));
+  });
+  it('refuses nonsense', () => {
+    expect(() => eventMsgId('acct1', 0)).toThrow();
+    expect(() => eventMsgId('a.b', 1)).toThrow(WaError);
+  });
+});
+
+describe('the state names', () => {
+  it('are the ones of the design brief', () => {
+    expect(ACCOUNT_STATES).toEqual(['connecting', 'open', 'idle', 'pinging', 'draining', 'reconnecting', 'pairing', 'loggedOut', 'stopped']);
+  });
+});
