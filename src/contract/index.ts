@@ -6,5 +6,6 @@ export * from './jid.js';
 export * from './fields.js';
 export * from './events.js';
 export * from './msg-id.js';
+export * from './fence.js';
 export * from './commands.js';
 export * from './replies.js';

@@ -1,21 +1,26 @@
 /**
- * `Nats-Msg-Id` of an event: `<account>:<seq>`.
+ * `Nats-Msg-Id` of an event: `<account>:<writer>:<seq>`.
  *
- * Why account+seq and not the fact's own id: a publisher assigns `seq` once, when it
- * records the fact, and every retry (timeout, NATS restart, replay of the offline
- * buffer) re-sends the same bytes with the same seq, so JetStream drops the repeat
- * within the stream's duplicate window. Facts have no common id of their own
- * (transitions have none; one send id yields queued, sent and acked events).
- *
- * Why not the type as well: two *different* facts with the same account and seq can
- * only come from two writers for one account. Leaving the type out makes the server
- * report the second as a duplicate instead of storing both, so the collision
- * surfaces at the publisher (`PubAck.duplicate` for a fact it never sent before).
+ * - `seq` is assigned once, when the writer records the fact; every retry (lost ack,
+ *   NATS restart, replay of the offline buffer) re-sends the same bytes under the same
+ *   id, so JetStream drops the repeat within the stream's duplicate window and acks
+ *   it with `duplicate: true` and the original stream sequence.
+ * - `writer` is the writer's fencing epoch (one per takeover, see fence.ts). With it, a
+ *   `duplicate` ack always means "my own earlier attempt was stored", never "another
+ *   writer used this seq": a competing writer's publish reaches the expected-sequence
+ *   check and fails there with an error instead. Without it the two cases look
+ *   alike (verified in test/support/fencing.int.test.ts).
+ * - Facts have no common id of their own (transitions have none; one send id yields
+ *   queued, sent and acked), so the id is not derived from the payload.
  */
 import { assertAccountId } from './subjects.js';
 
-export function eventMsgId(account: string, seq: number): string {
+/** Writer epochs travel in msg ids and headers: keep them one plain token. */
+export const WRITER_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function eventMsgId(account: string, writer: string, seq: number): string {
   assertAccountId(account);
+  if (!WRITER_ID_PATTERN.test(writer)) throw new RangeError(`writer id must match ${WRITER_ID_PATTERN.source}`);
   if (!Number.isSafeInteger(seq) || seq < 1) throw new RangeError(`event seq must be a positive integer, got ${seq}`);
-  return `${account}:${seq}`;
+  return `${account}:${writer}:${seq}`;
 }

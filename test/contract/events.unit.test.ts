@@ -68,14 +68,18 @@ describe('when an event is malformed', () => {
 });
 
 describe('when deriving the Nats-Msg-Id', () => {
-  it('depends on account and seq only, so a retry of the same fact dedups', () => {
-    expect(eventMsgId('acct1', 7)).toBe('acct1:7');
-    expect(eventMsgId('acct1', 7)).toBe(eventMsgId('acct1', 7));
-    expect(eventMsgId('acct1', 7)).not.toBe(eventMsgId('acct2', 7));
+  it('is the same for a retry of the same fact by the same writer', () => {
+    expect(eventMsgId('acct1', 'w7', 7)).toBe('acct1:w7:7');
+    expect(eventMsgId('acct1', 'w7', 7)).toBe(eventMsgId('acct1', 'w7', 7));
+  });
+  it('differs across accounts and writers, so only a writer\'s own retry dedups', () => {
+    expect(eventMsgId('acct1', 'w7', 7)).not.toBe(eventMsgId('acct2', 'w7', 7));
+    expect(eventMsgId('acct1', 'w7', 7)).not.toBe(eventMsgId('acct1', 'w8', 7));
   });
   it('refuses nonsense', () => {
-    expect(() => eventMsgId('acct1', 0)).toThrow();
-    expect(() => eventMsgId('a.b', 1)).toThrow(WaError);
+    expect(() => eventMsgId('acct1', 'w', 0)).toThrow();
+    expect(() => eventMsgId('acct1', 'a:b', 1)).toThrow();
+    expect(() => eventMsgId('a.b', 'w', 1)).toThrow(WaError);
   });
 });
 
