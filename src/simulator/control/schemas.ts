@@ -1,0 +1,60 @@
+// Input validation for the control API (zod): every body is checked before it reaches the
+// simulator, and a failure names the bad field.
+import { z } from 'zod';
+import { TRAFFIC_KINDS } from '../faults/faults.js';
+import { FIELD_REPORT_IDLE_TIMEOUT_MS } from '../timing.js';
+
+const phone = z.string().regex(/^\d{5,15}$/, 'must be 5–15 digits');
+const ms = z.number().int().min(0).max(7 * 24 * 3600_000);
+const code = z.number().int().min(100).max(999);
+
+/** Stream-error code the policies use by default: 408, as in the field report. */
+const DEFAULT_POLICY_CODE = 408;
+
+export const conditionsSchema = z
+  .object({
+    silence: z.boolean(),
+    ackLatencyMs: ms,
+    pingLatencyMs: ms,
+    rejectSends: z.object({ error: z.string().regex(/^\d{3}$/, 'must be a 3-digit code') }).strict(),
+    loginFailure: z.object({ reason: code }).strict(),
+    idleTimeout: z
+      .object({
+        afterMs: ms.default(FIELD_REPORT_IDLE_TIMEOUT_MS),
+        resetBy: z.array(z.enum(TRAFFIC_KINDS)).default(['message', 'receipt', 'presence', 'iq', 'notification']),
+        code: code.default(DEFAULT_POLICY_CODE),
+      })
+      .strict(),
+    recycle: z.object({ everyMs: ms.min(1), code: code.default(DEFAULT_POLICY_CODE) }).strict(),
+    receipts: z
+      .object({ delivery: z.boolean().default(true), read: z.boolean().default(false), deliveryDelayMs: ms.default(0), readDelayMs: ms.default(0) })
+      .strict(),
+  })
+  .partial()
+  .strict();
+
+export const setFaultsSchema = conditionsSchema.extend({ account: phone.optional() }).strict();
+
+export const clearFaultsSchema = z
+  .object({ account: phone.optional(), keys: z.array(z.enum(['silence', 'ackLatencyMs', 'pingLatencyMs', 'rejectSends', 'loginFailure', 'idleTimeout', 'recycle', 'receipts'])).optional() })
+  .strict();
+
+export const actionSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('stream-error'), code: code, account: phone.optional() }).strict(),
+  z.object({ type: z.literal('conflict'), account: phone.optional() }).strict(),
+  z.object({ type: z.literal('failure'), reason: code.default(401), account: phone.optional() }).strict(),
+  z.object({ type: z.literal('close'), account: phone.optional() }).strict(),
+  z.object({ type: z.literal('destroy'), account: phone.optional() }).strict(),
+]);
+
+export const provisionSchema = z
+  .object({ phone: phone.optional(), name: z.string().min(1).max(64).optional(), preKeys: z.number().int().min(0).max(812).optional() })
+  .strict();
+
+export const inboundSchema = z
+  .object({ account: phone, from: phone, text: z.string().max(64 * 1024), id: z.string().regex(/^[A-Za-z0-9]{4,64}$/).optional() })
+  .strict();
+
+export const qrScanSchema = z.object({ qr: z.string().min(1).max(4096), phone: phone.optional() }).strict();
+export const pairingCodeSchema = z.object({ phone, code: z.string().regex(/^[A-Za-z0-9]{8}$/, 'must be the 8-character code') }).strict();
+export const ledgerQuerySchema = z.object({ account: phone.optional(), chat: z.string().min(3).max(128).optional() }).strict();

@@ -1,0 +1,90 @@
+// Fault conditions (persistent, per account or global) and fault actions (one-shot). The
+// Baileys DisconnectReason each action produces is measured in test/simulator/faults.test.ts.
+
+/** What a received stanza counts as, for the idle-timeout policy's `resetBy`. */
+export const TRAFFIC_KINDS = ['message', 'receipt', 'ack', 'presence', 'iq', 'ping', 'notification', 'ws-ping', 'other'] as const;
+export type TrafficKind = (typeof TRAFFIC_KINDS)[number];
+
+/** Drop the session with `<stream:error code>` after `afterMs` without traffic of `resetBy`
+ * kinds (field report: every ~16 min, and pings did not count). */
+export interface IdleTimeoutPolicy {
+  afterMs: number;
+  resetBy: TrafficKind[];
+  code: number;
+}
+
+/** Drop every session every `everyMs` whatever the traffic (metronomic recycle). */
+export interface RecyclePolicy {
+  everyMs: number;
+  code: number;
+}
+
+export interface ReceiptBehaviour {
+  delivery: boolean;
+  read: boolean;
+  deliveryDelayMs: number;
+  readDelayMs: number;
+}
+
+export interface FaultConditions {
+  /** Half-open link: the socket stays open, nothing is answered, nothing is sent. */
+  silence?: boolean;
+  /** Delay before `<ack class=message>`. */
+  ackLatencyMs?: number;
+  /** Delay before answering a `w:p` ping. */
+  pingLatencyMs?: number;
+  /** Answer message sends with an error ack (e.g. '479', '463', '500'). */
+  rejectSends?: { error: string };
+  /** Answer logins with `<failure reason>` (e.g. 401 logged out, 403 banned). */
+  loginFailure?: { reason: number };
+  idleTimeout?: IdleTimeoutPolicy;
+  recycle?: RecyclePolicy;
+  receipts?: ReceiptBehaviour;
+}
+
+export type FaultConditionKey = keyof FaultConditions;
+
+export type FaultAction =
+  | { type: 'stream-error'; code: number }
+  | { type: 'conflict' }
+  | { type: 'failure'; reason: number }
+  | { type: 'close' }
+  | { type: 'destroy' };
+
+export const DEFAULT_RECEIPTS: ReceiptBehaviour = { delivery: true, read: false, deliveryDelayMs: 0, readDelayMs: 0 };
+
+/** Conditions for everyone plus per-account overrides; an account's value wins. */
+export class FaultBook {
+  private global: FaultConditions = {};
+  private readonly perAccount = new Map<string, FaultConditions>();
+
+  set(account: string | undefined, conditions: FaultConditions): void {
+    if (account === undefined) this.global = { ...this.global, ...conditions };
+    else this.perAccount.set(account, { ...this.perAccount.get(account), ...conditions });
+  }
+
+  /** Clears the named conditions, or all of them, for an account or globally. */
+  clear(account: string | undefined, keys?: FaultConditionKey[]): void {
+    const current = account === undefined ? this.global : this.perAccount.get(account);
+    if (!current) return;
+    const next: FaultConditions = keys ? { ...current } : {};
+    for (const k of keys ?? []) delete next[k];
+    if (account === undefined) this.global = next;
+    else if (Object.keys(next).length === 0) this.perAccount.delete(account);
+    else this.perAccount.set(account, next);
+  }
+
+  effective(account: string | undefined): FaultConditions {
+    const own = account === undefined ? undefined : this.perAccount.get(account);
+    return own ? { ...this.global, ...own } : this.global;
+  }
+
+  snapshot(): { global: FaultConditions; accounts: Record<string, FaultConditions> } {
+    return { global: { ...this.global }, accounts: Object.fromEntries(this.perAccount) };
+  }
+
+  reset(): void {
+    this.global = {};
+    this.perAccount.clear();
+  }
+}

@@ -1,0 +1,34 @@
+// Routes one decoded stanza from a logged-in (or pairing) client to its handler.
+import type { BinaryNode } from '../wa.js';
+import type { Connection } from './connection.js';
+import { handleIq } from './iq.js';
+import { handleClientMessage } from './client-message.js';
+import { receiptIds } from './delivery.js';
+
+export async function dispatch(conn: Connection, node: BinaryNode): Promise<void> {
+  switch (node.tag) {
+    case 'iq':
+      await handleIq(conn, node);
+      return;
+    case 'message':
+      if (conn.state === 'logged-in') await handleClientMessage(conn, node);
+      return;
+    case 'receipt':
+      // The client's receipt for an inbound message is its acknowledgement: stop re-sending.
+      conn.ctx.delivery.acknowledge(conn, receiptIds(node));
+      return;
+    case 'ack':
+      // A (n)ack of an inbound message: processed either way, so never re-sent.
+      if (node.attrs.class === 'message' && node.attrs.id) conn.ctx.delivery.acknowledge(conn, [node.attrs.id]);
+      return;
+    case 'presence':
+    case 'chatstate':
+    case 'ib':
+    case 'notification':
+      // Presence, chat state and telemetry (`<ib><unified_session>`) need no answer; they
+      // still count as traffic for the idle-timeout policy (see Connection.touch).
+      return;
+    default:
+      conn.log.debug({ tag: node.tag }, 'unhandled stanza');
+  }
+}
