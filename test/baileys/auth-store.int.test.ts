@@ -55,8 +55,9 @@ const store = await openAuthStore(dataDir, account);
 if (mode === 'hold') { console.log('locked'); setInterval(() => {}, 1000); }
 else {
   for (let i = 1; ; i++) {
-    // Big, varying payloads: a kill then usually lands inside a write.
-    const payload = randomBytes(1 + Math.floor(Math.random() * 200_000)).toString('base64');
+    // Big, varying payloads (up to ~2.7 MB of JSON, written in several chunks): a
+    // kill then often lands while a file is half written.
+    const payload = randomBytes(1 + Math.floor(Math.random() * 2_000_000)).toString('base64');
     store.state.creds.additionalData = { i, payload, sha: createHash('sha256').update(payload).digest('hex') };
     await Promise.all([store.saveCreds(), store.state.keys.set({ session: { ['s' + (i % 7)]: randomBytes(64) } })]);
     console.log(i);
@@ -167,10 +168,13 @@ describe('when several accounts write concurrently', () => {
 
 describe('when the writing process is killed mid-write', () => {
   it('never leaves a partial creds.json, and keeps every save that completed', async () => {
-    for (let round = 0; round < 5; round++) {
+    for (let round = 0; round < 8; round++) {
       const writer = await startChild('crash', 'write');
-      const killAfter = 3 + Math.floor(Math.random() * 20);
+      const killAfter = 1 + Math.floor(Math.random() * 5);
       await writer.until((lines) => lines.length >= killAfter);
+      // The random kill point is what this test is about (not a wait for a condition):
+      // somewhere inside the next save.
+      await new Promise((r) => setTimeout(r, Math.random() * 40));
       await writer.kill();
       const lastCompleted = Number(writer.lines.at(-1));
 
