@@ -1,0 +1,105 @@
+import type { TimerName } from './timers.js';
+import { DEFAULT_TIMINGS, type AccountTimings } from './timings.js';
+
+/** The state names users see in events, status replies and the inspector. */
+export const ACCOUNT_STATE_NAMES = [
+  'stopped',
+  'connecting',
+  'pairing',
+  'open',
+  'idle',
+  'pinging',
+  'draining',
+  'reconnecting',
+  'loggedOut',
+] as const;
+export type AccountStateName = (typeof ACCOUNT_STATE_NAMES)[number];
+
+/** Where a drain ends once the old connection is settled. */
+export type DrainNext = 'stop' | 'reconnectNow' | 'backoff';
+
+export interface DisconnectInfo {
+  statusCode?: number;
+  reason: string;
+  at: number | null;
+}
+
+export interface AccountInput {
+  account: string;
+  /** Seeds the jitter PRNG: random in production, fixed in tests. */
+  seed: number;
+  timings?: Partial<AccountTimings>;
+  /**
+   * false (default): probe on a fixed cadence, like WhatsApp Web and whatsmeow — inbound
+   * traffic proves the link is alive but does not postpone the next probe, because the
+   * server's idle timer may count only what the client sends (field report).
+   * true: probe only after `idleAfterMs` of inbound silence.
+   */
+  inboundResetsIdle?: boolean;
+}
+
+export interface AccountContext {
+  account: string;
+  timings: AccountTimings;
+  inboundResetsIdle: boolean;
+  /** PRNG state (random.ts). */
+  rng: number;
+  /** The state last entered; the `from` of the next transition record. */
+  state: AccountStateName;
+  /** Incremented per socket; facts from older sockets are ignored. */
+  connectionId: number;
+  /** Incremented per armed timer; firings of older timers are ignored. */
+  timerToken: number;
+  /** The one timer armed now, if any. */
+  armed: TimerName | null;
+  /** Incremented per keepalive probe. */
+  probeId: number;
+  /** Consecutive failed attempts, for the backoff ceiling. */
+  attempt: number;
+  backoffMs: number;
+  jitterMs: number;
+  stallRetries: number;
+  openedAt: number | null;
+  /** Sends accepted since start (held or dispatched). */
+  accepted: number;
+  /** Held sends, in arrival order; dispatched in this order on open. */
+  outbox: string[];
+  /** Dispatched on the current connection, not yet acknowledged, in dispatch order. */
+  inFlight: string[];
+  drain: { next: DrainNext; closeRequested: boolean } | null;
+  pairPhone: string | null;
+  /** Newest first, at most MAX_DISCONNECTS. */
+  lastDisconnects: DisconnectInfo[];
+  unknownCloses: number;
+  keepalive: { lastRttMs: number | null; answered: number; timedOut: number; stallRetries: number };
+}
+
+/** Enough history for `status` to show a pattern without growing without bound. */
+export const MAX_DISCONNECTS = 10;
+
+export function initialContext(input: AccountInput): AccountContext {
+  return {
+    account: input.account,
+    timings: { ...DEFAULT_TIMINGS, ...input.timings },
+    inboundResetsIdle: input.inboundResetsIdle ?? false,
+    rng: input.seed >>> 0,
+    state: 'stopped',
+    connectionId: 0,
+    timerToken: 0,
+    armed: null,
+    probeId: 0,
+    attempt: 0,
+    backoffMs: 0,
+    jitterMs: 0,
+    stallRetries: 0,
+    openedAt: null,
+    accepted: 0,
+    outbox: [],
+    inFlight: [],
+    drain: null,
+    pairPhone: null,
+    lastDisconnects: [],
+    unknownCloses: 0,
+    keepalive: { lastRttMs: null, answered: 0, timedOut: 0, stallRetries: 0 },
+  };
+}

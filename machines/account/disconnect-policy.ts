@@ -1,0 +1,48 @@
+/**
+ * What the account does when the socket closes, by Baileys `DisconnectReason`
+ * (the statusCode of the close). The one place this decision is made.
+ */
+export type CloseAction =
+  /** transient: wait a jittered backoff, then connect again */
+  | 'backoff'
+  /** the server asked for a restart: connect again at once */
+  | 'reconnectNow'
+  /** do not reconnect: an operator has to act */
+  | 'stop'
+  /** the device was unlinked: only a new pairing helps */
+  | 'loggedOut';
+
+export interface ClosePolicy {
+  reason: string;
+  action: CloseAction;
+}
+
+export const DISCONNECT_POLICY: Readonly<Record<number, ClosePolicy>> = {
+  // 408 connectionLost/timedOut: the field report's idle-timer drop; transient.
+  408: { reason: 'connectionLost', action: 'backoff' },
+  // 428 connectionClosed: the socket ended without a stream error (abrupt close).
+  428: { reason: 'connectionClosed', action: 'backoff' },
+  // 500 badSession: the server could not resume; a fresh login usually works.
+  500: { reason: 'badSession', action: 'backoff' },
+  // 503 unavailableService: WhatsApp is down for a moment.
+  503: { reason: 'unavailableService', action: 'backoff' },
+  // 515 restartRequired: sent after pairing and on server restarts; expected at once.
+  515: { reason: 'restartRequired', action: 'reconnectNow' },
+  // 440 connectionReplaced: another client took the session. Reconnecting would kick
+  // it out and start a replace loop (seen in peers' trackers), so stop and report.
+  440: { reason: 'connectionReplaced', action: 'stop' },
+  // 401 loggedOut: the phone unlinked this device; credentials are dead.
+  401: { reason: 'loggedOut', action: 'loggedOut' },
+  // 403 forbidden: the account is banned or blocked; retrying makes it worse.
+  403: { reason: 'forbidden', action: 'stop' },
+  // 411 multideviceMismatch: the account is not on multi-device; nothing to retry.
+  411: { reason: 'multideviceMismatch', action: 'stop' },
+};
+
+/** Unknown codes back off (the brief) and are counted so an operator sees them. */
+export const UNKNOWN_CLOSE: ClosePolicy = { reason: 'unknown', action: 'backoff' };
+
+export function closePolicy(statusCode: number | undefined): ClosePolicy & { known: boolean } {
+  const known = statusCode === undefined ? undefined : DISCONNECT_POLICY[statusCode];
+  return known ? { ...known, known: true } : { ...UNKNOWN_CLOSE, known: false };
+}

@@ -1,0 +1,10 @@
+export { accountMachine, type AccountMachine } from './account/machine.js';
+export { accountIo, io, type IoParams, type SendFailure } from './account/io.js';
+export * from './account/context.js';
+export * from './account/events.js';
+export * from './account/timings.js';
+export * from './account/disconnect-policy.js';
+export * from './account/backoff.js';
+export * from './account/timers.js';
+export * from './account/transition-record.js';
+export * from './account/state-name.js';

@@ -1,0 +1,100 @@
+import { createActor, type AnyTransitionDefinition, type InspectionEvent } from 'xstate';
+import {
+  accountMachine,
+  stateName,
+  type AccountEvent,
+  type AccountInput,
+  type AccountSnapshot,
+  type AccountStateName,
+  type IoParams,
+  type TimerRequest,
+  type TransitionRecord,
+} from '../../machines/index.js';
+
+/** One IO request the machine made, with the state the machine was in once it settled. */
+export type IoCall = { [K in keyof IoParams]: { type: K; params: IoParams[K]; step: number } }[keyof IoParams];
+
+export interface Step {
+  event: AccountEvent;
+  before: AccountSnapshot;
+  after: AccountSnapshot;
+  calls: IoCall[];
+  records: TransitionRecord[];
+}
+
+/**
+ * Runs the real account machine with recording IO and a manual timer: nothing happens
+ * unless a test sends an event, so every run is deterministic.
+ */
+export function runAccount(input: Partial<AccountInput> = {}) {
+  const calls: IoCall[] = [];
+  const records: TransitionRecord[] = [];
+  const steps: Step[] = [];
+  const taken: AnyTransitionDefinition[] = [];
+  let armed: TimerRequest | null = null;
+  let step = 0;
+
+  const record =
+    <K extends keyof IoParams>(type: K) =>
+    (_: unknown, params: IoParams[K]) => {
+      calls.push({ type, params, step } as IoCall);
+    };
+  const machine = accountMachine.provide({
+    actions: {
+      openSocket: record('openSocket'),
+      closeSocket: record('closeSocket'),
+      sendProbe: record('sendProbe'),
+      dispatchSend: record('dispatchSend'),
+      failSend: record('failSend'),
+      expireSend: record('expireSend'),
+      logout: record('logout'),
+      clearCredentials: () => calls.push({ type: 'clearCredentials', params: undefined, step }),
+      startTimer: (_, params) => {
+        armed = params;
+      },
+      stopTimer: () => {
+        armed = null;
+      },
+    },
+  });
+  const actor = createActor(machine, {
+    input: { account: 'acc', seed: 42, ...input },
+    inspect: (ev: InspectionEvent) => {
+      if (ev.type === '@xstate.microstep') taken.push(...ev._transitions);
+    },
+  });
+  actor.on('transition', (r) => records.push(r));
+  actor.start();
+
+  const send = (event: AccountEvent): Step => {
+    step += 1;
+    const before = actor.getSnapshot();
+    const firstCall = calls.length;
+    const firstRecord = records.length;
+    actor.send(event);
+    const s: Step = { event, before, after: actor.getSnapshot(), calls: calls.slice(firstCall), records: records.slice(firstRecord) };
+    steps.push(s);
+    return s;
+  };
+
+  return {
+    actor,
+    calls,
+    records,
+    steps,
+    taken,
+    send,
+    snapshot: () => actor.getSnapshot(),
+    state: (): AccountStateName => stateName(actor.getSnapshot()),
+    armed: () => armed,
+    /** Fire the armed timer as the runtime would. */
+    fire: (extra: { stalledMs?: number; at?: number } = {}) => {
+      if (!armed) throw new Error(`no timer armed in ${stateName(actor.getSnapshot())}`);
+      const { fires, token } = armed;
+      const at = extra.at ?? 0;
+      return send(fires === 'ProbeTimedOut' ? { type: fires, token, at, stalledMs: extra.stalledMs ?? 0 } : { type: fires, token, at });
+    },
+  };
+}
+
+export type AccountRun = ReturnType<typeof runAccount>;
