@@ -52,6 +52,8 @@ export class Connection {
   routingInfo: Buffer | undefined;
   lastTrafficAt = Date.now();
   lastTrafficKind: TrafficKind | undefined;
+  /** Received stanzas by kind (a handful of numbers: cheap even for 1,000 sessions). */
+  readonly trafficCounts: Partial<Record<TrafficKind, number>> = {};
   /** Inbound messages sent but not yet acknowledged by a client receipt. */
   readonly pendingInbound = new Map<string, QueuedInbound>();
   /** True once the offline queue was flushed: later inbound messages go out directly. */
@@ -211,6 +213,7 @@ export class Connection {
       connectedAt: this.connectedAt,
       lastTrafficAt: this.lastTrafficAt,
       lastTrafficKind: this.lastTrafficKind,
+      trafficCounts: { ...this.trafficCounts },
       pendingInbound: this.pendingInbound.size,
     };
   }
@@ -291,6 +294,7 @@ export class Connection {
     const now = Date.now();
     this.lastTrafficAt = now;
     this.lastTrafficKind = kind;
+    this.trafficCounts[kind] = (this.trafficCounts[kind] ?? 0) + 1;
     const policy = this.state === 'logged-in' ? this.faults().idleTimeout : undefined;
     if (policy?.resetBy.includes(kind)) this.lastActivityAt = now;
   }
@@ -382,6 +386,7 @@ export interface SessionInfo {
   connectedAt: number;
   lastTrafficAt: number;
   lastTrafficKind: TrafficKind | undefined;
+  trafficCounts: Partial<Record<TrafficKind, number>>;
   pendingInbound: number;
 }
 

@@ -1,6 +1,6 @@
 // Pairing a new companion, with the simulator playing the primary phone.
 // QR: the client registers (ClientPayload.devicePairingData); we send `<pair-device>` refs;
-// Baileys shows `ref,noiseKeyB64,identityKeyB64,advSecretB64,platform` as QR. "Scanning" it
+// Baileys shows `https://wa.me/settings/linked_devices#ref,noiseKeyB64,identityKeyB64,advSecretB64,platform` as QR. "Scanning" it
 // (control API) sends `<pair-success>` whose device identity is HMAC'd with the advSecret
 // from the QR; the client answers `<pair-device-sign>`, we register the device and send
 // `<stream:error code=515>` (restart required); the client logs in again with its new creds.
@@ -75,7 +75,8 @@ export class Pairing {
 
   /** The phone scans a QR string shown by the client. */
   scanQr(qr: string, phone: string | undefined): ScanResult {
-    const [ref, noiseB64, identityB64, advB64] = qr.split(',');
+    // Baileys 7 prefixes the QR with a wa.me deep link: `https://wa.me/settings/linked_devices#ref,...`.
+    const [ref, noiseB64, identityB64, advB64] = qr.slice(qr.lastIndexOf('#') + 1).split(',');
     const conn = ref === undefined ? undefined : this.byRef.get(ref);
     if (!conn?.pairing || conn.state !== 'pairing') throw new SimulatorError('unknown_ref', 'no connection is showing this QR');
     if (!noiseB64 || !identityB64 || !advB64) throw new SimulatorError('bad_request', 'QR must be ref,noiseKey,identityKey,advSecret,platform');

@@ -1,0 +1,220 @@
+// Client side of the simulator tests: a real, unmodified Baileys socket pointed at the
+// simulator through `waWebSocketUrl`, trusting its certificate root, with in-memory auth
+// state, a silent logger and a small keepalive; plus helpers that await events with a
+// deadline (never a sleep).
+import makeWASocket, {
+  BufferJSON,
+  WA_CERT_DETAILS,
+  initAuthCreds,
+  type AuthenticationCreds,
+  type ConnectionState,
+  type SignalDataSet,
+  type SignalDataTypeMap,
+  type SignalKeyStore,
+  type WAMessage,
+  type WAMessageUpdate,
+  type WASocket,
+} from '@whiskeysockets/baileys';
+import pino from 'pino';
+import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/simulator/index.js';
+
+/** Default deadline for awaiting one event on loopback. */
+export const EVENT_DEADLINE_MS = 10_000;
+/** How often `until` re-checks conditions that no client event signals (simulator state). */
+const POLL_INTERVAL_MS = 20;
+/** Small keepalive so dead-link detection (keepAlive + 5 s in Baileys) is testable. */
+export const TEST_KEEPALIVE_MS = 1_000;
+
+/** Trust the simulator's certificate root in this process (Baileys checks the chain against
+ * this mutable export). Never do this against the real service. */
+export function trustSimulator(sim: Pick<RunningSimulator, 'rootPublicKeyBytes'>): void {
+  WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(sim.rootPublicKeyBytes);
+}
+
+export async function startTrustedSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
+  const sim = await startSimulator(options);
+  trustSimulator(sim);
+  return sim;
+}
+
+export interface MemoryAuth {
+  creds: AuthenticationCreds;
+  keys: SignalKeyStore;
+  data: Map<string, unknown>;
+}
+
+/** In-memory auth state; `keys` may be seeded with provisioning's `keys`. */
+export function memoryAuth(creds: AuthenticationCreds = initAuthCreds(), seed: Record<string, Record<string, unknown>> = {}): MemoryAuth {
+  const data = new Map<string, unknown>();
+  for (const [type, entries] of Object.entries(seed)) for (const [id, v] of Object.entries(entries)) data.set(`${type}/${id}`, v);
+  const keys: SignalKeyStore = {
+    get: <T extends keyof SignalDataTypeMap>(type: T, ids: string[]) => {
+      const out: { [id: string]: SignalDataTypeMap[T] } = {};
+      for (const id of ids) {
+        const v = data.get(`${type}/${id}`);
+        if (v !== undefined) out[id] = v as SignalDataTypeMap[T];
+      }
+      return out;
+    },
+    set: (set: SignalDataSet) => {
+      for (const [type, entries] of Object.entries(set)) {
+        for (const [id, v] of Object.entries(entries ?? {})) {
+          if (v === null || v === undefined) data.delete(`${type}/${id}`);
+          else data.set(`${type}/${id}`, v);
+        }
+      }
+    },
+  };
+  return { creds, keys, data };
+}
+
+/** Round-trips provisioned credentials through BufferJSON, as a client reading them from the
+ * control API would. */
+export function fromBufferJson<T>(value: unknown): T {
+  return JSON.parse(JSON.stringify(value, BufferJSON.replacer), BufferJSON.reviver) as T;
+}
+
+export interface ClientOptions {
+  keepAliveIntervalMs?: number;
+  connectTimeoutMs?: number;
+  qrTimeout?: number;
+}
+
+export interface TestClient {
+  sock: WASocket;
+  auth: MemoryAuth;
+  updates: Partial<ConnectionState>[];
+  upserts: { type: string; messages: WAMessage[] }[];
+  statusUpdates: WAMessageUpdate[];
+  acks: { id: string; error?: string }[];
+  /** Resolves when `predicate` holds for the recorded events; rejects after the deadline. */
+  until<T>(what: string, probe: () => T | undefined, deadlineMs?: number): Promise<T>;
+  open(deadlineMs?: number): Promise<void>;
+  /** The DisconnectReason (status code) the socket closed with. */
+  closed(deadlineMs?: number): Promise<number | undefined>;
+  end(): void;
+}
+
+export function connectClient(sim: Pick<RunningSimulator, 'wsUrl'>, auth: MemoryAuth, options: ClientOptions = {}): TestClient {
+  const sock = makeWASocket({
+    waWebSocketUrl: sim.wsUrl,
+    auth: { creds: auth.creds, keys: auth.keys },
+    logger: pino({ level: 'silent' }),
+    keepAliveIntervalMs: options.keepAliveIntervalMs ?? TEST_KEEPALIVE_MS,
+    connectTimeoutMs: options.connectTimeoutMs ?? EVENT_DEADLINE_MS,
+    markOnlineOnConnect: false,
+    syncFullHistory: false,
+    ...(options.qrTimeout ? { qrTimeout: options.qrTimeout } : {}),
+  });
+  const updates: Partial<ConnectionState>[] = [];
+  const upserts: { type: string; messages: WAMessage[] }[] = [];
+  const statusUpdates: WAMessageUpdate[] = [];
+  const acks: { id: string; error?: string }[] = [];
+  const waiters = new Set<() => void>();
+  const poke = (): void => {
+    for (const w of [...waiters]) w();
+  };
+  sock.ev.on('creds.update', (update) => {
+    Object.assign(auth.creds, update);
+    poke();
+  });
+  sock.ev.on('connection.update', (u) => {
+    updates.push(u);
+    poke();
+  });
+  sock.ev.on('messages.upsert', (u) => {
+    upserts.push({ type: u.type, messages: u.messages });
+    poke();
+  });
+  sock.ev.on('messages.update', (u) => {
+    statusUpdates.push(...u);
+    poke();
+  });
+  // The server's `<ack class=message>` is not an event in Baileys unless it carries an
+  // error; the raw frame is the only way to see the server accepted a send.
+  sock.ws.on('CB:ack,class:message', (node: { attrs: Record<string, string> }) => {
+    const ack: { id: string; error?: string } = { id: node.attrs.id ?? '' };
+    if (node.attrs.error) ack.error = node.attrs.error;
+    acks.push(ack);
+    poke();
+  });
+
+  const until = <T>(what: string, probe: () => T | undefined, deadlineMs = EVENT_DEADLINE_MS): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const done = (): void => {
+        waiters.delete(check);
+        clearTimeout(timer);
+        clearInterval(poll);
+      };
+      const check = (): void => {
+        let v: T | undefined;
+        try {
+          v = probe();
+        } catch (err) {
+          done();
+          reject(err instanceof Error ? err : new Error(String(err)));
+          return;
+        }
+        if (v === undefined) return;
+        done();
+        resolve(v);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out after ${deadlineMs} ms waiting for ${what}`));
+      }, deadlineMs);
+      const poll = setInterval(check, POLL_INTERVAL_MS);
+      waiters.add(check);
+      check();
+    });
+
+  const closeCode = (): number | undefined | null => {
+    const u = updates.find((x) => x.connection === 'close');
+    if (!u) return null;
+    const err = u.lastDisconnect?.error as { output?: { statusCode?: number } } | undefined;
+    return err?.output?.statusCode;
+  };
+
+  return {
+    sock,
+    auth,
+    updates,
+    upserts,
+    statusUpdates,
+    acks,
+    until,
+    open: async (deadlineMs) => {
+      await until('connection open', () => {
+        if (updates.some((u) => u.connection === 'open')) return true;
+        const code = closeCode();
+        if (code !== null) throw new Error(`closed with ${code} before open`);
+        return undefined;
+      }, deadlineMs);
+    },
+    closed: async (deadlineMs) => {
+      const code = await until('connection close', () => {
+        const c = closeCode();
+        return c === null ? undefined : { code: c };
+      }, deadlineMs);
+      return code.code;
+    },
+    end: () => {
+      sock.end(undefined);
+    },
+  };
+}
+
+/** Provision an account in-process and connect a client with it; resolves once `open`. */
+export async function openProvisioned(sim: RunningSimulator, options: ClientOptions & { preKeys?: number; phone?: string } = {}): Promise<{ client: TestClient; phone: string }> {
+  const { preKeys, phone, ...clientOptions } = options;
+  const provisioned = sim.provisionAccount({ ...(preKeys === undefined ? {} : { preKeys }), ...(phone === undefined ? {} : { phone }) });
+  const auth = memoryAuth(fromBufferJson<AuthenticationCreds>(provisioned.creds), fromBufferJson(provisioned.keys));
+  const client = connectClient(sim, auth, clientOptions);
+  await client.open();
+  return { client, phone: provisioned.account.phone };
+}
+
+/** Reconnects with the same auth state (a new socket, as after any disconnect). */
+export function reconnect(sim: RunningSimulator, previous: TestClient, options: ClientOptions = {}): TestClient {
+  return connectClient(sim, previous.auth, options);
+}
