@@ -1,0 +1,95 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CONNECTED_STATES, type AccountEvent } from '../../machines/index.js';
+import { eventsFor } from './event-catalog.js';
+import { runAccount, type AccountRun } from './harness.js';
+import { checkInvariants } from './invariants.js';
+
+/**
+ * Random event sequences against the same invariants as the model-based paths. Each
+ * step picks one of the events that mean something now, or a stale one (an old socket,
+ * an old timer) that must change nothing.
+ */
+const stepArb = fc.record({ pick: fc.nat(), stale: fc.integer({ min: 0, max: 99 }).map((n) => n < 15) });
+
+function play(run: AccountRun, steps: { pick: number; stale: boolean }[]) {
+  for (const { pick, stale } of steps) {
+    const options = eventsFor(run.snapshot());
+    const event = options[pick % options.length]!;
+    run.send(stale ? makeStale(event) : event);
+  }
+}
+
+function makeStale(event: AccountEvent): AccountEvent {
+  if ('connectionId' in event) return { ...event, connectionId: event.connectionId - 1 };
+  if ('token' in event) return { ...event, token: event.token - 1 };
+  return event;
+}
+
+/** Drive the account back to open, acknowledging everything: the recovery a runtime performs. */
+function recover(run: AccountRun) {
+  for (let guard = 0; guard < 20 && !CONNECTED_STATES.includes(run.state()); guard++) {
+    const s = run.state();
+    if (s === 'loggedOut') run.send({ type: 'Pair' });
+    else if (s === 'stopped' || s === 'reconnecting') run.send({ type: 'Connect' });
+    else if (s === 'draining') run.fire();
+    else if (s === 'connecting' || s === 'pairing') run.send({ type: 'SocketOpened', connectionId: run.snapshot().context.connectionId, at: 0 });
+  }
+  for (const id of [...run.snapshot().context.inFlight]) run.send({ type: 'SendAcked', id });
+}
+
+describe('random event sequences', () => {
+  it('never break an invariant', () => {
+    fc.assert(
+      fc.property(fc.array(stepArb, { maxLength: 60 }), fc.integer(), (steps, seed) => {
+        const run = runAccount({ seed });
+        play(run, steps);
+        checkInvariants(run);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('deliver every accepted send exactly once once the link is back, in arrival order', () => {
+    fc.assert(
+      fc.property(fc.array(stepArb, { maxLength: 60 }), fc.integer(), (steps, seed) => {
+        const run = runAccount({ seed });
+        play(run, steps);
+        recover(run);
+        checkInvariants(run);
+        expect(CONNECTED_STATES).toContain(run.state());
+
+        const accepted = new Set(run.steps.flatMap((s) => (s.event.type === 'Send' && s.before.context.accepted < s.after.context.accepted ? [s.event.id] : [])));
+        const failed = new Set(run.calls.flatMap((c) => (c.type === 'failSend' || c.type === 'expireSend' ? [c.params.id] : [])));
+        const acked = new Set(run.steps.flatMap((s) => (s.event.type === 'SendAcked' && [...s.before.context.inFlight, ...s.before.context.outbox].includes(s.event.id) ? [s.event.id] : [])));
+        for (const id of accepted) {
+          // Each accepted send ends exactly one way: acknowledged, or failed/expired with a reason.
+          expect(Number(acked.has(id)) + Number(failed.has(id)), id).toBe(1);
+        }
+        expect(run.snapshot().context.outbox).toEqual([]);
+        expect(run.snapshot().context.inFlight).toEqual([]);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('never reconnect after a 440 until an operator asks', () => {
+    fc.assert(
+      fc.property(fc.array(stepArb, { maxLength: 40 }), (steps) => {
+        const run = runAccount();
+        run.send({ type: 'Connect' });
+        run.send({ type: 'SocketOpened', connectionId: 1, at: 0 });
+        run.send({ type: 'SocketClosed', connectionId: 1, statusCode: 440, at: 0 });
+        expect(run.state()).toBe('stopped');
+        const before = run.calls.length;
+        // Everything but an operator's Connect/Pair: timers, stale sockets, sends.
+        for (const { pick } of steps) {
+          const options = eventsFor(run.snapshot()).filter((e) => e.type !== 'Connect' && e.type !== 'Pair');
+          run.send(options[pick % options.length]!);
+        }
+        expect(run.calls.slice(before).filter((c) => c.type === 'openSocket')).toEqual([]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
