@@ -87,6 +87,10 @@ export interface TestClient {
   upserts: { type: string; messages: WAMessage[] }[];
   statusUpdates: WAMessageUpdate[];
   acks: { id: string; error?: string }[];
+  /** Highest status seen for one of our messages (proto.WebMessageInfo.Status), from
+   * messages.update or — when Baileys' event buffer merged the update into our own upsert —
+   * from the upserted message itself. Error acks give ERROR (0) with stub parameters. */
+  statusOf(id: string): { status: number; params?: string[] } | undefined;
   /** Resolves when `predicate` holds for the recorded events; rejects after the deadline. */
   until<T>(what: string, probe: () => T | undefined, deadlineMs?: number): Promise<T>;
   open(deadlineMs?: number): Promise<void>;
@@ -175,9 +179,25 @@ export function connectClient(sim: Pick<RunningSimulator, 'wsUrl'>, auth: Memory
     return err?.output?.statusCode;
   };
 
+  const statusOf = (id: string): { status: number; params?: string[] } | undefined => {
+    let best: { status: number; params?: string[] } | undefined;
+    const consider = (status: number | null | undefined, params?: string[] | null): void => {
+      if (status === null || status === undefined) return;
+      if (status === 0) {
+        best = params ? { status, params } : { status };
+        return;
+      }
+      if (best?.status !== 0 && (best === undefined || status > best.status)) best = { status };
+    };
+    for (const u of upserts) for (const m of u.messages) if (m.key.id === id && m.key.fromMe) consider(m.status, m.messageStubParameters);
+    for (const u of statusUpdates) if (u.key.id === id) consider(u.update.status, u.update.messageStubParameters);
+    return best;
+  };
+
   return {
     sock,
     auth,
+    statusOf,
     updates,
     upserts,
     statusUpdates,
