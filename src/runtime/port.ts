@@ -1,0 +1,58 @@
+/**
+ * The seam between the account runtime (machines + Baileys) and the NATS layer (event
+ * stream, projections, command service). The runtime reports facts through a FactSink
+ * and is driven through the AccountsPort; neither side knows how the other works.
+ */
+import type { AccountStateName } from '../../machines/index.js';
+import type { EventBody, EventType, KeepaliveStrategy } from '../contract/index.js';
+
+/** A fact about one account, before the event layer stamps `v`, `at` and `seq` on it. */
+export type Fact = { [T in EventType]: { account: string; type: T } & EventBody<T> }[EventType];
+export type FactOf<T extends EventType> = Extract<Fact, { type: T }>;
+
+/**
+ * Receives every fact in the order it happened, per account. Must not throw and must
+ * not block: publishing is the sink's business (buffering while NATS is away).
+ */
+export type FactSink = (fact: Fact) => void;
+
+/** A send the event layer has already recorded as `send.queued`. */
+export interface OutgoingSend {
+  id: string;
+  /** Normalised user JID. */
+  to: string;
+  text: string;
+  /** ISO time after which a held send expires instead of going out late. */
+  deadline?: string;
+  /**
+   * Set when the stream shows this send was already handed to WhatsApp (`send.sent`)
+   * before a restart: it goes out again with the same WhatsApp message id, which the
+   * receiver dedups.
+   */
+  waMessageId?: string;
+}
+
+export interface AccountOptions {
+  keepalive?: KeepaliveStrategy;
+  /** Connect as soon as added (default true). */
+  connect?: boolean;
+}
+
+export interface AccountsPort {
+  list(): { account: string; state: AccountStateName }[];
+  has(account: string): boolean;
+  state(account: string): AccountStateName;
+  add(account: string, options?: AccountOptions): Promise<void>;
+  remove(account: string): Promise<void>;
+  /**
+   * Hand a recorded send to the account's machine: `dispatched` when it went to the
+   * socket at once (open/idle/pinging), `held` when it waits for the link, `refused`
+   * when the account is logged out (a `send.failed` fact follows).
+   */
+  submit(account: string, send: OutgoingSend): 'dispatched' | 'held' | 'refused';
+  connect(account: string): AccountStateName;
+  disconnect(account: string): AccountStateName;
+  logout(account: string): Promise<AccountStateName>;
+  /** QR (watch the `qr` events) or, with a phone number, a pairing code. */
+  pair(account: string, phone?: string): Promise<{ method: 'qr' | 'code'; code?: string }>;
+}
