@@ -215,6 +215,7 @@ export class Connection {
       lastTrafficKind: this.lastTrafficKind,
       trafficCounts: { ...this.trafficCounts },
       pendingInbound: this.pendingInbound.size,
+      ...(this.pairing ? { pairing: this.pairing.linkCode ? ('code' as const) : ('qr' as const) } : {}),
     };
   }
 
@@ -388,6 +389,8 @@ export interface SessionInfo {
   lastTrafficKind: TrafficKind | undefined;
   trafficCounts: Partial<Record<TrafficKind, number>>;
   pendingInbound: number;
+  /** While pairing: showing QR refs, or waiting for a pairing code to be entered. */
+  pairing?: 'qr' | 'code';
 }
 
 function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
