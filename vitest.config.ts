@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup.ts'],
     // Scenario suites start real nats-server and simulator processes; forks keep
     // each file's sockets and timers isolated from the others.
     pool: 'forks',

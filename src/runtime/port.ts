@@ -50,6 +50,13 @@ export interface AccountsPort {
    * when the account is logged out (a `send.failed` fact follows).
    */
   submit(account: string, send: OutgoingSend): 'dispatched' | 'held' | 'refused';
+  /**
+   * The send's deadline passed (the NATS layer keeps the deadline timers). `true`
+   * when it was still held: the machine drops it (`Expire`) and the runtime reports a
+   * `send.expired` fact; `false` when it is already in flight or settled, or unknown,
+   * and nothing changes (a send that went out is not recalled).
+   */
+  expire(account: string, id: string): boolean;
   connect(account: string): AccountStateName;
   disconnect(account: string): AccountStateName;
   logout(account: string): Promise<AccountStateName>;

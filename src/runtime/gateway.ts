@@ -1,0 +1,122 @@
+/**
+ * Many accounts in one process. Accounts are added, started, stopped and removed at run
+ * time; each has its own machine, socket, timer and credentials, and nothing one
+ * account does (a crash in a handler, a ban, a 440) reaches another.
+ */
+import type { Logger } from 'pino';
+import type { AccountStateName } from '../../machines/index.js';
+import { WaError } from '../contract/index.js';
+import { AccountRuntime, type AccountAuth, type AccountSettings } from './account-runtime.js';
+import type { LoopMonitor } from './loop-monitor.js';
+import type { AccountOptions, AccountsPort, FactSink, OutgoingSend } from './port.js';
+
+export interface GatewayOptions {
+  sink: FactSink;
+  logger: Logger;
+  loop: LoopMonitor;
+  /** Opens (and locks) the credentials of one account. */
+  authFor(account: string): Promise<AccountAuth>;
+  /** Settings every account starts from; per-account options override them. */
+  defaults?: AccountSettings;
+  /** WebSocket URL; undefined = WhatsApp's own. */
+  waWebSocketUrl?: string;
+  baileysLogger?: Logger;
+}
+
+export class Gateway implements AccountsPort {
+  private readonly accounts = new Map<string, AccountRuntime>();
+  /** Adds in progress, so two concurrent adds of one id cannot both open its credentials. */
+  private readonly adding = new Map<string, Promise<void>>();
+
+  constructor(private readonly opts: GatewayOptions) {}
+
+  list(): { account: string; state: AccountStateName }[] {
+    return [...this.accounts.values()].map((a) => ({ account: a.account, state: a.state() }));
+  }
+
+  has(account: string): boolean {
+    return this.accounts.has(account);
+  }
+
+  state(account: string): AccountStateName {
+    return this.get(account).state();
+  }
+
+  runtime(account: string): AccountRuntime {
+    return this.get(account);
+  }
+
+  async add(account: string, options: AccountOptions & AccountSettings = {}): Promise<void> {
+    if (this.accounts.has(account)) throw new WaError('bad_request', `account ${account} exists`);
+    const pending = this.adding.get(account);
+    if (pending) throw new WaError('bad_request', `account ${account} is being added`);
+    const adding = this.create(account, options);
+    this.adding.set(account, adding);
+    try {
+      await adding;
+    } finally {
+      this.adding.delete(account);
+    }
+  }
+
+  private async create(account: string, options: AccountOptions & AccountSettings): Promise<void> {
+    const auth = await this.opts.authFor(account);
+    const { connect = true, ...settings } = options;
+    const d = this.opts.defaults ?? {};
+    const runtime = new AccountRuntime({
+      ...d,
+      ...settings,
+      timings: { ...d.timings, ...settings.timings },
+      account,
+      auth,
+      sink: this.opts.sink,
+      logger: this.opts.logger.child({ account }),
+      loop: this.opts.loop,
+      ...(this.opts.waWebSocketUrl ? { waWebSocketUrl: this.opts.waWebSocketUrl } : {}),
+      ...(this.opts.baileysLogger ? { baileysLogger: this.opts.baileysLogger.child({ account }) } : {}),
+    });
+    this.accounts.set(account, runtime);
+    runtime.start();
+    if (connect) runtime.connect();
+  }
+
+  async remove(account: string): Promise<void> {
+    const runtime = this.get(account);
+    this.accounts.delete(account);
+    await runtime.stop();
+  }
+
+  submit(account: string, send: OutgoingSend): 'dispatched' | 'held' | 'refused' {
+    return this.get(account).submit(send);
+  }
+
+  expire(account: string, id: string): boolean {
+    return this.get(account).expire(id);
+  }
+
+  connect(account: string): AccountStateName {
+    return this.get(account).connect();
+  }
+
+  disconnect(account: string): AccountStateName {
+    return this.get(account).disconnect();
+  }
+
+  logout(account: string): Promise<AccountStateName> {
+    return this.get(account).logout();
+  }
+
+  pair(account: string, phone?: string): Promise<{ method: 'qr' | 'code'; code?: string }> {
+    return this.get(account).pair(phone);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.accounts.keys()].map((a) => this.remove(a).catch((err: unknown) => this.opts.logger.error({ err, account: a }, 'stopping account failed'))));
+  }
+
+  private get(account: string): AccountRuntime {
+    const runtime = this.accounts.get(account);
+    if (!runtime) throw new WaError('unknown_account', `no account ${account}`);
+    return runtime;
+  }
+}

@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from './support.js';
+
+const PEER = '4915100000001@s.whatsapp.net';
+
+describe('an account on real Baileys against the simulator', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => h?.close());
+
+  it('connects to open and publishes the transitions', async () => {
+    await h.addAccount('alice');
+    await h.facts.entered('alice', 'open');
+    expect(h.facts.transitions('alice').slice(0, 2)).toEqual([
+      { from: 'stopped', to: 'connecting', reason: 'operatorConnect' },
+      { from: 'connecting', to: 'open', reason: 'loggedIn' },
+    ]);
+  });
+
+  it('sends a message that the simulator decrypts and acknowledges once', async () => {
+    expect(h.gateway.submit('alice', { id: 'hello-1', to: PEER, text: 'hello' })).toBe('dispatched');
+    await h.facts.until('server ack', () => h.facts.of('send.acked', 'alice').find((f) => f.id === 'hello-1'));
+    const entries = h.sim.ledger({ account: h.sim.accounts().find(() => true)!.phone });
+    const mine = entries.filter((e) => e.text === 'hello');
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.count).toBe(1);
+    const sent = h.facts.of('send.sent', 'alice').find((f) => f.id === 'hello-1');
+    expect(mine[0]!.id).toBe(sent!.waMessageId);
+  });
+
+  it('keeps the link alive with probes: open → idle → pinging → open', async () => {
+    const before = h.facts.transitions('alice').filter((t) => t.from === 'pinging' && t.to === 'open').length;
+    await h.facts.until('a probe answered', () => (h.facts.transitions('alice').filter((t) => t.from === 'pinging' && t.to === 'open').length > before ? true : undefined));
+  });
+
+  it('reconnects after a 408 and delivers a send issued during the drop exactly once', async () => {
+    const opens = h.facts.transitions('alice').filter((t) => t.to === 'open').length;
+    h.sim.inject({ type: 'stream-error', code: 408 });
+    await h.facts.until('reconnecting after 408', () => h.facts.transitions('alice').find((t) => t.statusCode === 408 && t.to === 'reconnecting'));
+    expect(h.gateway.submit('alice', { id: 'during-drop', to: PEER, text: 'during drop' })).toBe('held');
+    await h.facts.entered('alice', 'open', opens + 1);
+    await h.facts.until('ack of the held send', () => h.facts.of('send.acked', 'alice').find((f) => f.id === 'during-drop'));
+    const copies = h.sim.ledger().filter((e) => e.text === 'during drop');
+    expect(copies).toHaveLength(1);
+    expect(copies[0]!.count).toBe(1);
+  });
+});
