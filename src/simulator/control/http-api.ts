@@ -74,6 +74,11 @@ export function routes(sim: SimulatorControls, rootPublicKey: string): Map<strin
     const { phone, code } = parse(pairingCodeSchema, body);
     return sim.enterPairingCode(phone, code);
   });
+  r.set('GET /stats', () => {
+    // With --expose-gc a collection first makes heap numbers comparable between calls.
+    (globalThis as { gc?: () => void }).gc?.();
+    return { pid: process.pid, memory: process.memoryUsage(), sessions: sim.sessions().length, accounts: sim.accounts().length };
+  });
   r.set('POST /reset', () => {
     sim.reset();
     return {};
