@@ -54,6 +54,13 @@ describe('control API', () => {
     expect((accounts.body.accounts as { phone: string; connected: boolean }[]).find((a) => a.phone === phone)?.connected).toBe(true);
   });
 
+  it('reports process stats', async () => {
+    const stats = (await call('GET', '/stats')).body as { pid: number; memory: { rss: number }; sessions: number };
+    expect(stats.pid).toBe(process.pid);
+    expect(stats.memory.rss).toBeGreaterThan(0);
+    expect(stats.sessions).toBeGreaterThanOrEqual(1);
+  });
+
   it('lists sessions with connection ids and last traffic', async () => {
     const sessions = (await call('GET', '/sessions')).body.sessions as { connectionId: string; account?: string; lastTrafficAt: number }[];
     const mine = sessions.find((s) => s.account === phone);
