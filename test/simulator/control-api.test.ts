@@ -55,7 +55,7 @@ describe('control API', () => {
   });
 
   it('reports process stats', async () => {
-    const stats = (await call('GET', '/stats')).body as { pid: number; memory: { rss: number }; sessions: number };
+    const stats = (await call('GET', '/stats')).body as unknown as { pid: number; memory: { rss: number }; sessions: number };
     expect(stats.pid).toBe(process.pid);
     expect(stats.memory.rss).toBeGreaterThan(0);
     expect(stats.sessions).toBeGreaterThanOrEqual(1);
