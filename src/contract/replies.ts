@@ -12,13 +12,23 @@ import type { Verb } from './commands.js';
 
 export const errorReplySchema = z.object({ ok: z.literal(false), error: wireErrorSchema });
 
+/**
+ * Where a send stands, as the event stream records it. A new send is always `queued`;
+ * an idempotent repeat (same id) reports how far the first one got: `sent` (handed to
+ * WhatsApp), `acked` (WhatsApp acknowledged it), `failed` (with `error`) or `expired`
+ * (its deadline passed while it was held).
+ */
+export const SEND_STATUSES = ['queued', 'sent', 'acked', 'failed', 'expired'] as const;
+export type SendStatus = (typeof SEND_STATUSES)[number];
+
 export const sendReplySchema = z.object({
   ok: z.literal(true),
   id: sendIdSchema,
-  /** `sent` when the id was already sent (idempotent repeat), else `queued`. */
-  status: z.enum(['queued', 'sent']),
+  status: z.enum(SEND_STATUSES),
   /** Per-account event seq of the `send.queued` that recorded it. */
   seq: z.number().int().min(1),
+  /** Only with `status: "failed"`: why, as `send.failed` recorded it. */
+  error: wireErrorSchema.optional(),
 });
 
 export const statusReplySchema = z.object({

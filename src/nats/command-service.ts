@@ -1,0 +1,176 @@
+/**
+ * The command API: one NATS micro service (`wa-connd`, discoverable through
+ * `$SRV.PING|INFO|STATS`) with one catch-all endpoint on `wa.cmd.>`, so an unknown
+ * verb or a malformed subject still gets an error reply instead of "no responders".
+ *
+ * Every request gets exactly one reply: `{ ok: true, … }` or `{ ok: false, error:
+ * { code, message } }`. Errors are also flagged in the micro-service headers
+ * (`Nats-Service-Error-Code`), so `$SRV.STATS` counts them. Nothing a client sends can
+ * throw out of the handler: decoding never throws, every runtime call is wrapped, and
+ * an unexpected error becomes `internal` (logged with its cause, never replied with it).
+ */
+import { type Service, Svcm, type ServiceMsg } from '@nats-io/services';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import {
+  CMD_WILDCARD,
+  type Command,
+  decodeCommand,
+  encodeReply,
+  type OkReplyOf,
+  SERVICE_DESCRIPTION,
+  SERVICE_NAME,
+  SERVICE_VERSION,
+  toWaError,
+  type Verb,
+  WaError,
+  type WaErrorCode,
+} from '../contract/index.js';
+import type { AccountOptions, AccountsPort } from '../runtime/port.js';
+import type { EventPublisher } from './event-publisher.js';
+import type { Projection } from './projection.js';
+import type { Sends } from './sends.js';
+
+/** HTTP-like codes for the micro-service error header; the reply body carries the contract code. */
+const SERVICE_ERROR_CODES: Record<WaErrorCode, number> = {
+  bad_request: 400,
+  unknown_account: 404,
+  too_large: 413,
+  logged_out: 409,
+  not_paired: 409,
+  timeout: 504,
+  unavailable: 503,
+  internal: 500,
+};
+
+/** `status` waits this long for the account's buffered events so it reports what just happened. */
+const STATUS_FLUSH_MS = 500;
+
+/** Adding and removing accounts involves the layer (takeover, recovery), not just the runtime. */
+export type AccountAdmin = {
+  add(account: string, options: AccountOptions): Promise<void>;
+  remove(account: string): Promise<void>;
+};
+
+export type CommandServiceOptions = {
+  nc: NatsConnection;
+  accounts: AccountsPort;
+  admin: AccountAdmin;
+  sends: Sends;
+  publisher: EventPublisher;
+  projection: Projection;
+  logger: Logger;
+  /** Upper bound for runtime calls that wait on WhatsApp (logout, pair, add). */
+  callTimeoutMs: number;
+  now?: () => Date;
+};
+
+export async function startCommandService(o: CommandServiceOptions): Promise<Service> {
+  // @nats-io/services 3.0.0-25 pins its own nats-core copy: same runtime object, two type identities.
+  const svcm = new Svcm(o.nc as unknown as ConstructorParameters<typeof Svcm>[0]);
+  const service = await svcm.add({ name: SERVICE_NAME, version: SERVICE_VERSION, description: SERVICE_DESCRIPTION });
+  service.addEndpoint('commands', {
+    subject: CMD_WILDCARD,
+    metadata: { verbs: 'send status connect disconnect logout pair accounts.list accounts.add accounts.remove' },
+    handler: (err, msg) => {
+      if (err) {
+        o.logger.error({ err }, 'command endpoint stopped');
+        return;
+      }
+      void handle(o, msg);
+    },
+  });
+  o.logger.info({ service: SERVICE_NAME, subject: CMD_WILDCARD }, 'command service started');
+  return service;
+}
+
+async function handle(o: CommandServiceOptions, msg: ServiceMsg): Promise<void> {
+  let body: { ok: boolean };
+  let error: WaError | undefined;
+  const cmd = decodeCommand(msg.subject, msg.data);
+  try {
+    if (cmd instanceof WaError) throw cmd;
+    body = await execute(o, cmd);
+  } catch (err) {
+    error = toWaError(err);
+    if (error.code === 'internal') o.logger.error({ err, subject: msg.subject }, 'command failed unexpectedly');
+    body = { ok: false, error: error.toWire() } as { ok: false };
+  }
+  try {
+    if (error) msg.respondError(SERVICE_ERROR_CODES[error.code], error.code, encodeReply(body));
+    else msg.respond(encodeReply(body));
+  } catch (err) {
+    o.logger.warn({ err, subject: msg.subject }, 'could not send a command reply');
+  }
+}
+
+async function execute(o: CommandServiceOptions, cmd: Command): Promise<OkReplyOf<Verb>> {
+  const { accounts } = o;
+  switch (cmd.verb) {
+    case 'send':
+      return o.sends.send(cmd);
+    case 'status':
+      return status(o, known(o, cmd.account));
+    case 'connect':
+      return { ok: true, account: cmd.account, state: accounts.connect(known(o, cmd.account)) };
+    case 'disconnect':
+      return { ok: true, account: cmd.account, state: accounts.disconnect(known(o, cmd.account)) };
+    case 'logout':
+      return { ok: true, account: cmd.account, state: await bounded(o, 'logout', accounts.logout(known(o, cmd.account))) };
+    case 'pair': {
+      const r = await bounded(o, 'pair', accounts.pair(known(o, cmd.account), cmd.phone));
+      return { ok: true, account: cmd.account, method: r.method, ...(r.code !== undefined ? { code: r.code } : {}) };
+    }
+    case 'accounts.list':
+      return { ok: true, accounts: accounts.list() };
+    case 'accounts.add': {
+      const options: AccountOptions = {};
+      if (cmd.keepalive !== undefined) options.keepalive = cmd.keepalive;
+      if (cmd.connect !== undefined) options.connect = cmd.connect;
+      await bounded(o, 'accounts.add', o.admin.add(cmd.account, options));
+      return { ok: true, account: cmd.account };
+    }
+    case 'accounts.remove':
+      await bounded(o, 'accounts.remove', o.admin.remove(known(o, cmd.account)));
+      return { ok: true, account: cmd.account };
+    default: {
+      const unreachable: never = cmd;
+      return unreachable;
+    }
+  }
+}
+
+function known(o: CommandServiceOptions, account: string): string {
+  if (!o.accounts.has(account)) throw new WaError('unknown_account', `no account "${account}" on this gateway`);
+  return account;
+}
+
+async function status(o: CommandServiceOptions, account: string): Promise<OkReplyOf<'status'>> {
+  await o.publisher.flushed(account, STATUS_FLUSH_MS);
+  const live = o.accounts.state(account);
+  const view = o.projection.view(account);
+  // The runtime's state is the truth right now; the stream says since when, unless the
+  // transition into it is not published yet (NATS slow), then "since" is now.
+  const since = view.state === live && view.since ? view.since : (o.now ?? (() => new Date()))().toISOString();
+  return {
+    ok: true,
+    account,
+    state: live,
+    since,
+    lastDisconnects: view.lastDisconnects,
+    outbox: { depth: view.outbox.size },
+    keepalive: { ...view.keepalive },
+  };
+}
+
+async function bounded<T>(o: CommandServiceOptions, what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new WaError('timeout', `${what} did not complete within ${o.callTimeoutMs} ms`)), o.callTimeoutMs);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,275 @@
+/**
+ * The `FactSink` of the runtime: stamps each fact into a contract event and publishes
+ * it to `WA_EVENTS`, per account strictly in order, one publish in flight per
+ * account, each retried under the same msg id until acked (docs/architecture.md,
+ * "Event flow"). Never throws at the caller and never blocks it: facts wait in the
+ * offline buffer while NATS is away or an account is being taken over.
+ *
+ * - `seq` is stamped when a fact is first handed to NATS, from the account's last seq
+ *   in the stream, so the sequence is gapless even when the buffer evicts;
+ * - every acked event is applied to the live projection before anyone waiting on it
+ *   (the command service) hears of it;
+ * - an account is written only after `adopt` fenced it and read its history.
+ */
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { Logger } from 'pino';
+import { evtFilter, makeEvent, WaError, waEventSchema, type WaEvent } from '../contract/index.js';
+import type { Fact, FactSink } from '../runtime/port.js';
+import { EventCounters } from './counters.js';
+import { DropReport, type DroppedFact } from './drop-report.js';
+import { readEvents } from './event-reader.js';
+import { FencedWriter, isFenced, RejectedError } from './fenced-writer.js';
+import { type Buffered, OfflineBuffer } from './offline-buffer.js';
+import { emptyView, evolve, type Projection } from './projection.js';
+import { Waiters, backoffDelay, sleep } from './waiting.js';
+
+export const PUBLISHER_DEFAULTS = {
+  /** Facts held while NATS is away before observability facts are evicted (~ an hour of a busy account's keepalives). */
+  maxBuffered: 10_000,
+  /** Room above the bound for send outcomes and inbound messages (see offline-buffer.ts). */
+  reserve: 10_000,
+  /** One publish attempt; a request lost across a server restart only ends by timing out. */
+  publishTimeoutMs: 2_000,
+};
+
+export type PublisherOptions = {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  /** Fencing epoch of this process: `[A-Za-z0-9_-]{1,64}`, new for every start. */
+  writerId: string;
+  logger: Logger;
+  projection: Projection;
+  counters?: EventCounters;
+  maxBuffered?: number;
+  reserve?: number;
+  publishTimeoutMs?: number;
+  now?: () => Date;
+  /** Another writer took the account over. Called once per account. */
+  onFenced?: (account: string) => void;
+};
+
+type Waiter = { resolve: (e: WaEvent) => void; reject: (err: WaError) => void };
+type Entry = Buffered & { event: WaEvent; waiter?: Waiter };
+
+type AccountWriter = { writer: FencedWriter; phase: 'adopting' | 'ready' | 'fenced'; nextSeq: number; pumping: boolean; logger: Logger };
+
+export type PublishTicket = { acked: Promise<WaEvent>; withdraw: () => boolean };
+
+export class EventPublisher {
+  readonly counters: EventCounters;
+  readonly sink: FactSink = (fact) => this.accept(fact);
+  readonly #o: Required<Omit<PublisherOptions, 'onFenced' | 'counters'>> & Pick<PublisherOptions, 'onFenced'>;
+  readonly #buffer: OfflineBuffer<Entry>;
+  readonly #accounts = new Map<string, AccountWriter>();
+  readonly #drops: DropReport;
+  readonly #idle = new Waiters();
+  readonly #abort = new AbortController();
+  #closed = false;
+
+  constructor(options: PublisherOptions) {
+    this.#o = { ...PUBLISHER_DEFAULTS, now: () => new Date(), ...options };
+    this.counters = options.counters ?? new EventCounters();
+    this.#buffer = new OfflineBuffer<Entry>(this.#o.maxBuffered, this.#o.reserve);
+    this.counters.bindBuffered(() => this.#buffer.size);
+    this.#drops = new DropReport(this.#o.logger, this.counters);
+  }
+
+  /**
+   * Records a fact for a caller that needs to know when it is stored (the command
+   * path): `acked` resolves with the event once JetStream acked it and the projection
+   * applied it, or rejects with a `WaError` if it is dropped. `withdraw()` takes it
+   * back if it was not handed to NATS yet (true), so "nothing was recorded" can be
+   * promised to a client; once handed over it may be stored and stays (false).
+   */
+  record(fact: Fact): PublishTicket {
+    let waiter!: Waiter;
+    const acked = new Promise<WaEvent>((resolve, reject) => {
+      waiter = { resolve, reject };
+    });
+    // The caller may stop listening (a reply timed out); a later drop must not crash the process.
+    acked.catch(() => undefined);
+    const entry = this.accept(fact, waiter);
+    return {
+      acked,
+      withdraw: () => {
+        if (!entry || entry.attempted || entry.gone) return false;
+        this.#buffer.remove(entry);
+        this.#idle.check();
+        waiter.reject(new WaError('unavailable', `${fact.type} was withdrawn before it reached the event stream`));
+        return true;
+      },
+    };
+  }
+
+  /**
+   * Takes accounts over: fence markers on every subject, then one read of the whole
+   * stream into the projection, then publishing starts. Retries until NATS answers.
+   */
+  async adopt(accounts: readonly string[]): Promise<void> {
+    const fresh = accounts.filter((a) => !this.#accounts.has(a));
+    for (const a of fresh) this.state(a);
+    if (fresh.length === 0) return;
+    for (let attempt = 0; !this.#closed; attempt++) {
+      try {
+        await Promise.all(fresh.map((a) => this.fenceOnce(a)));
+        const views = new Map(fresh.map((a) => [a, emptyView(a)]));
+        const filter = fresh.length === 1 ? evtFilter(fresh[0]) : evtFilter();
+        await readEvents(this.#o.js, this.#o.jsm, filter, (e) => {
+          const v = views.get(e.account);
+          if (v) evolve(v, e);
+          else if (!this.#accounts.has(e.account)) this.#o.projection.apply(e);
+        }, this.#o.logger);
+        for (const [a, view] of views) {
+          const st = this.state(a);
+          this.#o.projection.replace(view);
+          st.nextSeq = view.lastSeq + 1;
+          st.phase = 'ready';
+          st.logger.info({ lastSeq: view.lastSeq, outbox: view.outbox.size }, 'account taken over: fenced and rebuilt from WA_EVENTS');
+          this.pump(a);
+        }
+        return;
+      } catch (err) {
+        this.#o.logger.warn({ err, accounts: fresh, attempt }, 'takeover failed; retrying');
+        await sleep(backoffDelay(attempt), this.#abort.signal);
+      }
+    }
+  }
+
+  isReady(account: string): boolean {
+    return this.#accounts.get(account)?.phase === 'ready';
+  }
+
+  /** Resolves true once the account has nothing buffered, false after `timeoutMs`. */
+  flushed(account?: string, timeoutMs = 5_000): Promise<boolean> {
+    const isIdle = () => (account === undefined ? this.#buffer.size === 0 : this.#buffer.head(account) === undefined);
+    return this.#idle.until(isIdle, timeoutMs);
+  }
+
+  /** Publishes what it can within `flushTimeoutMs`, then drops (and reports) the rest. */
+  async close(flushTimeoutMs = 2_000): Promise<void> {
+    if (this.#closed) return;
+    await this.flushed(undefined, flushTimeoutMs);
+    this.#closed = true;
+    this.#abort.abort();
+    for (const e of this.#buffer.all()) this.discard(e, 'closed', new WaError('unavailable', 'the gateway is shutting down'));
+  }
+
+  private accept(fact: Fact, waiter?: Waiter): Entry | undefined {
+    const reject = (code: 'unavailable' | 'internal', message: string) => waiter?.reject(new WaError(code, message));
+    const { account, type, ...body } = fact;
+    const parsed = waEventSchema.safeParse(makeEvent(type, { account, seq: 1, at: this.#o.now() }, body as never));
+    if (!parsed.success) {
+      this.#drops.dropped('invalid', dropped(fact), { issues: parsed.error.issues.slice(0, 3).map((i) => i.path.join('.')) });
+      reject('internal', `${type} did not validate as an event`);
+      return undefined;
+    }
+    if (this.#closed) {
+      this.#drops.dropped('closed', dropped(fact));
+      reject('unavailable', 'the gateway is shutting down');
+      return undefined;
+    }
+    const st = this.#accounts.get(account);
+    if (st?.phase === 'fenced') {
+      this.#drops.dropped('fenced', dropped(fact));
+      reject('unavailable', `account ${account} is written by another gateway process`);
+      return undefined;
+    }
+    const entry: Entry = { account, type, attempted: false, gone: false, event: parsed.data };
+    if (waiter) entry.waiter = waiter;
+    const offer = this.#buffer.offer(entry);
+    if (!offer.accepted) {
+      this.#drops.dropped('buffer_full', dropped(fact), { buffered: this.#buffer.size });
+      reject('unavailable', 'the event buffer is full (NATS unreachable?); retry later with the same id');
+      return undefined;
+    }
+    if (offer.evicted) this.discard(offer.evicted, 'buffer_full', new WaError('unavailable', 'evicted from a full event buffer'));
+    if (!st) void this.adopt([account]);
+    else this.pump(account);
+    return entry;
+  }
+
+  private state(account: string): AccountWriter {
+    let st = this.#accounts.get(account);
+    if (!st) {
+      const writer = new FencedWriter(account, this.#o.writerId, this.#o.js, this.#o.jsm, this.#o.publishTimeoutMs);
+      st = { writer, phase: 'adopting', nextSeq: 1, pumping: false, logger: this.#o.logger.child({ account }) };
+      this.#accounts.set(account, st);
+    }
+    return st;
+  }
+
+  private async fenceOnce(account: string): Promise<void> {
+    this.counters.fenceMarkers += await this.state(account).writer.fence();
+  }
+
+  /** The account's one publish loop: head of its queue, until acked, then the next. */
+  private pump(account: string): void {
+    const st = this.#accounts.get(account);
+    if (!st || st.pumping || st.phase !== 'ready' || this.#closed) return;
+    st.pumping = true;
+    void this.run(account, st).finally(() => {
+      st.pumping = false;
+      this.#idle.check();
+      // A fact may have arrived between the loop's last look and now.
+      if (st.phase === 'ready' && this.#buffer.head(account)) this.pump(account);
+    });
+  }
+
+  private async run(account: string, st: AccountWriter): Promise<void> {
+    let failures = 0;
+    for (let e = this.#buffer.head(account); e && !this.#closed && st.phase === 'ready'; e = this.#buffer.head(account)) {
+      if (!e.attempted) {
+        e.attempted = true;
+        e.event = { ...e.event, seq: st.nextSeq++ };
+      }
+      try {
+        const res = await st.writer.write(e.event);
+        if (res.duplicate) this.counters.duplicates++;
+      } catch (err) {
+        if (isFenced(err)) return this.fenced(account, st, err);
+        if (err instanceof RejectedError) {
+          // Never stored, so its seq is free again: the next fact takes it, no gap.
+          st.nextSeq = e.event.seq;
+          this.discard(e, 'rejected', new WaError('too_large', 'the event stream refused this event'), { err: err.cause });
+          continue;
+        }
+        this.counters.publishFailures++;
+        if (failures++ === 0) st.logger.warn({ err, type: e.type, seq: e.event.seq }, 'event publish failed; retrying with the same msg id');
+        await sleep(backoffDelay(failures), this.#abort.signal);
+        continue;
+      }
+      if (failures > 0) st.logger.info({ failures, seq: e.event.seq }, 'event publishing resumed');
+      failures = 0;
+      this.#buffer.remove(e);
+      this.counters.published++;
+      this.#o.projection.apply(e.event);
+      e.waiter?.resolve(e.event);
+    }
+  }
+
+  private fenced(account: string, st: AccountWriter, err: unknown): void {
+    if (st.phase === 'fenced') return;
+    st.phase = 'fenced';
+    this.counters.fencedAccounts++;
+    st.logger.error({ err }, 'another writer took this account over: this process stops writing it');
+    for (const e of this.#buffer.take(account)) {
+      this.discard(e, 'fenced', new WaError('unavailable', `account ${account} is written by another gateway process`), undefined, false);
+    }
+    this.#idle.check();
+    this.#o.onFenced?.(account);
+  }
+
+  private discard(e: Entry, reason: 'buffer_full' | 'fenced' | 'rejected' | 'closed', err: WaError, detail?: Record<string, unknown>, remove = true): void {
+    if (remove) this.#buffer.remove(e);
+    this.#idle.check();
+    this.#drops.dropped(reason, dropped(e.event), detail);
+    e.waiter?.reject(err);
+  }
+}
+
+function dropped(fact: Fact | WaEvent): DroppedFact {
+  const d: DroppedFact = { account: fact.account, type: fact.type };
+  if ('id' in fact && typeof fact.id === 'string') d.id = fact.id;
+  if ('waMessageId' in fact && typeof fact.waMessageId === 'string') d.waMessageId = fact.waMessageId;
+  return d;
+}

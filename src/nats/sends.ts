@@ -1,0 +1,162 @@
+/**
+ * The send path of the NATS layer: `send` commands, the hand-over of recorded sends to
+ * the runtime, their deadlines, and the outbox recovery on start.
+ *
+ * Order of things for a new send (docs/architecture.md, "Exactly-once sends"):
+ * 1. `send.queued` is published and acked (and applied to the projection);
+ * 2. only then is it handed to the runtime (`AccountsPort.submit`);
+ * 3. the reply says `queued` with the event's seq.
+ * A crash before 1 completes leaves nothing (the client saw no success and retries with
+ * the same id); after 1, the outbox in the stream has it and recovery submits it.
+ * The same id again never reaches `submit` a second time: the projection (acked) or the
+ * set of unsettled records (in flight) answers instead.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { type OkReplyOf, type SendCommand, WaError, type WaEvent } from '../contract/index.js';
+import type { AccountsPort, OutgoingSend } from '../runtime/port.js';
+import { Deadlines } from './deadlines.js';
+import type { EventPublisher } from './event-publisher.js';
+import type { Projection, QueuedSend, SendRecord } from './projection.js';
+
+export type SendsOptions = {
+  accounts: AccountsPort;
+  publisher: EventPublisher;
+  projection: Projection;
+  logger: Logger;
+  /** How long a `send` waits for its `send.queued` ack before replying `unavailable`. */
+  recordTimeoutMs: number;
+  now?: () => number;
+  newId?: () => string;
+};
+
+export class Sends {
+  readonly deadlines: Deadlines;
+  /** account\0id → the record of a send whose `send.queued` is not acked or dropped yet. */
+  readonly #unsettled = new Map<string, Promise<WaEvent>>();
+  readonly #now: () => number;
+  readonly #newId: () => string;
+
+  constructor(private readonly o: SendsOptions) {
+    this.#now = o.now ?? Date.now;
+    this.#newId = o.newId ?? randomUUID;
+    this.deadlines = new Deadlines((account, id) => this.expireIfHeld(account, id), this.#now);
+  }
+
+  async send(cmd: SendCommand): Promise<OkReplyOf<'send'>> {
+    const { account } = cmd;
+    if (!this.o.accounts.has(account)) throw new WaError('unknown_account', `no account "${account}" on this gateway`);
+    const id = cmd.id ?? this.#newId();
+    const known = this.o.projection.send(account, id);
+    if (known) return reply(id, known);
+    const key = `${account}\u0000${id}`;
+    const pending = this.#unsettled.get(key);
+    if (pending) return this.await(account, id, pending, 'an earlier request with this id');
+
+    if (this.o.accounts.state(account) === 'loggedOut') {
+      throw new WaError('logged_out', `account "${account}" is logged out; pair it again before sending`);
+    }
+    if (cmd.deadline !== undefined && Date.parse(cmd.deadline) <= this.#now()) {
+      throw new WaError('bad_request', `deadline ${cmd.deadline} has already passed (gateway time ${new Date(this.#now()).toISOString()})`);
+    }
+    const fact = { account, type: 'send.queued' as const, id, to: cmd.to, kind: 'text' as const, text: cmd.text, ...(cmd.deadline !== undefined ? { deadline: cmd.deadline } : {}) };
+    const ticket = this.o.publisher.record(fact);
+    // Hand-over happens on the ack, whenever it comes: a reply that already said
+    // `unavailable` does not stop a send the stream did record from going out.
+    const recorded = ticket.acked.then((event) => {
+      if (event.type === 'send.queued') this.handOver(account, { id, seq: event.seq, to: event.to, text: event.text, ...(event.deadline !== undefined ? { deadline: event.deadline } : {}) });
+      return event;
+    });
+    this.#unsettled.set(key, recorded);
+    recorded.then(
+      () => this.#unsettled.delete(key),
+      () => this.#unsettled.delete(key),
+    );
+    return this.await(account, id, recorded, 'the send', ticket.withdraw);
+  }
+
+  /** Hands the stream's outbox of an account to the runtime, in queue order (start or takeover). */
+  recover(account: string): { submitted: number; expired: number } {
+    let submitted = 0;
+    let expired = 0;
+    for (const q of this.o.projection.outbox(account)) {
+      // Held past its deadline while the gateway was down, and never handed to WhatsApp.
+      if (q.deadline !== undefined && Date.parse(q.deadline) <= this.#now() && q.waMessageId === undefined) {
+        this.o.publisher.sink({ account, type: 'send.expired', id: q.id });
+        expired++;
+        continue;
+      }
+      this.handOver(account, q);
+      submitted++;
+    }
+    return { submitted, expired };
+  }
+
+  /** `accounts.remove`: nothing queued for the account may stay "in flight" forever. */
+  failOutbox(account: string, message: string): number {
+    this.deadlines.cancelAccount(account);
+    const outbox = this.o.projection.outbox(account);
+    for (const q of outbox) {
+      this.o.publisher.sink({ account, type: 'send.failed', id: q.id, error: { code: 'unknown_account', message } });
+    }
+    return outbox.length;
+  }
+
+  close(): void {
+    this.deadlines.clear();
+  }
+
+  private handOver(account: string, q: QueuedSend): void {
+    const log = this.o.logger.child({ account });
+    const send: OutgoingSend = { id: q.id, to: q.to, text: q.text };
+    if (q.deadline !== undefined) send.deadline = q.deadline;
+    if (q.waMessageId !== undefined) send.waMessageId = q.waMessageId;
+    let outcome: ReturnType<AccountsPort['submit']>;
+    try {
+      if (!this.o.accounts.has(account)) throw new WaError('unknown_account', `account "${account}" was removed before the send was handed over`);
+      outcome = this.o.accounts.submit(account, send);
+    } catch (err) {
+      // Recorded but not handed over: fail it so it is not left queued forever.
+      const error = err instanceof WaError ? err.toWire() : { code: 'internal' as const, message: 'the runtime could not take the send' };
+      log.error({ err, id: q.id }, 'submit failed; recording send.failed');
+      this.o.publisher.sink({ account, type: 'send.failed', id: q.id, error });
+      return;
+    }
+    log.debug({ id: q.id, seq: q.seq, outcome, resend: q.waMessageId !== undefined }, 'send handed to the runtime');
+    if (q.deadline !== undefined && outcome !== 'refused') this.deadlines.arm(account, q.id, q.deadline);
+  }
+
+  private expireIfHeld(account: string, id: string): void {
+    const rec = this.o.projection.send(account, id);
+    if (!rec || rec.status !== 'queued' || !this.o.accounts.has(account)) return;
+    const expired = this.o.accounts.expire(account, id);
+    this.o.logger.child({ account }).info({ id, expired }, expired ? 'send deadline passed while held: expired' : 'send deadline passed but the send is already in flight');
+  }
+
+  private async await(account: string, id: string, recorded: Promise<WaEvent>, what: string, withdraw?: () => boolean): Promise<OkReplyOf<'send'>> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.o.recordTimeoutMs);
+    });
+    try {
+      const first = await Promise.race([recorded, timeout]);
+      if (first === 'timeout') {
+        if (withdraw?.()) {
+          throw new WaError('unavailable', `the event stream did not take send "${id}" within ${this.o.recordTimeoutMs} ms; nothing was recorded, retry`);
+        }
+        throw new WaError('unavailable', `${what} (id "${id}") is not acknowledged by the event stream yet; retry with the same id`);
+      }
+      // A new send is `queued` (that is what was recorded); a repeat reports how far it got.
+      const rec = withdraw ? undefined : this.o.projection.send(account, id);
+      return rec ? reply(id, rec) : { ok: true, id, status: 'queued', seq: first.seq };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function reply(id: string, rec: SendRecord): OkReplyOf<'send'> {
+  const r: OkReplyOf<'send'> = { ok: true, id, status: rec.status, seq: rec.seq };
+  if (rec.status === 'failed' && rec.error) r.error = rec.error;
+  return r;
+}
