@@ -72,6 +72,7 @@ export class Connection {
   private idleTimer: NodeJS.Timeout | undefined;
   private recycleTimer: NodeJS.Timeout | undefined;
   private recycleKey: string | undefined;
+  private handshakeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -84,7 +85,7 @@ export class Connection {
     ws.on('ping', (data: Buffer) => this.onWsPing(data));
     ws.on('close', (code: number) => this.onClosed(code));
     ws.on('error', (err: Error) => this.log.warn({ err: err.message }, 'socket error'));
-    this.later(HANDSHAKE_DEADLINE_MS, () => {
+    this.handshakeTimer = this.later(HANDSHAKE_DEADLINE_MS, () => {
       if (this.state === 'handshake' || this.state === 'awaiting-finish') this.fail(new SimulatorError('handshake_failed', 'handshake deadline passed'));
     });
   }
@@ -145,6 +146,14 @@ export class Connection {
       replaced.log.info({ by: this.id }, 'session replaced by a newer login');
       replaced.apply({ type: 'conflict' }, 'replaced');
     }
+  }
+
+  /** The handshake finished: its deadline no longer applies (no idle per-session timers). */
+  handshakeDone(): void {
+    if (!this.handshakeTimer) return;
+    clearTimeout(this.handshakeTimer);
+    this.timers.delete(this.handshakeTimer);
+    this.handshakeTimer = undefined;
   }
 
   loggedIn(): void {
@@ -257,6 +266,7 @@ export class Connection {
         this.noise = undefined;
         this.transport = result.transport;
         this.clientStatic = result.clientStatic;
+        this.handshakeDone();
         this.touch('other');
         login(this, result.payload);
         return;
