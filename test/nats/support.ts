@@ -1,0 +1,70 @@
+/** Shared helpers of the NATS layer tests: loggers, waiting on conditions, reading the stream back. */
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { pino, type Logger } from 'pino';
+import { Writable } from 'node:stream';
+import { EVENTS_STREAM, evtFilter, isFenceMarker, parseEvent, WaError, type WaEvent } from '../../src/contract/index.js';
+
+export const silent: Logger = pino({ level: 'silent' });
+
+/** A logger that keeps its JSON lines for assertions. */
+export function capturingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const dest = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString().split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { logger: pino({ level: 'debug' }, dest), lines };
+}
+
+/** Waits until `cond()` is truthy; fails with `what` after `timeoutMs`. Polls at 10 ms. */
+export async function waitFor<T>(cond: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await cond();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export type StoredEvent = { streamSeq: number; subject: string; msgId: string | undefined; event: WaEvent };
+export type StreamDump = { events: StoredEvent[]; markers: number; invalid: number };
+
+/** Reads the whole stream back as an outside client would (ordered consumer), checking every message. */
+export async function dumpStream(nc: NatsConnection, filter = evtFilter()): Promise<StreamDump> {
+  const js: JetStreamClient = jetstream(nc);
+  const jsm: JetStreamManager = await jetstreamManager(nc);
+  const out: StreamDump = { events: [], markers: 0, invalid: 0 };
+  const info = await jsm.streams.info(EVENTS_STREAM);
+  if (info.state.messages === 0) return out;
+  const c = await js.consumers.get(EVENTS_STREAM, { filter_subjects: filter });
+  if ((await c.info(true)).num_pending === 0) return out;
+  const msgs = await c.consume();
+  for await (const m of msgs) {
+    if (isFenceMarker(m.headers)) out.markers++;
+    else {
+      const e = parseEvent(m.data);
+      if (e instanceof WaError) out.invalid++;
+      else out.events.push({ streamSeq: m.seq, subject: m.subject, msgId: m.headers?.get('Nats-Msg-Id'), event: e });
+    }
+    if (m.info.pending === 0) break;
+  }
+  return out;
+}
+
+/** Per account: seqs 1..n without gap or repeat, and every msg id unique. */
+export function checkSequences(events: StoredEvent[]): Map<string, number> {
+  const last = new Map<string, number>();
+  const ids = new Set<string>();
+  for (const { event, msgId } of events) {
+    const expected = (last.get(event.account) ?? 0) + 1;
+    if (event.seq !== expected) throw new Error(`${event.account}: seq ${event.seq} where ${expected} was expected`);
+    last.set(event.account, event.seq);
+    if (!msgId || ids.has(msgId)) throw new Error(`msg id ${msgId} missing or repeated`);
+    ids.add(msgId);
+  }
+  return last;
+}
