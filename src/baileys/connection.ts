@@ -160,12 +160,20 @@ function toInbound(m: WAMessage, delivery: InboundMessage['delivery']): InboundM
   if (key.fromMe || !key.id || !key.remoteJid || !m.message || m.message.protocolMessage) return undefined;
   const text = m.message.conversation ?? m.message.extendedTextMessage?.text ?? undefined;
   const ts = typeof m.messageTimestamp === 'number' ? m.messageTimestamp : Number(m.messageTimestamp ?? 0);
+  // v7 addresses chats by LID; the phone-number JID (the `Alt`) is what users send to,
+  // so it is preferred when WhatsApp supplies it.
+  const chat = preferPhoneJid(key.remoteJid, key.remoteJidAlt);
+  const from = key.participant ? preferPhoneJid(key.participant, key.participantAlt) : chat;
   return {
     waMessageId: key.id,
-    from: key.participant ?? key.remoteJid,
-    chat: key.remoteJid,
+    from,
+    chat,
     ...(text !== undefined && text !== null ? { text } : {}),
     timestamp: ts * 1000,
     delivery,
   };
+}
+
+function preferPhoneJid(jid: string, alt: string | null | undefined): string {
+  return alt && alt.endsWith('@s.whatsapp.net') ? alt : jid;
 }

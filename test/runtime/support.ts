@@ -45,8 +45,11 @@ export class FactLog {
     return this.of('transition', account).map(({ from, to, reason, statusCode }) => ({ from, to, ...(reason ? { reason } : {}), ...(statusCode !== undefined ? { statusCode } : {}) }));
   }
 
-  /** Resolves with the first value `probe` returns that is not undefined. */
-  until<T>(what: string, probe: () => T | undefined, deadlineMs = FACT_DEADLINE_MS): Promise<T> {
+  /**
+   * Resolves with the first value `probe` returns that is not undefined, checked on every
+   * fact (and every `pollMs` when given, for state outside the fact log).
+   */
+  until<T>(what: string, probe: () => T | undefined, deadlineMs = FACT_DEADLINE_MS, pollMs?: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const check = () => {
         const v = probe();
@@ -58,8 +61,10 @@ export class FactLog {
         done();
         reject(new Error(`timed out after ${deadlineMs} ms waiting for ${what}`));
       }, deadlineMs);
+      const poll = pollMs ? setInterval(check, pollMs) : undefined;
       const done = () => {
         clearTimeout(timer);
+        if (poll) clearInterval(poll);
         this.waiters.delete(check);
       };
       this.waiters.add(check);
