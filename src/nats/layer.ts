@@ -57,6 +57,8 @@ export type NatsLayer = {
   projection: Projection;
   publisher: EventPublisher;
   service: Service;
+  /** The send path: deadlines armed, outbox recovery. */
+  sends: Sends;
   writerId: string;
   /** Takes the account over (fence + rebuild), adds it to the runtime, hands it its outbox. */
   addAccount(account: string, options?: AccountOptions): Promise<void>;
@@ -143,6 +145,7 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
       projection,
       publisher,
       service,
+      sends,
       writerId,
       addAccount,
       removeAccount,

@@ -68,3 +68,10 @@ export function checkSequences(events: StoredEvent[]): Map<string, number> {
   }
   return last;
 }
+
+/** Sends one command as a client would and returns the parsed JSON reply. */
+export async function request(nc: NatsConnection, subject: string, body?: unknown, timeoutMs = 5_000): Promise<Record<string, unknown> & { ok: boolean }> {
+  const payload = body === undefined ? new Uint8Array() : typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
+  const m = await nc.request(subject, payload, { timeout: timeoutMs });
+  return m.json();
+}

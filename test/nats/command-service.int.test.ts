@@ -1,0 +1,204 @@
+/**
+ * The command service through real NATS requests, with an in-memory runtime behind
+ * the port: every verb, idempotent sends, deadlines, discovery, recovery on start.
+ */
+import type { NatsConnection } from '@nats-io/transport-node';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  accountsCmdSubject,
+  cmdSubject,
+  errorReplySchema,
+  SERVICE_NAME,
+  sendReplySchema,
+  statusReplySchema,
+} from '../../src/contract/index.js';
+import { type NatsLayer, startNatsLayer, type NatsLayerOptions } from '../../src/nats/layer.js';
+import { connectTo, type NatsServer, startNatsServer } from '../support/nats-server.js';
+import { FakeAccounts } from './fake-accounts.js';
+import { checkSequences, dumpStream, request, silent, waitFor } from './support.js';
+
+let server: NatsServer;
+let nc: NatsConnection;
+const layers: NatsLayer[] = [];
+let n = 0;
+const nextAccount = () => `cmd${++n}`;
+const to = '+49 151 0000 0001';
+const jid = '4915100000001@s.whatsapp.net';
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  nc = await connectTo(server.url);
+});
+afterEach(async () => {
+  for (const l of layers.splice(0)) await l.close();
+});
+afterAll(async () => {
+  await nc?.close();
+  await server?.stop();
+});
+
+async function layerWith(fake: FakeAccounts, options: Partial<NatsLayerOptions> = {}): Promise<NatsLayer> {
+  const layer = await startNatsLayer({ nc, accounts: fake, logger: silent, ...options });
+  fake.sink = layer.sink;
+  layers.push(layer);
+  return layer;
+}
+
+/** A layer with one connected account. */
+async function oneAccount(options: { autoAck?: boolean; connect?: boolean } = {}) {
+  const fake = new FakeAccounts({ autoAck: options.autoAck ?? true });
+  const layer = await layerWith(fake);
+  const account = nextAccount();
+  await layer.addAccount(account, { connect: options.connect ?? true });
+  return { fake, layer, account };
+}
+
+describe('send', () => {
+  it('records send.queued (acked) before handing the send to the runtime, and replies queued', async () => {
+    const { fake, layer, account } = await oneAccount();
+    const reply = await request(nc, cmdSubject(account, 'send'), { id: 'order-1', to, text: 'hi' });
+    expect(sendReplySchema.parse(reply)).toMatchObject({ id: 'order-1', status: 'queued' });
+    expect(fake.submits.map((s) => s.send)).toEqual([{ id: 'order-1', to: jid, text: 'hi' }]);
+    await layer.publisher.flushed(account);
+    const types = (await dumpStream(nc)).events.filter((e) => e.event.account === account).map((e) => `${e.event.seq}:${e.event.type}`);
+    expect(types).toEqual(['1:transition', '2:transition', `${reply['seq']}:send.queued`, '4:send.sent', '5:send.acked']);
+  });
+
+  it('is idempotent by id: the same id again submits nothing and reports the first one\'s status', async () => {
+    const { fake, layer, account } = await oneAccount();
+    const first = await request(nc, cmdSubject(account, 'send'), { id: 'dup-1', to, text: 'hi' });
+    await layer.publisher.flushed(account);
+    const again = await request(nc, cmdSubject(account, 'send'), { id: 'dup-1', to, text: 'hi' });
+    expect(again).toEqual({ ok: true, id: 'dup-1', status: 'acked', seq: first['seq'] });
+    expect(fake.submits).toHaveLength(1);
+    expect(fake.wire).toHaveLength(1);
+  });
+
+  it('answers concurrent requests with the same id with one send', async () => {
+    const { fake, account } = await oneAccount({ connect: false });
+    const replies = await Promise.all([...Array(5)].map(() => request(nc, cmdSubject(account, 'send'), { id: 'race-1', to, text: 'hi' })));
+    expect(new Set(replies.map((r) => r['seq'])).size).toBe(1);
+    expect(fake.submits).toHaveLength(1);
+  });
+
+  it('generates an id when none is given', async () => {
+    const { account } = await oneAccount();
+    const reply = sendReplySchema.parse(await request(nc, cmdSubject(account, 'send'), { to, text: 'hi' }));
+    expect(reply.id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('expires a held send at its deadline (send.expired) and reports it on a repeat', async () => {
+    const { fake, layer, account } = await oneAccount({ connect: false });
+    const deadline = new Date(Date.now() + 300).toISOString();
+    const reply = await request(nc, cmdSubject(account, 'send'), { id: 'late-1', to, text: 'hi', deadline });
+    expect(reply).toMatchObject({ ok: true, status: 'queued' });
+    expect(fake.submits[0]?.outcome).toBe('held');
+    await waitFor(() => layer.projection.send(account, 'late-1')?.status === 'expired', 'send.expired in the projection');
+    expect(await request(nc, cmdSubject(account, 'send'), { id: 'late-1', to, text: 'hi', deadline })).toMatchObject({ status: 'expired' });
+    // Connecting later does not send it late.
+    fake.connect(account);
+    expect(fake.wire).toHaveLength(0);
+  });
+
+  it('does not recall a send that went out before its deadline', async () => {
+    const { fake, layer, account } = await oneAccount({ autoAck: false });
+    const deadline = new Date(Date.now() + 200).toISOString();
+    await request(nc, cmdSubject(account, 'send'), { id: 'quick-1', to, text: 'hi', deadline });
+    await waitFor(() => layer.projection.send(account, 'quick-1')?.status === 'sent', 'send.sent');
+    await waitFor(() => layer.sends.deadlines.size === 0, 'the deadline to pass');
+    expect(layer.projection.send(account, 'quick-1')?.status).toBe('sent');
+    expect(fake.wire).toHaveLength(1);
+  });
+
+  it('refuses a deadline already past, an unknown account and a logged-out account', async () => {
+    const { fake, account } = await oneAccount();
+    const past = await request(nc, cmdSubject(account, 'send'), { to, text: 'hi', deadline: '2020-01-01T00:00:00Z' });
+    expect(errorReplySchema.parse(past).error.code).toBe('bad_request');
+    const unknown = await request(nc, cmdSubject('nobody', 'send'), { to, text: 'hi' });
+    expect(errorReplySchema.parse(unknown).error.code).toBe('unknown_account');
+    await fake.logout(account);
+    const out = await request(nc, cmdSubject(account, 'send'), { to, text: 'hi' });
+    expect(errorReplySchema.parse(out).error.code).toBe('logged_out');
+    expect(fake.submits).toHaveLength(0);
+  });
+});
+
+describe('the other verbs', () => {
+  it('status reports state, since, disconnects, outbox depth and keepalive stats', async () => {
+    const { fake, layer, account } = await oneAccount();
+    fake.sink({ account, type: 'keepalive', probe: 'ping', outcome: 'ok', rttMs: 42 });
+    fake.drop(account, 408);
+    await request(nc, cmdSubject(account, 'send'), { id: 'held-1', to, text: 'hi' });
+    await layer.publisher.flushed(account);
+    const status = statusReplySchema.parse(await request(nc, cmdSubject(account, 'status')));
+    expect(status).toMatchObject({ account, state: 'reconnecting', outbox: { depth: 1 }, keepalive: { lastRttMs: 42, timeouts: 0 } });
+    expect(status.lastDisconnects[0]).toMatchObject({ statusCode: 408, reason: 'connectionLost' });
+    expect(status.since).toBe(layer.projection.view(account).since);
+  });
+
+  it('connect, disconnect, logout and pair drive the runtime and reply with the state', async () => {
+    const { account } = await oneAccount({ connect: false });
+    expect(await request(nc, cmdSubject(account, 'connect'), {})).toEqual({ ok: true, account, state: 'open' });
+    expect(await request(nc, cmdSubject(account, 'disconnect'))).toEqual({ ok: true, account, state: 'stopped' });
+    expect(await request(nc, cmdSubject(account, 'pair'), { phone: '+49 151 0000 0001' })).toEqual({ ok: true, account, method: 'code', code: 'ABCD-1234' });
+    expect(await request(nc, cmdSubject(account, 'pair'), '')).toEqual({ ok: true, account, method: 'qr' });
+    expect(await request(nc, cmdSubject(account, 'logout'))).toEqual({ ok: true, account, state: 'loggedOut' });
+    expect((await request(nc, cmdSubject('ghost', 'connect'))).ok).toBe(false);
+  });
+
+  it('accounts.add, list and remove; remove fails what the account still had queued', async () => {
+    const fake = new FakeAccounts();
+    const layer = await layerWith(fake);
+    const account = nextAccount();
+    expect(await request(nc, accountsCmdSubject('add'), { account, connect: false })).toEqual({ ok: true, account });
+    expect(await request(nc, accountsCmdSubject('list'))).toEqual({ ok: true, accounts: [{ account, state: 'stopped' }] });
+    await request(nc, cmdSubject(account, 'send'), { id: 'q-1', to, text: 'hi' });
+    expect(await request(nc, accountsCmdSubject('remove'), { account })).toEqual({ ok: true, account });
+    await waitFor(() => layer.projection.send(account, 'q-1')?.status === 'failed', 'the removed account\'s send to fail');
+    expect(layer.projection.send(account, 'q-1')?.error?.code).toBe('unknown_account');
+    expect((await request(nc, accountsCmdSubject('remove'), { account })).ok).toBe(false);
+  });
+
+  it('is discoverable through $SRV.PING and $SRV.INFO', async () => {
+    await oneAccount();
+    const ping = await request(nc, `$SRV.PING.${SERVICE_NAME}`);
+    expect(ping).toMatchObject({ name: SERVICE_NAME, type: 'io.nats.micro.v1.ping_response' });
+    const info = await request(nc, `$SRV.INFO.${SERVICE_NAME}`);
+    expect(info['endpoints']).toEqual([expect.objectContaining({ subject: 'wa.cmd.>' })]);
+  });
+});
+
+describe('when the gateway restarts', () => {
+  it('hands each account its outbox in order, with the waMessageId of sends the stream shows as sent', async () => {
+    const fake1 = new FakeAccounts({ autoAck: false });
+    const layer1 = await layerWith(fake1);
+    const account = nextAccount();
+    await layer1.addAccount(account, { connect: true });
+    await request(nc, cmdSubject(account, 'send'), { id: 'r-1', to, text: 'one' });
+    fake1.disconnect(account);
+    for (const id of ['r-2', 'r-3']) await request(nc, cmdSubject(account, 'send'), { id, to, text: id });
+    const expiring = new Date(Date.now() + 60_000).toISOString();
+    await request(nc, cmdSubject(account, 'send'), { id: 'r-4', to, text: 'four', deadline: expiring });
+    await layer1.publisher.flushed(account);
+    // Crash: layer1 never closes cleanly (its service is stopped so it answers no more).
+    await layer1.service.stop();
+    layers.splice(layers.indexOf(layer1), 1);
+
+    const fake2 = new FakeAccounts({ autoAck: false });
+    fake2.preload(account, 'stopped');
+    const layer2 = await layerWith(fake2);
+    expect(fake2.submits.map((s) => s.send)).toEqual([
+      { id: 'r-1', to: jid, text: 'one', waMessageId: fake1.wire[0]?.waMessageId },
+      { id: 'r-2', to: jid, text: 'r-2' },
+      { id: 'r-3', to: jid, text: 'r-3' },
+      { id: 'r-4', to: jid, text: 'four', deadline: expiring },
+    ]);
+    expect(layer2.sends.deadlines.size).toBe(1);
+    // The second writer continues the first one's sequence.
+    fake2.connect(account);
+    await layer2.publisher.flushed(account);
+    checkSequences((await dumpStream(nc)).events);
+    // Replays reuse the WhatsApp id: a receiver sees r-1 once.
+    expect(fake2.wire[0]).toEqual(fake1.wire[0]);
+  });
+});
