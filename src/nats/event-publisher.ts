@@ -61,6 +61,8 @@ export class EventPublisher {
   readonly #o: Required<Omit<PublisherOptions, 'onFenced' | 'counters'>> & Pick<PublisherOptions, 'onFenced'>;
   readonly #buffer: OfflineBuffer<Entry>;
   readonly #accounts = new Map<string, AccountWriter>();
+  /** The takeover each account was (or is being) adopted by. */
+  readonly #adoptions = new Map<string, Promise<void>>();
   readonly #drops: DropReport;
   readonly #idle = new Waiters();
   readonly #abort = new AbortController();
@@ -105,10 +107,19 @@ export class EventPublisher {
    * Takes accounts over: fence markers on every subject, then one read of the whole
    * stream into the projection, then publishing starts. Retries until NATS answers.
    */
-  async adopt(accounts: readonly string[]): Promise<void> {
+  adopt(accounts: readonly string[]): Promise<void> {
+    // A fenced account may be taken back (an operator re-adds it): it starts over with a new writer.
+    for (const a of accounts) if (this.#accounts.get(a)?.phase === 'fenced') this.#accounts.delete(a);
     const fresh = accounts.filter((a) => !this.#accounts.has(a));
     for (const a of fresh) this.state(a);
-    if (fresh.length === 0) return;
+    const takeover = fresh.length > 0 ? this.takeOver(fresh) : Promise.resolve();
+    for (const a of fresh) this.#adoptions.set(a, takeover);
+    // Callers must not see an account as adopted while an earlier takeover is still reading it.
+    const earlier = accounts.filter((a) => !fresh.includes(a)).map((a) => this.#adoptions.get(a));
+    return Promise.all([takeover, ...earlier]).then(() => undefined);
+  }
+
+  private async takeOver(fresh: string[]): Promise<void> {
     for (let attempt = 0; !this.#closed; attempt++) {
       try {
         await Promise.all(fresh.map((a) => this.fenceOnce(a)));
