@@ -7,6 +7,10 @@ export default defineConfig({
     // Scenario suites start real nats-server and simulator processes; forks keep
     // each file's sockets and timers isolated from the others.
     pool: 'forks',
+    // One file at a time: the scenario suites run Baileys, the simulator and nats-server
+    // on a 2-core machine, and their keepalive margins are real time. Sharing the CPU
+    // with another suite would test the machine's load, not the gateway.
+    fileParallelism: false,
     testTimeout: 30_000,
     hookTimeout: 30_000,
     reporters: ['default'],

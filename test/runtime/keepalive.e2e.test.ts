@@ -12,6 +12,8 @@ const SCALED_IDLE_MS = SERVER_IDLE_MS * TIME_SCALE;
 /** presenceEveryMs scaled like the 5-minute default (a third of the server timer). */
 const SCALED_PRESENCE_EVERY_MS = SCALED_IDLE_MS / 3;
 const PERIODS = 20;
+/** Each period is the server timer plus a reconnect (~0.2 s); allow four times that. */
+const LOOP_DEADLINE_MS = PERIODS * (SCALED_IDLE_MS + 200) * 4;
 
 const drops408 = (h: Harness, account: string) => h.facts.transitions(account).filter((t) => t.statusCode === 408).length;
 
@@ -43,7 +45,7 @@ describe('the 408 loop, reproduced and beaten', () => {
     const opensAtStart = new Map(cases.map((c) => [c.account, h.facts.transitions(c.account).filter((t) => t.to === 'open').length]));
 
     // The unprotected account is the clock: wait for it to drop PERIODS times.
-    await h.facts.until(`${PERIODS} drops of the unprotected account`, () => (drops408(h, 'off') >= PERIODS ? true : undefined), PERIODS * SCALED_IDLE_MS * 4 + 10_000);
+    await h.facts.until(`${PERIODS} drops of the unprotected account`, () => (drops408(h, 'off') >= PERIODS ? true : undefined), LOOP_DEADLINE_MS);
 
     const result = Object.fromEntries(cases.map((c) => [c.account, drops408(h, c.account)]));
     for (const c of cases) {
@@ -55,7 +57,7 @@ describe('the 408 loop, reproduced and beaten', () => {
       expect(h.facts.transitions(c.account).filter((t) => t.to === 'open' && t.from === 'connecting').length).toBe(opensAtStart.get(c.account));
       expect(h.facts.transitions(c.account).filter((t) => t.from === 'pinging' && t.to === 'open').length).toBeGreaterThan(PERIODS);
     }
-  });
+  }, LOOP_DEADLINE_MS + 10_000);
 });
 
 describe('liveness', () => {
