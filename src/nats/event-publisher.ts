@@ -32,6 +32,11 @@ export const PUBLISHER_DEFAULTS = {
   publishTimeoutMs: 2_000,
 };
 
+/** `close()` publishes what it can for this long before it drops the rest: a restart should not lose a second of facts. */
+export const CLOSE_FLUSH_MS = 2_000;
+/** Default wait of `flushed()`: longer than a few retried publishes. */
+export const FLUSH_WAIT_MS = 5_000;
+
 export type PublisherOptions = {
   js: JetStreamClient;
   jsm: JetStreamManager;
@@ -151,13 +156,13 @@ export class EventPublisher {
   }
 
   /** Resolves true once the account has nothing buffered, false after `timeoutMs`. */
-  flushed(account?: string, timeoutMs = 5_000): Promise<boolean> {
+  flushed(account?: string, timeoutMs = FLUSH_WAIT_MS): Promise<boolean> {
     const isIdle = () => (account === undefined ? this.#buffer.size === 0 : this.#buffer.head(account) === undefined);
     return this.#idle.until(isIdle, timeoutMs);
   }
 
   /** Publishes what it can within `flushTimeoutMs`, then drops (and reports) the rest. */
-  async close(flushTimeoutMs = 2_000): Promise<void> {
+  async close(flushTimeoutMs = CLOSE_FLUSH_MS): Promise<void> {
     if (this.#closed) return;
     await this.flushed(undefined, flushTimeoutMs);
     this.#closed = true;
