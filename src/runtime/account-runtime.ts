@@ -64,6 +64,12 @@ const PAIRING_CODE_TIMEOUT_MS = 30_000;
 interface LiveConnection {
   id: number;
   conn: BaileysConnection;
+  /**
+   * Sends go to the socket one after another. Baileys' sendMessage awaits several
+   * steps (device lookup, prekeys, encryption) without a lock, so concurrent calls can
+   * reach the wire out of order; chaining keeps the machine's dispatch order.
+   */
+  sendChain: Promise<void>;
 }
 
 export class AccountRuntime {
@@ -232,7 +238,7 @@ export class AccountRuntime {
       if (this.current?.id === p.connectionId) this.current.conn.end();
     };
     const sendProbe: Impl<'sendProbe'> = (_, p) => void this.probe(p.connectionId, p.probeId);
-    const dispatchSend: Impl<'dispatchSend'> = (_, p) => void this.dispatch(p.id, p.connectionId);
+    const dispatchSend: Impl<'dispatchSend'> = (_, p) => this.dispatch(p.id, p.connectionId);
     const failSend: Impl<'failSend'> = (_, p) => {
       this.settle(p.id);
       const code = p.code === 'logged_out' ? 'logged_out' : 'bad_request';
@@ -312,7 +318,7 @@ export class AccountRuntime {
         }),
       },
     );
-    this.current = { id: connectionId, conn };
+    this.current = { id: connectionId, conn, sendChain: Promise.resolve() };
   }
 
   private async requestPairingCode(connectionId: number, phone: string): Promise<void> {
@@ -355,8 +361,15 @@ export class AccountRuntime {
     }
   }
 
-  private async dispatch(id: string, connectionId: number): Promise<void> {
+  private dispatch(id: string, connectionId: number): void {
     const live = this.current;
+    if (!live || live.id !== connectionId) return; // the close that ended it requeues the send
+    live.sendChain = live.sendChain.then(() => this.sendOne(id, live));
+  }
+
+  private async sendOne(id: string, live: LiveConnection): Promise<void> {
+    const connectionId = live.id;
+    if (this.current !== live) return; // closed while queued: requeued on close
     const payload = this.payloads.get(id);
     if (!payload) {
       // Only a bug gets here; fail loudly rather than leave the send in flight forever.
@@ -364,7 +377,6 @@ export class AccountRuntime {
       this.send({ type: 'SendRejected', id, error: 'payload missing' });
       return;
     }
-    if (!live || live.id !== connectionId) return; // the close that ended it requeues the send
     const waMessageId = payload.waMessageId ?? waMessageIdFor(this.account, id);
     this.sendIdByWaId.set(waMessageId, id);
     try {

@@ -30,6 +30,15 @@ describe('an account on real Baileys against the simulator', () => {
     expect(mine[0]!.id).toBe(sent!.waMessageId);
   });
 
+  it('puts a burst of sends on the wire in the order they were submitted', async () => {
+    const chat = '4915100000009@s.whatsapp.net';
+    const ids = Array.from({ length: 40 }, (_, i) => `burst-${i}`);
+    for (const id of ids) h.gateway.submit('alice', { id, to: chat, text: id });
+    await h.facts.until('all acked', () => (ids.every((id) => h.facts.of('send.acked', 'alice').some((f) => f.id === id && f.ack === 'server')) ? true : undefined));
+    const received = h.sim.ledger({ chat: '4915100000009@s.whatsapp.net' }).sort((a, b) => a.chatSeq - b.chatSeq);
+    expect(received.map((e) => e.text)).toEqual(ids);
+  });
+
   it('keeps the link alive with probes: open → idle → pinging → open', async () => {
     const before = h.facts.transitions('alice').filter((t) => t.from === 'pinging' && t.to === 'open').length;
     await h.facts.until('a probe answered', () => (h.facts.transitions('alice').filter((t) => t.from === 'pinging' && t.to === 'open').length > before ? true : undefined));
