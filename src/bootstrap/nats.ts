@@ -5,9 +5,9 @@
  * possible it says exactly what to install or set.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
+import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 
@@ -50,6 +50,7 @@ export function natsConnectionOptions(config: Config): ConnectionOptions {
     maxReconnectAttempts: -1,
     ...(n.user ? { user: n.user, pass: n.pass ?? '' } : {}),
     ...(n.token ? { token: n.token } : {}),
+    ...(n.credsFile ? { authenticator: credsAuthenticator(readFileSync(n.credsFile)) } : {}),
     ...(n.tls ? { tls: { ...(n.tls.ca ? { caFile: n.tls.ca } : {}), ...(n.tls.cert ? { certFile: n.tls.cert } : {}), ...(n.tls.key ? { keyFile: n.tls.key } : {}) } } : {}),
   };
 }

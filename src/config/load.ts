@@ -24,13 +24,9 @@ export const ENV_KEYS: Record<string, { path: string[]; parse: (v: string) => un
   NATS_CREDS: { path: ['nats', 'credsFile'], parse: String },
   WA_CONND_DATA_DIR: { path: ['dataDir'], parse: String },
   WA_CONND_LOG_LEVEL: { path: ['log', 'level'], parse: String },
-  WA_CONND_HTTP_HOST: { path: ['http', 'host'], parse: String },
-  WA_CONND_HTTP_PORT: { path: ['http', 'port'], parse: Number },
-  WA_CONND_HTTP_TOKEN: { path: ['http', 'token'], parse: String },
   WA_CONND_WA_URL: { path: ['whatsapp', 'url'], parse: String },
   WA_CONND_TRUST_ROOT: { path: ['whatsapp', 'trustRootPublicKey'], parse: String },
   WA_CONND_KEEPALIVE: { path: ['defaults', 'keepalive'], parse: String },
-  WA_CONND_INSPECT: { path: ['inspect'], parse: (v) => v === '1' || v === 'true' },
   /** Comma-separated account ids; replaces the file's list. */
   WA_CONND_ACCOUNTS: { path: ['accounts'], parse: (v) => v.split(',').map((id) => ({ id: id.trim() })).filter((a) => a.id) },
 };

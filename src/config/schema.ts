@@ -11,7 +11,7 @@ const ms = (what: string) => z.number().int().positive().describe(what);
 export const timingsSchema = z
   .object({
     idleAfterMs: ms('probe after this long (see docs/machine.md)'),
-    probeJitterMs: z.number().int().min(0),
+    probeJitterMs: z.number().int().min(0).describe('random delay before a probe, so accounts do not probe in lockstep'),
     pingTimeoutMs: ms('no probe answer within this: the link is dead'),
     connectTimeoutMs: ms('give a connection attempt up after this'),
     drainTimeoutMs: ms('wait this long for in-flight acks before a planned close'),
@@ -19,80 +19,76 @@ export const timingsSchema = z
     backoffCapMs: ms('largest reconnect delay ceiling'),
     stableAfterMs: ms('an open period this long resets the backoff'),
     stallThresholdMs: ms('a probe deadline this late is blamed on the event loop'),
-    maxStallRetries: z.number().int().min(0),
+    maxStallRetries: z.number().int().min(0).describe('extra probes a stall may earn before the link is declared dead'),
   })
   .partial()
   .strict();
 
 export const accountSettingsSchema = z
   .object({
-    keepalive: z.enum(KEEPALIVE_STRATEGIES).optional(),
+    keepalive: z.enum(KEEPALIVE_STRATEGIES).optional().describe('what a keepalive probe sends: ping IQ, presence update, both, or off (default both)'),
     presenceEveryMs: ms('with keepalive both: send a presence update at least this often').optional(),
-    inboundResetsIdle: z.boolean().optional(),
-    timings: timingsSchema.optional(),
+    inboundResetsIdle: z.boolean().optional().describe('true: probe only after inbound silence; false (default): probe on a fixed cadence'),
+    timings: timingsSchema.optional().describe('overrides of the machine timings (docs/machine.md)'),
   })
   .strict();
 
 export const accountSchema = accountSettingsSchema
   .extend({
-    id: z.string().regex(ACCOUNT_ID_PATTERN, 'account ids are 1–32 of a-z 0-9 _ - starting with a letter or digit'),
+    id: z.string().regex(ACCOUNT_ID_PATTERN, 'account ids are 1–32 of a-z 0-9 _ - starting with a letter or digit').describe('account id, one NATS subject token'),
     /** Connect at start (default true). */
-    connect: z.boolean().default(true),
+    connect: z.boolean().default(true).describe('connect at start'),
   })
   .strict();
 
 export const configSchema = z
   .object({
-    dataDir: z.string().min(1).default('.data'),
-    log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().default({ level: 'info' }),
+    dataDir: z.string().min(1).default('.data').describe('credentials (one 0700 folder per account) and a locally started nats-server\'s store'),
+    log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level') }).strict().default({ level: 'info' }),
     nats: z
       .object({
-        url: z.string().regex(/^(nats|tls|ws|wss):\/\/\S+$/, 'a nats://host:port URL').default('nats://127.0.0.1:4222'),
-        user: z.string().optional(),
-        pass: z.string().optional(),
-        token: z.string().optional(),
+        url: z.string().regex(/^(nats|tls|ws|wss):\/\/\S+$/, 'a nats://host:port URL').default('nats://127.0.0.1:4222').describe('NATS server (JetStream enabled)'),
+        user: z.string().optional().describe('user name'),
+        pass: z.string().optional().describe('password'),
+        token: z.string().optional().describe('auth token'),
         /** A .creds file (JWT + nkey), as the nats CLI uses. */
-        credsFile: z.string().optional(),
-        tls: z.object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() }).strict().optional(),
+        credsFile: z.string().optional().describe('a .creds file (JWT + nkey)'),
+        tls: z
+          .object({
+            ca: z.string().optional().describe('CA certificate file'),
+            cert: z.string().optional().describe('client certificate file'),
+            key: z.string().optional().describe('client key file'),
+          })
+          .strict()
+          .optional(),
         /** When nothing answers at `url` (localhost only) and nats-server is installed, start one. */
-        startLocal: z.boolean().default(true),
+        startLocal: z.boolean().default(true).describe('when nothing answers at a localhost url and nats-server is installed, start one'),
       })
       .strict()
       .default({ url: 'nats://127.0.0.1:4222', startLocal: true }),
     stream: z
       .object({
         maxAgeMs: ms('events older than this are dropped from WA_EVENTS').optional(),
-        maxBytes: z.number().int().positive().optional(),
+        maxBytes: z.number().int().positive().optional().describe('WA_EVENTS size limit (oldest dropped)'),
         duplicateWindowMs: ms('Nats-Msg-Id dedupe window').optional(),
-        replicas: z.number().int().min(1).max(5).optional(),
+        replicas: z.number().int().min(1).max(5).optional().describe('stream replicas (3 in a cluster)'),
       })
       .strict()
       .default({}),
-    http: z
-      .object({
-        host: z.string().default('127.0.0.1'),
-        port: z.number().int().min(0).max(65535).default(8080),
-        /** Bearer token required on every endpoint but /healthz when set. */
-        token: z.string().min(16, 'use at least 16 characters').optional(),
-      })
-      .strict()
-      .default({ host: '127.0.0.1', port: 8080 }),
     whatsapp: z
       .object({
         /** WebSocket URL of the server; WhatsApp's own when absent. */
-        url: z.string().regex(/^wss?:\/\/\S+$/, 'a ws:// or wss:// URL').optional(),
+        url: z.string().regex(/^wss?:\/\/\S+$/, 'a ws:// or wss:// URL').optional().describe('WebSocket URL of the WhatsApp server; WhatsApp\'s own when absent (the simulator in tests and demos)'),
         /**
          * Base64 root public key to trust instead of WhatsApp's (the simulator's). Never
          * set this in production: the process then talks only to that server.
          */
-        trustRootPublicKey: z.string().optional(),
+        trustRootPublicKey: z.string().optional().describe('base64 certificate root to trust instead of WhatsApp\'s (the simulator\'s); never in production'),
       })
       .strict()
       .default({}),
-    defaults: accountSettingsSchema.default({}),
-    accounts: z.array(accountSchema).default([{ id: 'default', connect: true }]),
-    /** Expose every account actor to the Stately inspector (@statelyai/inspect). */
-    inspect: z.boolean().default(false),
+    defaults: accountSettingsSchema.default({}).describe('settings every account starts from'),
+    accounts: z.array(accountSchema).default([{ id: 'default', connect: true }]).describe('the accounts this gateway runs'),
   })
   .strict()
   .superRefine((c, ctx) => {
