@@ -28,6 +28,7 @@ export const accountSettingsSchema = z
   .object({
     keepalive: z.enum(KEEPALIVE_STRATEGIES).optional().describe('what a keepalive probe sends: ping IQ, presence update, both, or off (default both)'),
     presenceEveryMs: ms('with keepalive both: send a presence update at least this often').optional(),
+    recycleAheadOfDrops: z.boolean().optional().describe('when drops come at a steady period, reconnect just before the next one (default true)'),
     inboundResetsIdle: z.boolean().optional().describe('true: probe only after inbound silence; false (default): probe on a fixed cadence'),
     timings: timingsSchema.optional().describe('overrides of the machine timings (docs/machine.md)'),
   })

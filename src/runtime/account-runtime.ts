@@ -17,6 +17,7 @@ import {
 } from '../../machines/index.js';
 import { openConnection, type BaileysConnection, type InboundMessage } from '../baileys/connection.js';
 import { WaError, type KeepaliveStrategy } from '../contract/index.js';
+import { detectDropPattern, PATTERN_WINDOW, recycleAt, type DropPattern } from './drop-pattern.js';
 import { DEFAULT_KEEPALIVE, DEFAULT_PRESENCE_EVERY_MS, probePlan } from './keepalive.js';
 import type { LoopMonitor } from './loop-monitor.js';
 import { waMessageIdFor } from './message-id.js';
@@ -33,6 +34,8 @@ export interface AccountAuth {
 
 export interface AccountSettings {
   keepalive?: KeepaliveStrategy;
+  /** Recycle the session just before a predicted drop when drops are metronomic (default true). */
+  recycleAheadOfDrops?: boolean;
   presenceEveryMs?: number;
   timings?: Partial<AccountTimings>;
   inboundResetsIdle?: boolean;
@@ -61,6 +64,11 @@ const KEEPALIVE_OK_SAMPLE = 10;
 /** How long `pair(phone)` waits for WhatsApp to issue a pairing code. */
 const PAIRING_CODE_TIMEOUT_MS = 30_000;
 
+/** States a server-initiated close can interrupt: the drops a pattern is made of. */
+const SERVER_DROP_FROM = new Set<AccountStateName>(['open', 'idle', 'pinging', 'draining']);
+/** A pattern whose period moved by more than this share is published again. */
+const PATTERN_CHANGE = 0.1;
+
 interface LiveConnection {
   id: number;
   conn: BaileysConnection;
@@ -88,6 +96,10 @@ export class AccountRuntime {
   private keepaliveOk = 0;
   private pairingSeen = false;
   private pendingClear: Promise<void> | null = null;
+  private readonly lifetimes: number[] = [];
+  private openedAt: number | null = null;
+  private pattern: DropPattern | null = null;
+  private recycleTimer: NodeJS.Timeout | null = null;
   private pairingCodeWaiter: { phone: string; resolve(code: string): void; reject(err: Error): void } | null = null;
 
   constructor(private readonly opts: AccountRuntimeOptions) {
@@ -113,6 +125,11 @@ export class AccountRuntime {
         const jid = this.opts.auth.state.creds.me?.id;
         this.opts.sink({ account: this.account, type: 'paired', ...(jid ? { jid } : {}) });
       }
+      if (record.to === 'open' && (record.from === 'connecting' || record.from === 'pairing')) this.onSessionOpen();
+      if (record.statusCode !== undefined && SERVER_DROP_FROM.has(record.from) && (record.to === 'reconnecting' || record.to === 'connecting')) {
+        this.onServerDrop();
+      }
+      if (record.to === 'stopped' || record.to === 'loggedOut') this.cancelRecycle();
       if (record.to === 'loggedOut') {
         this.opts.sink({ account: this.account, type: 'logged_out', ...(record.statusCode !== undefined ? { statusCode: record.statusCode } : {}) });
       }
@@ -222,6 +239,7 @@ export class AccountRuntime {
     this.current?.conn.end();
     this.current = null;
     this.clearTimer();
+    this.cancelRecycle();
     this.actor.stop();
     await this.opts.auth.close();
   }
@@ -458,6 +476,45 @@ export class AccountRuntime {
   private clearTimer(): void {
     if (this.timer) clearTimeout(this.timer.handle);
     this.timer = null;
+  }
+
+  private onSessionOpen(): void {
+    this.openedAt = this.now();
+    if (this.pattern && this.opts.recycleAheadOfDrops !== false) this.scheduleRecycle(this.pattern, this.openedAt);
+  }
+
+  /** A server drop: learn how long its sessions last, report a rhythm, get ahead of it. */
+  private onServerDrop(): void {
+    this.cancelRecycle();
+    if (this.openedAt === null) return;
+    this.lifetimes.push(this.now() - this.openedAt);
+    this.openedAt = null;
+    if (this.lifetimes.length > PATTERN_WINDOW) this.lifetimes.shift();
+    const pattern = detectDropPattern(this.lifetimes);
+    if (!pattern) return;
+    const changed = !this.pattern || Math.abs(pattern.periodMs - this.pattern.periodMs) > PATTERN_CHANGE * this.pattern.periodMs;
+    this.pattern = pattern;
+    if (changed) {
+      this.log.warn(pattern, 'metronomic drop pattern: a server-side timer is ending the session');
+      this.opts.sink({ account: this.account, type: 'drop.pattern', ...pattern });
+    }
+  }
+
+  private scheduleRecycle(pattern: DropPattern, openedAt: number): void {
+    this.cancelRecycle();
+    const at = recycleAt(pattern, openedAt, this.now());
+    if (at === null) return;
+    this.recycleTimer = setTimeout(() => {
+      this.recycleTimer = null;
+      // Only a healthy link is recycled: anything else is already reconnecting. The new
+      // session's open schedules the next recycle.
+      if (['open', 'idle', 'pinging'].includes(this.state())) this.recycle('dropPredicted');
+    }, at - this.now());
+  }
+
+  private cancelRecycle(): void {
+    if (this.recycleTimer) clearTimeout(this.recycleTimer);
+    this.recycleTimer = null;
   }
 
   private clearCredentials(): void {

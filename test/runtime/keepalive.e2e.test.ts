@@ -20,7 +20,8 @@ const drops408 = (h: Harness, account: string) => h.facts.transitions(account).f
 describe('the 408 loop, reproduced and beaten', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ timeScale: TIME_SCALE }, { presenceEveryMs: SCALED_PRESENCE_EVERY_MS, timings: { ...FAST_TIMINGS, idleAfterMs: SCALED_IDLE_MS / 3 - FAST_TIMINGS.probeJitterMs! } });
+    // recycleAheadOfDrops off: this test shows the raw loop, not the pattern defence.
+    h = await startHarness({ timeScale: TIME_SCALE }, { recycleAheadOfDrops: false, presenceEveryMs: SCALED_PRESENCE_EVERY_MS, timings: { ...FAST_TIMINGS, idleAfterMs: SCALED_IDLE_MS / 3 - FAST_TIMINGS.probeJitterMs! } });
   });
   afterAll(async () => h?.close());
 
@@ -103,4 +104,32 @@ describe('liveness', () => {
     expect(h.facts.transitions('stalled').filter((t) => t.to === 'draining' || t.to === 'reconnecting')).toEqual([]);
     expect(h.facts.of('keepalive', 'stalled').some((k) => k.outcome === 'stalled' && (k.loopDelayMs ?? 0) >= blockMs / 2)).toBe(true);
   });
+});
+
+describe('a metronomic drop pattern', () => {
+  let h: Harness;
+  // The simulator recycles every session every 16 scaled minutes, whatever the traffic.
+  const SCALE = 0.001;
+  beforeAll(async () => {
+    h = await startHarness({ timeScale: SCALE });
+  });
+  afterAll(async () => h?.close());
+
+  it('is reported, and the gateway then reconnects ahead of the drop instead of being cut off', async () => {
+    const { phone } = await h.addAccount('metronome', { connect: false });
+    h.sim.setFaults({ recycle: { everyMs: SERVER_IDLE_MS, code: 408 } }, phone);
+    h.gateway.connect('metronome');
+    const pattern = await h.facts.until('drop.pattern', () => h.facts.of('drop.pattern', 'metronome')[0], 20_000);
+    const period = SERVER_IDLE_MS * SCALE;
+    expect(pattern.periodMs).toBeGreaterThan(period * 0.8);
+    expect(pattern.periodMs).toBeLessThan(period * 1.5);
+    const serverDrops = () => h.facts.transitions('metronome').filter((t) => t.statusCode === 408).length;
+    const recycles = () => h.facts.transitions('metronome').filter((t) => t.reason === 'dropPredicted').length;
+    await h.facts.until('the first planned recycle', () => (recycles() >= 1 ? true : undefined), 20_000);
+    const dropsAtFirstRecycle = serverDrops();
+    // Three more planned recycles: each drains (no send fails) and reconnects before the
+    // server's timer; the server gets no chance to cut a session off.
+    await h.facts.until('three more planned recycles', () => (recycles() >= 4 ? true : undefined), 20_000);
+    expect(serverDrops()).toBe(dropsAtFirstRecycle);
+  }, 60_000);
 });

@@ -1,0 +1,47 @@
+/**
+ * Recognises a metronomic drop pattern: sessions the server ends after the same time,
+ * again and again (the field report: every 15–17 min for 17 hours). No peer gateway
+ * reports it; an operator seeing it knows to look for a server-side timer, and the
+ * runtime can recycle the session just before the predicted drop instead of being cut
+ * off mid-send. Session lifetimes (open → server drop) are measured rather than
+ * drop-to-drop times, so our own reconnect delays do not blur the server's timer.
+ */
+
+/** Sessions looked at: enough to see a rhythm, recent enough to follow a change. */
+export const PATTERN_WINDOW = 6;
+/** Sessions needed before calling anything a pattern. */
+export const MIN_SESSIONS = 3;
+/** Coefficient of variation above which the lifetimes are not one timer. */
+export const MAX_VARIATION = 0.15;
+
+export interface DropPattern {
+  periodMs: number;
+  /** 1 for identical lifetimes, falling to 0 at MAX_VARIATION. */
+  confidence: number;
+  samples: number;
+}
+
+/** `lifetimes`: how long each server-ended session lasted (ms), oldest first. Pure. */
+export function detectDropPattern(lifetimes: readonly number[]): DropPattern | null {
+  const recent = lifetimes.slice(-PATTERN_WINDOW);
+  if (recent.length < MIN_SESSIONS || recent.some((d) => d <= 0)) return null;
+  const mean = recent.reduce((a, b) => a + b, 0) / recent.length;
+  const variance = recent.reduce((a, d) => a + (d - mean) ** 2, 0) / recent.length;
+  const variation = Math.sqrt(variance) / mean;
+  if (variation > MAX_VARIATION) return null;
+  return { periodMs: Math.round(mean), confidence: Number((1 - variation / MAX_VARIATION).toFixed(3)), samples: recent.length };
+}
+
+/** Confidence from which the runtime acts on a pattern (recycles ahead of the drop). */
+export const ACT_ON_CONFIDENCE = 0.5;
+/** Recycle this share of a period before the predicted drop (at least MIN_LEAD_MS). */
+export const LEAD_SHARE = 0.05;
+export const MIN_LEAD_MS = 50;
+
+/** When to recycle a session opened at `openedAt` to get ahead of its drop; null if too late or unsure. */
+export function recycleAt(pattern: DropPattern, openedAt: number, now: number): number | null {
+  if (pattern.confidence < ACT_ON_CONFIDENCE) return null;
+  const lead = Math.max(MIN_LEAD_MS, pattern.periodMs * LEAD_SHARE);
+  const at = openedAt + pattern.periodMs - lead;
+  return at > now ? at : null;
+}
