@@ -59,6 +59,8 @@ export interface AccountRuntimeOptions extends AccountSettings {
 const INBOUND_DEDUP_SIZE = 10_000;
 /** Sent payloads kept after their ack, for WhatsApp's retry requests (re-encrypt). */
 const SENT_PAYLOAD_CACHE = 1_000;
+/** Baileys' connect timeout sits this far behind the machine's, so the machine's fires first. */
+const BAILEYS_CONNECT_MARGIN_MS = 5_000;
 /** Publish one `ok` keepalive in this many (every failure is published). */
 const KEEPALIVE_OK_SAMPLE = 10;
 /** How long `pair(phone)` waits for WhatsApp to issue a pairing code. */
@@ -300,7 +302,8 @@ export class AccountRuntime {
         auth: this.opts.auth.state,
         // Baileys logs every frame kind at info; warn and up is what an operator needs.
         logger: this.opts.baileysLogger ?? log.child({ lib: 'baileys' }, { level: log.levelVal > 40 ? log.level : 'warn' }),
-        connectTimeoutMs: this.snapshot().context.timings.connectTimeoutMs,
+        // The machine's connect timer decides; Baileys' own fires later, as a backstop.
+        connectTimeoutMs: this.snapshot().context.timings.connectTimeoutMs + BAILEYS_CONNECT_MARGIN_MS,
         getMessage: (waId) => {
           const text = this.sentPayloads.get(waId) ?? this.payloadByWaId(waId)?.text;
           return text === undefined ? undefined : { conversation: text };
