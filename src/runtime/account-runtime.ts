@@ -17,10 +17,11 @@ import {
 } from '../../machines/index.js';
 import { openConnection, type BaileysConnection, type InboundMessage } from '../baileys/connection.js';
 import { WaError, type KeepaliveStrategy } from '../contract/index.js';
-import { detectDropPattern, PATTERN_WINDOW, recycleAt, type DropPattern } from './drop-pattern.js';
+import { DropDefence } from './drop-pattern.js';
 import { DEFAULT_KEEPALIVE, DEFAULT_PRESENCE_EVERY_MS, probePlan } from './keepalive.js';
 import type { LoopMonitor } from './loop-monitor.js';
-import { waMessageIdFor } from './message-id.js';
+import { MachineTimer } from './machine-timer.js';
+import { Outbound } from './outbound.js';
 import type { FactSink, OutgoingSend } from './port.js';
 import { Lru } from './lru.js';
 
@@ -57,8 +58,6 @@ export interface AccountRuntimeOptions extends AccountSettings {
 
 /** Inbound message ids remembered to drop a redelivery (offline `append` after a reconnect). */
 const INBOUND_DEDUP_SIZE = 10_000;
-/** Sent payloads kept after their ack, for WhatsApp's retry requests (re-encrypt). */
-const SENT_PAYLOAD_CACHE = 1_000;
 /** Baileys' connect timeout sits this far behind the machine's, so the machine's fires first. */
 const BAILEYS_CONNECT_MARGIN_MS = 5_000;
 /** Publish one `ok` keepalive in this many (every failure is published). */
@@ -68,8 +67,7 @@ const PAIRING_CODE_TIMEOUT_MS = 30_000;
 
 /** States a server-initiated close can interrupt: the drops a pattern is made of. */
 const SERVER_DROP_FROM = new Set<AccountStateName>(['open', 'idle', 'pinging', 'draining']);
-/** A pattern whose period moved by more than this share is published again. */
-const PATTERN_CHANGE = 0.1;
+const CONNECTED = new Set<AccountStateName>(['open', 'idle', 'pinging']);
 
 interface LiveConnection {
   id: number;
@@ -88,26 +86,34 @@ export class AccountRuntime {
   private readonly log: Logger;
   private readonly now: () => number;
   private current: LiveConnection | null = null;
-  private timer: { handle: NodeJS.Timeout; request: TimerRequest; armedAt: number } | null = null;
-  private readonly payloads = new Map<string, OutgoingSend>();
-  private readonly sendIdByWaId = new Map<string, string>();
-  private readonly sentPayloads = new Lru<string>(SENT_PAYLOAD_CACHE);
+  private readonly timer: MachineTimer;
+  private readonly outbound: Outbound;
+  private readonly drops: DropDefence;
   private readonly seenInbound = new Lru<true>(INBOUND_DEDUP_SIZE);
-  private readonly probeStarted = new Map<number, number>();
   private lastPresenceAt: number | null = null;
   private keepaliveOk = 0;
   private pairingSeen = false;
   private pendingClear: Promise<void> | null = null;
-  private readonly lifetimes: number[] = [];
-  private openedAt: number | null = null;
-  private pattern: DropPattern | null = null;
-  private recycleTimer: NodeJS.Timeout | null = null;
-  private pairingCodeWaiter: { phone: string; resolve(code: string): void; reject(err: Error): void } | null = null;
+  private pairingCodeWaiter: { resolve(code: string): void; reject(err: Error): void } | null = null;
 
   constructor(private readonly opts: AccountRuntimeOptions) {
     this.account = opts.account;
     this.log = opts.logger;
     this.now = opts.now ?? Date.now;
+    this.timer = new MachineTimer(this.now);
+    this.outbound = new Outbound(opts.account);
+    this.drops = new DropDefence({
+      now: this.now,
+      enabled: opts.recycleAheadOfDrops !== false,
+      report: (pattern) => {
+        this.log.warn(pattern, 'metronomic drop pattern: a server-side timer is ending the session');
+        this.opts.sink({ account: this.account, type: 'drop.pattern', ...pattern });
+      },
+      // Only a healthy link is recycled: anything else is already reconnecting.
+      recycle: () => {
+        if (CONNECTED.has(this.state())) this.recycle('dropPredicted');
+      },
+    });
     const io = this.io();
     this.actor = createActor(accountMachine.provide({ actions: io }), {
       input: {
@@ -127,11 +133,11 @@ export class AccountRuntime {
         const jid = this.opts.auth.state.creds.me?.id;
         this.opts.sink({ account: this.account, type: 'paired', ...(jid ? { jid } : {}) });
       }
-      if (record.to === 'open' && (record.from === 'connecting' || record.from === 'pairing')) this.onSessionOpen();
+      if (record.to === 'open' && (record.from === 'connecting' || record.from === 'pairing')) this.drops.sessionOpened();
       if (record.statusCode !== undefined && SERVER_DROP_FROM.has(record.from) && (record.to === 'reconnecting' || record.to === 'connecting')) {
-        this.onServerDrop();
+        this.drops.serverDropped();
       }
-      if (record.to === 'stopped' || record.to === 'loggedOut') this.cancelRecycle();
+      if (record.to === 'stopped' || record.to === 'loggedOut') this.drops.cancel();
       if (record.to === 'loggedOut') {
         this.opts.sink({ account: this.account, type: 'logged_out', ...(record.statusCode !== undefined ? { statusCode: record.statusCode } : {}) });
       }
@@ -186,7 +192,6 @@ export class AccountRuntime {
         reject(new WaError('timeout', 'WhatsApp issued no pairing code in time'));
       }, PAIRING_CODE_TIMEOUT_MS);
       this.pairingCodeWaiter = {
-        phone,
         resolve: (c) => {
           clearTimeout(timeout);
           resolve(c);
@@ -209,12 +214,12 @@ export class AccountRuntime {
 
   /** A recorded send: dispatched at once when the link is up, else held in order. */
   submit(send: OutgoingSend): 'dispatched' | 'held' | 'refused' {
-    if (!this.payloads.has(send.id)) this.payloads.set(send.id, send);
+    this.outbound.remember(send);
     this.send({ type: 'Send', id: send.id });
     const c = this.actor.getSnapshot().context;
     if (c.inFlight.includes(send.id)) return 'dispatched';
     if (c.outbox.includes(send.id)) return 'held';
-    this.payloads.delete(send.id);
+    this.outbound.forget(send.id);
     return 'refused';
   }
 
@@ -240,8 +245,8 @@ export class AccountRuntime {
     }
     this.current?.conn.end();
     this.current = null;
-    this.clearTimer();
-    this.cancelRecycle();
+    this.timer.clear();
+    this.drops.cancel();
     this.actor.stop();
     await this.opts.auth.close();
   }
@@ -260,16 +265,16 @@ export class AccountRuntime {
     const sendProbe: Impl<'sendProbe'> = (_, p) => void this.probe(p.connectionId, p.probeId);
     const dispatchSend: Impl<'dispatchSend'> = (_, p) => this.dispatch(p.id, p.connectionId);
     const failSend: Impl<'failSend'> = (_, p) => {
-      this.settle(p.id);
+      this.outbound.forget(p.id);
       const code = p.code === 'logged_out' ? 'logged_out' : 'bad_request';
       this.opts.sink({ account: this.account, type: 'send.failed', id: p.id, error: { code, message: p.message } });
     };
     const expireSend: Impl<'expireSend'> = (_, p) => {
-      this.settle(p.id);
+      this.outbound.forget(p.id);
       this.opts.sink({ account: this.account, type: 'send.expired', id: p.id });
     };
     const startTimer: Impl<'startTimer'> = (_, request) => this.armTimer(request);
-    const stopTimer = () => this.clearTimer();
+    const stopTimer = () => this.timer.clear();
     const logout: Impl<'logout'> = () => {
       const live = this.current;
       this.current = null;
@@ -304,10 +309,7 @@ export class AccountRuntime {
         logger: this.opts.baileysLogger ?? log.child({ lib: 'baileys' }, { level: log.levelVal > 40 ? log.level : 'warn' }),
         // The machine's connect timer decides; Baileys' own fires later, as a backstop.
         connectTimeoutMs: this.snapshot().context.timings.connectTimeoutMs + BAILEYS_CONNECT_MARGIN_MS,
-        getMessage: (waId) => {
-          const text = this.sentPayloads.get(waId) ?? this.payloadByWaId(waId)?.text;
-          return text === undefined ? undefined : { conversation: text };
-        },
+        getMessage: (waId) => this.outbound.message(waId),
       },
       {
         opened: guard('open', () => this.send({ type: 'SocketOpened', connectionId, at: this.now() })),
@@ -330,7 +332,7 @@ export class AccountRuntime {
         frame: guard('frame', () => this.send({ type: 'InboundReceived', connectionId })),
         serverAck: guard('ack', (waId, error) => this.onServerAck(waId, error)),
         receipt: guard('receipt', (waId, ack) => {
-          const id = this.sendIdByWaId.get(waId);
+          const id = this.outbound.sendIdOf(waId);
           if (id) this.opts.sink({ account: this.account, type: 'send.acked', id, ack });
         }),
         inbound: guard('message', (m) => this.onInbound(m)),
@@ -362,7 +364,6 @@ export class AccountRuntime {
     if (!live || live.id !== connectionId) return;
     const strategy = this.opts.keepalive ?? DEFAULT_KEEPALIVE;
     const started = this.now();
-    this.probeStarted.set(probeId, started);
     const plan = probePlan(strategy, this.lastPresenceAt, started, this.opts.presenceEveryMs ?? DEFAULT_PRESENCE_EVERY_MS);
     try {
       for (const kind of plan) {
@@ -377,8 +378,6 @@ export class AccountRuntime {
     } catch (err) {
       // The machine's probe timer decides what a missing answer means.
       this.log.debug({ err, probeId }, 'probe failed');
-    } finally {
-      this.probeStarted.delete(probeId);
     }
   }
 
@@ -391,15 +390,14 @@ export class AccountRuntime {
   private async sendOne(id: string, live: LiveConnection): Promise<void> {
     const connectionId = live.id;
     if (this.current !== live) return; // closed while queued: requeued on close
-    const payload = this.payloads.get(id);
+    const payload = this.outbound.payload(id);
     if (!payload) {
       // Only a bug gets here; fail loudly rather than leave the send in flight forever.
       this.log.error({ sendId: id }, 'dispatch of a send without payload');
       this.send({ type: 'SendRejected', id, error: 'payload missing' });
       return;
     }
-    const waMessageId = payload.waMessageId ?? waMessageIdFor(this.account, id);
-    this.sendIdByWaId.set(waMessageId, id);
+    const waMessageId = this.outbound.waMessageId(payload);
     try {
       await live.conn.sendText(payload.to, payload.text, waMessageId);
       this.opts.sink({ account: this.account, type: 'send.sent', id, waMessageId });
@@ -414,16 +412,14 @@ export class AccountRuntime {
   }
 
   private onServerAck(waMessageId: string, error: string | undefined): void {
-    const id = this.sendIdByWaId.get(waMessageId);
+    const id = this.outbound.sendIdOf(waMessageId);
     if (!id) return;
     if (error) {
       this.send({ type: 'SendRejected', id, error: `WhatsApp refused the message (error ${error})` });
       return;
     }
-    const text = this.payloads.get(id)?.text;
-    if (text !== undefined) this.sentPayloads.set(waMessageId, text);
+    this.outbound.acked(id, waMessageId);
     this.send({ type: 'SendAcked', id });
-    this.settle(id);
     this.opts.sink({ account: this.account, type: 'send.acked', id, ack: 'server' });
   }
 
@@ -441,83 +437,24 @@ export class AccountRuntime {
     });
   }
 
-  private settle(id: string): void {
-    this.payloads.delete(id);
-  }
-
-  private payloadByWaId(waId: string): OutgoingSend | undefined {
-    const id = this.sendIdByWaId.get(waId);
-    return id ? this.payloads.get(id) : undefined;
-  }
-
   private armTimer(request: TimerRequest): void {
-    this.clearTimer();
-    const armedAt = this.now();
-    const handle = setTimeout(() => {
-      this.timer = null;
-      const at = this.now();
-      const event = { type: request.fires, token: request.token, at } as const;
-      if (request.fires === 'ProbeTimedOut') {
-        // Late by more than the threshold, or a stall recorded meanwhile: the loop, not
-        // the link, may be why no answer was read.
-        const stalledMs = Math.max(at - armedAt - request.ms, this.opts.loop.maxStallSince(armedAt));
-        this.opts.sink({
-          account: this.account,
-          type: 'keepalive',
-          probe: (this.opts.keepalive ?? DEFAULT_KEEPALIVE) === 'presence' ? 'presence' : 'ping',
-          outcome: stalledMs >= this.snapshot().context.timings.stallThresholdMs ? 'stalled' : 'timeout',
-          loopDelayMs: stalledMs,
-        });
-        this.send({ type: 'ProbeTimedOut', token: request.token, at, stalledMs });
+    this.timer.arm(request, ({ at, armedAt, lateMs }) => {
+      if (request.fires !== 'ProbeTimedOut') {
+        this.send({ type: request.fires, token: request.token, at } as AccountEvent);
         return;
       }
-      this.send(event as AccountEvent);
-    }, request.ms);
-    this.timer = { handle, request, armedAt };
-  }
-
-  private clearTimer(): void {
-    if (this.timer) clearTimeout(this.timer.handle);
-    this.timer = null;
-  }
-
-  private onSessionOpen(): void {
-    this.openedAt = this.now();
-    if (this.pattern && this.opts.recycleAheadOfDrops !== false) this.scheduleRecycle(this.pattern, this.openedAt);
-  }
-
-  /** A server drop: learn how long its sessions last, report a rhythm, get ahead of it. */
-  private onServerDrop(): void {
-    this.cancelRecycle();
-    if (this.openedAt === null) return;
-    this.lifetimes.push(this.now() - this.openedAt);
-    this.openedAt = null;
-    if (this.lifetimes.length > PATTERN_WINDOW) this.lifetimes.shift();
-    const pattern = detectDropPattern(this.lifetimes);
-    if (!pattern) return;
-    const changed = !this.pattern || Math.abs(pattern.periodMs - this.pattern.periodMs) > PATTERN_CHANGE * this.pattern.periodMs;
-    this.pattern = pattern;
-    if (changed) {
-      this.log.warn(pattern, 'metronomic drop pattern: a server-side timer is ending the session');
-      this.opts.sink({ account: this.account, type: 'drop.pattern', ...pattern });
-    }
-  }
-
-  private scheduleRecycle(pattern: DropPattern, openedAt: number): void {
-    this.cancelRecycle();
-    const at = recycleAt(pattern, openedAt, this.now());
-    if (at === null) return;
-    this.recycleTimer = setTimeout(() => {
-      this.recycleTimer = null;
-      // Only a healthy link is recycled: anything else is already reconnecting. The new
-      // session's open schedules the next recycle.
-      if (['open', 'idle', 'pinging'].includes(this.state())) this.recycle('dropPredicted');
-    }, at - this.now());
-  }
-
-  private cancelRecycle(): void {
-    if (this.recycleTimer) clearTimeout(this.recycleTimer);
-    this.recycleTimer = null;
+      // Late by more than the threshold, or a stall recorded meanwhile: the loop, not
+      // the link, may be why no answer was read.
+      const stalledMs = Math.max(lateMs, this.opts.loop.maxStallSince(armedAt));
+      this.opts.sink({
+        account: this.account,
+        type: 'keepalive',
+        probe: (this.opts.keepalive ?? DEFAULT_KEEPALIVE) === 'presence' ? 'presence' : 'ping',
+        outcome: stalledMs >= this.snapshot().context.timings.stallThresholdMs ? 'stalled' : 'timeout',
+        loopDelayMs: stalledMs,
+      });
+      this.send({ type: 'ProbeTimedOut', token: request.token, at, stalledMs });
+    });
   }
 
   private clearCredentials(): void {

@@ -45,3 +45,63 @@ export function recycleAt(pattern: DropPattern, openedAt: number, now: number): 
   const at = openedAt + pattern.periodMs - lead;
   return at > now ? at : null;
 }
+
+/** A pattern whose period moved by more than this share is published again. */
+const PATTERN_CHANGE = 0.1;
+
+export interface DropDefenceOptions {
+  now(): number;
+  /** A new or changed pattern: publish it. */
+  report(pattern: DropPattern): void;
+  /** Recycle the session now (the runtime checks the link is healthy). */
+  recycle(): void;
+  /** Act on patterns (recycle ahead), or only report them. */
+  enabled: boolean;
+}
+
+/**
+ * Per account: measures session lifetimes, reports a metronomic pattern, and asks for a
+ * recycle just before each predicted drop. The new session's open plans the next one.
+ */
+export class DropDefence {
+  private readonly lifetimes: number[] = [];
+  private openedAt: number | null = null;
+  private pattern: DropPattern | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly opts: DropDefenceOptions) {}
+
+  sessionOpened(): void {
+    this.openedAt = this.opts.now();
+    if (this.pattern && this.opts.enabled) this.plan(this.pattern, this.openedAt);
+  }
+
+  /** The server ended the session (a close with a status code while it was up). */
+  serverDropped(): void {
+    this.cancel();
+    if (this.openedAt === null) return;
+    this.lifetimes.push(this.opts.now() - this.openedAt);
+    this.openedAt = null;
+    if (this.lifetimes.length > PATTERN_WINDOW) this.lifetimes.shift();
+    const pattern = detectDropPattern(this.lifetimes);
+    if (!pattern) return;
+    const changed = !this.pattern || Math.abs(pattern.periodMs - this.pattern.periodMs) > PATTERN_CHANGE * this.pattern.periodMs;
+    this.pattern = pattern;
+    if (changed) this.opts.report(pattern);
+  }
+
+  cancel(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private plan(pattern: DropPattern, openedAt: number): void {
+    this.cancel();
+    const at = recycleAt(pattern, openedAt, this.opts.now());
+    if (at === null) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.opts.recycle();
+    }, at - this.opts.now());
+  }
+}

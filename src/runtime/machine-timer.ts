@@ -1,0 +1,27 @@
+/**
+ * The account machine's one timer. Arming replaces whatever was armed (the machine arms
+ * on state entry and disarms on exit); the firing reports how late it came, which is
+ * how a blocked event loop shows itself.
+ */
+import type { TimerRequest } from '../../machines/index.js';
+
+export class MachineTimer {
+  private handle: NodeJS.Timeout | null = null;
+
+  constructor(private readonly now: () => number) {}
+
+  arm(request: TimerRequest, fire: (firing: { at: number; armedAt: number; lateMs: number }) => void): void {
+    this.clear();
+    const armedAt = this.now();
+    this.handle = setTimeout(() => {
+      this.handle = null;
+      const at = this.now();
+      fire({ at, armedAt, lateMs: Math.max(0, at - armedAt - request.ms) });
+    }, request.ms);
+  }
+
+  clear(): void {
+    if (this.handle) clearTimeout(this.handle);
+    this.handle = null;
+  }
+}
