@@ -5,7 +5,7 @@
  */
 import type { AuthenticationState } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
-import { createActor, type Actor } from 'xstate';
+import { createActor, type Actor, type InspectionEvent } from 'xstate';
 import {
   accountMachine,
   stateName,
@@ -54,6 +54,8 @@ export interface AccountRuntimeOptions extends AccountSettings {
   baileysLogger?: Logger;
   seed?: number;
   now?: () => number;
+  /** XState inspection hook (the Stately inspector, coverage in tests). */
+  inspect?: (event: InspectionEvent) => void;
 }
 
 /** Inbound message ids remembered to drop a redelivery (offline `append` after a reconnect). */
@@ -116,6 +118,7 @@ export class AccountRuntime {
     });
     const io = this.io();
     this.actor = createActor(accountMachine.provide({ actions: io }), {
+      ...(opts.inspect ? { inspect: opts.inspect } : {}),
       input: {
         account: opts.account,
         seed: opts.seed ?? Math.floor(Math.random() * 2 ** 32),

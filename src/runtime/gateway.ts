@@ -4,6 +4,7 @@
  * account does (a crash in a handler, a ban, a 440) reaches another.
  */
 import type { Logger } from 'pino';
+import type { InspectionEvent } from 'xstate';
 import type { AccountStateName } from '../../machines/index.js';
 import { WaError } from '../contract/index.js';
 import { AccountRuntime, type AccountAuth, type AccountSettings } from './account-runtime.js';
@@ -21,6 +22,8 @@ export interface GatewayOptions {
   /** WebSocket URL; undefined = WhatsApp's own. */
   waWebSocketUrl?: string;
   baileysLogger?: Logger;
+  /** XState inspection hook for every account's actor (Stately inspector, tests). */
+  inspect?: (account: string, event: InspectionEvent) => void;
 }
 
 export class Gateway implements AccountsPort {
@@ -74,6 +77,7 @@ export class Gateway implements AccountsPort {
       loop: this.opts.loop,
       ...(this.opts.waWebSocketUrl ? { waWebSocketUrl: this.opts.waWebSocketUrl } : {}),
       ...(this.opts.baileysLogger ? { baileysLogger: this.opts.baileysLogger.child({ account }) } : {}),
+      ...(this.opts.inspect ? { inspect: (event: InspectionEvent) => this.opts.inspect?.(account, event) } : {}),
     });
     this.accounts.set(account, runtime);
     runtime.start();
