@@ -20,7 +20,7 @@ import { WaError, type KeepaliveStrategy } from '../contract/index.js';
 import { DropDefence } from './drop-pattern.js';
 import { DEFAULT_KEEPALIVE, DEFAULT_PRESENCE_EVERY_MS, probePlan } from './keepalive.js';
 import type { LoopMonitor } from './loop-monitor.js';
-import { MachineTimer } from './machine-timer.js';
+import { MachineTimer, type AccountTimer } from './machine-timer.js';
 import { Outbound } from './outbound.js';
 import type { FactSink, OutgoingSend } from './port.js';
 import { Lru } from './lru.js';
@@ -56,6 +56,8 @@ export interface AccountRuntimeOptions extends AccountSettings {
   now?: () => number;
   /** XState inspection hook (the Stately inspector, coverage in tests). */
   inspect?: (event: InspectionEvent) => void;
+  /** The machine's timer; real time unless a test drives the clock. */
+  timer?: AccountTimer;
 }
 
 /** Inbound message ids remembered to drop a redelivery (offline `append` after a reconnect). */
@@ -88,7 +90,7 @@ export class AccountRuntime {
   private readonly log: Logger;
   private readonly now: () => number;
   private current: LiveConnection | null = null;
-  private readonly timer: MachineTimer;
+  private readonly timer: AccountTimer;
   private readonly outbound: Outbound;
   private readonly drops: DropDefence;
   private readonly seenInbound = new Lru<true>(INBOUND_DEDUP_SIZE);
@@ -102,7 +104,7 @@ export class AccountRuntime {
     this.account = opts.account;
     this.log = opts.logger;
     this.now = opts.now ?? Date.now;
-    this.timer = new MachineTimer(this.now);
+    this.timer = opts.timer ?? new MachineTimer(this.now);
     this.outbound = new Outbound(opts.account);
     this.drops = new DropDefence({
       now: this.now,

@@ -9,6 +9,7 @@ import type { AccountStateName } from '../../machines/index.js';
 import { WaError } from '../contract/index.js';
 import { AccountRuntime, type AccountAuth, type AccountSettings } from './account-runtime.js';
 import type { LoopMonitor } from './loop-monitor.js';
+import type { AccountTimer } from './machine-timer.js';
 import type { AccountOptions, AccountsPort, FactSink, OutgoingSend } from './port.js';
 
 export interface GatewayOptions {
@@ -24,6 +25,8 @@ export interface GatewayOptions {
   baileysLogger?: Logger;
   /** XState inspection hook for every account's actor (Stately inspector, tests). */
   inspect?: (account: string, event: InspectionEvent) => void;
+  /** The machine timer of each account; real time unless a test drives the clock. */
+  timerFor?: (account: string) => AccountTimer;
 }
 
 export class Gateway implements AccountsPort {
@@ -78,6 +81,7 @@ export class Gateway implements AccountsPort {
       ...(this.opts.waWebSocketUrl ? { waWebSocketUrl: this.opts.waWebSocketUrl } : {}),
       ...(this.opts.baileysLogger ? { baileysLogger: this.opts.baileysLogger.child({ account }) } : {}),
       ...(this.opts.inspect ? { inspect: (event: InspectionEvent) => this.opts.inspect?.(account, event) } : {}),
+      ...(this.opts.timerFor ? { timer: this.opts.timerFor(account) } : {}),
     });
     this.accounts.set(account, runtime);
     runtime.start();

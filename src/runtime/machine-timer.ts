@@ -5,12 +5,24 @@
  */
 import type { TimerRequest } from '../../machines/index.js';
 
-export class MachineTimer {
+export interface TimerFiring {
+  at: number;
+  armedAt: number;
+  lateMs: number;
+}
+
+/** What the runtime needs of a timer; tests substitute one they fire by hand. */
+export interface AccountTimer {
+  arm(request: TimerRequest, fire: (firing: TimerFiring) => void): void;
+  clear(): void;
+}
+
+export class MachineTimer implements AccountTimer {
   private handle: NodeJS.Timeout | null = null;
 
   constructor(private readonly now: () => number) {}
 
-  arm(request: TimerRequest, fire: (firing: { at: number; armedAt: number; lateMs: number }) => void): void {
+  arm(request: TimerRequest, fire: (firing: TimerFiring) => void): void {
     this.clear();
     const armedAt = this.now();
     this.handle = setTimeout(() => {
