@@ -1,7 +1,9 @@
 // Runs every bench/*.bench.ts (or those named on the command line) and writes their
 // sections to docs/benchmarks.md together with the command and the machine they ran on.
-// Each bench file default-exports `async () => BenchSection`.
-import { readdir, writeFile } from 'node:fs/promises';
+// Each bench file default-exports `async () => BenchSection`. Sections already in the
+// file that this run did not produce are kept (merged by title, in their old place), so
+// running one bench does not erase the others' numbers.
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
@@ -37,6 +39,31 @@ const header = [
     'The machine is shared and noisy: compare ratios measured side by side in one run, not absolute numbers across runs.',
   '',
 ];
-const out = header.concat(sections.flatMap((s) => [`## ${s.title}`, '', s.markdown.trim(), ''])).join('\n');
-await writeFile(path.join(here, '..', 'docs', 'benchmarks.md'), out);
-process.stderr.write('bench: wrote docs/benchmarks.md\n');
+const target = path.join(here, '..', 'docs', 'benchmarks.md');
+const fresh = new Map(sections.map((s) => [s.title, s.markdown.trim()]));
+const previous = await readFile(target, 'utf8').catch(() => '');
+// "Produced by `npm run bench -- events` on 2026-11-25": where the kept sections came from.
+const origin = /^Produced by (`[^`]+`) on (\d{4}-\d{2}-\d{2})/m.exec(previous);
+const merged: { title: string; body: string }[] = [];
+for (const old of parseSections(previous)) {
+  const body = fresh.get(old.title);
+  fresh.delete(old.title);
+  if (body !== undefined) merged.push({ title: old.title, body });
+  else if (old.body.startsWith('_Kept from') || !origin) merged.push(old);
+  else merged.push({ title: old.title, body: `_Kept from the ${origin[1]} run of ${origin[2]}._\n\n${old.body}` });
+}
+for (const [title, body] of fresh) merged.push({ title, body });
+const out = header.concat(merged.flatMap((s) => [`## ${s.title}`, '', s.body, ''])).join('\n');
+await writeFile(target, out);
+process.stderr.write(`bench: wrote docs/benchmarks.md (${sections.length} fresh, ${merged.length - sections.length} kept)\n`);
+
+/** `## Title` sections of a benchmarks.md, bodies trimmed; the `# Benchmarks` header is dropped. */
+function parseSections(text: string): { title: string; body: string }[] {
+  const out: { title: string; body: string[] }[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^## (.+)$/.exec(line);
+    if (m) out.push({ title: m[1]!.trim(), body: [] });
+    else out.at(-1)?.body.push(line);
+  }
+  return out.map((s) => ({ title: s.title, body: s.body.join('\n').trim() }));
+}
