@@ -1,46 +1,18 @@
 // Generates docs/machine.md from the account machine's definition: the Mermaid state
 // diagram, the disconnect policy and the default timings. `npm run docs:machine`
-// rewrites the file; test/machine/diagram.unit.test.ts fails when it is stale.
+// rewrites the file; test/machine/diagram.unit.test.ts fails when it is stale. The
+// traversal helpers live in src/inspect/machine-graph.ts, shared with the inspector page.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AnyStateNode, AnyTransitionDefinition } from 'xstate';
+import type { AnyStateNode } from 'xstate';
 import { accountMachine, DEFAULT_TIMINGS, DISCONNECT_POLICY, UNKNOWN_CLOSE } from '../machines/index.js';
+import { actionNames, topLevel, transitionLabel } from '../src/inspect/machine-graph.js';
 
 export const MACHINE_DOC = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'machine.md');
 
-// Guards that only filter stale facts (old socket, old timer, old probe) say nothing a
-// reader of the diagram needs.
-const BOOKKEEPING_GUARDS = new Set(['fromCurrentSocket', 'timerArmed', 'currentProbe']);
-
-type GuardLike = string | { type: string; params?: Record<string, unknown> } | { name?: string; guards?: GuardLike[] };
-
-function guardLabel(guard: unknown): string[] {
-  if (!guard) return [];
-  const g = guard as GuardLike;
-  if (typeof g === 'string') return BOOKKEEPING_GUARDS.has(g) ? [] : [g];
-  if ('guards' in g && Array.isArray(g.guards)) return g.guards.flatMap(guardLabel);
-  if ('type' in g) {
-    if (BOOKKEEPING_GUARDS.has(g.type)) return [];
-    const params = Object.values(g.params ?? {}).join(',');
-    return [params ? `${g.type}(${params})` : g.type];
-  }
-  return [];
-}
-
 const short = (node: AnyStateNode) => node.key;
-
-function label(t: AnyTransitionDefinition): string {
-  const guards = guardLabel(t.guard);
-  return guards.length ? `${t.eventType} [${guards.join(' ∧ ')}]` : t.eventType;
-}
-
-/** The ancestor of `node` directly under the root (itself for top-level states). */
-function topLevel(node: AnyStateNode): AnyStateNode {
-  let n = node;
-  while (n.parent && n.parent.parent) n = n.parent;
-  return n;
-}
+const label = transitionLabel;
 
 /**
  * Mermaid draws an edge inside a composite only between that composite's own children;
@@ -72,10 +44,6 @@ function renderNode(node: AnyStateNode, indent: string, lines: string[], handler
       }
     }
   }
-}
-
-function actionNames(t: AnyTransitionDefinition): string {
-  return t.actions.map((a) => (typeof a === 'string' ? a : ((a as { type?: string }).type ?? 'inline'))).join(', ');
 }
 
 export function renderMachineDoc(): string {

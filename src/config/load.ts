@@ -26,6 +26,10 @@ export const ENV_KEYS: Record<string, { path: string[]; parse: (v: string) => un
   WA_CONND_LOG_LEVEL: { path: ['log', 'level'], parse: String },
   WA_CONND_WA_URL: { path: ['whatsapp', 'url'], parse: String },
   WA_CONND_TRUST_ROOT: { path: ['whatsapp', 'trustRootPublicKey'], parse: String },
+  WA_CONND_HTTP_HOST: { path: ['http', 'host'], parse: String },
+  WA_CONND_HTTP_PORT: { path: ['http', 'port'], parse: (v) => (/^\d+$/.test(v) ? Number(v) : v) },
+  WA_CONND_HTTP_TOKEN: { path: ['http', 'token'], parse: String },
+  WA_CONND_INSPECT: { path: ['inspect'], parse: (v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v) },
   WA_CONND_KEEPALIVE: { path: ['defaults', 'keepalive'], parse: String },
   /** Comma-separated account ids; replaces the file's list. */
   WA_CONND_ACCOUNTS: { path: ['accounts'], parse: (v) => v.split(',').map((id) => ({ id: id.trim() })).filter((a) => a.id) },

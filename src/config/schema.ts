@@ -88,6 +88,15 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    http: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1').describe('interface the HTTP server (health, metrics, inspector, pairing page) listens on; 0.0.0.0 exposes it beyond this machine'),
+        port: z.number().int().min(0).max(65535).default(8080).describe('HTTP port; 0 picks a free one'),
+        token: z.string().min(16, 'at least 16 characters').optional().describe('bearer token every endpoint but /healthz requires (Authorization: Bearer …); none: open to whoever reaches host:port'),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8080 }),
+    inspect: z.boolean().default(false).describe('send every account machine to the Stately inspector (stately.ai, needs internet; see docs/observability.md)'),
     defaults: accountSettingsSchema.default({}).describe('settings every account starts from'),
     accounts: z.array(accountSchema).default([{ id: 'default', connect: true }]).describe('the accounts this gateway runs'),
   })

@@ -9,6 +9,8 @@ import { openAuthStore } from '../baileys/auth-store.js';
 import { trustServerRoot } from '../baileys/trust.js';
 import { ensureNats, type NatsHandle } from '../bootstrap/nats.js';
 import type { Config } from '../config/schema.js';
+import { startObservability, type Observability } from '../http/observability.js';
+import { statelyInspector } from '../inspect/stately.js';
 import { startNatsLayer, type NatsLayer } from '../nats/layer.js';
 import { Gateway } from '../runtime/gateway.js';
 import { startLoopMonitor, type LoopMonitor } from '../runtime/loop-monitor.js';
@@ -20,18 +22,28 @@ export interface RunningGateway {
   layer: NatsLayer;
   nats: NatsHandle;
   loop: LoopMonitor;
+  /** HTTP server (health, readiness, metrics, inspector, pairing page); `http.url` is where it listens. */
+  http: Observability;
   /** Facts as they happen, for in-process observers (terminal QR, HTTP pages). */
   onFact(listener: (fact: Fact) => void): () => void;
   close(): Promise<void>;
 }
 
-export async function startGateway(config: Config, logger: Logger): Promise<RunningGateway> {
+export interface StartOptions {
+  /** Baileys' own logger (default: the account's logger at warn). Tests pass trace. */
+  baileysLogger?: Logger;
+}
+
+export async function startGateway(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningGateway> {
   if (config.whatsapp.trustRootPublicKey) trustServerRoot(config.whatsapp.trustRootPublicKey, logger);
   const nats = await ensureNats(config, logger);
   const loop = startLoopMonitor();
   const listeners = new Set<(fact: Fact) => void>();
   let layer: NatsLayer | null = null;
   const early: Fact[] = [];
+  let observability: Observability | null = null;
+  // Loaded only when asked for: it talks to stately.ai.
+  const stately = config.inspect ? await statelyInspector(logger) : null;
 
   const gateway = new Gateway({
     // Facts emitted before the layer is up (none in practice: accounts are added after)
@@ -39,6 +51,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
     sink: (fact) => {
       if (layer) layer.sink(fact);
       else early.push(fact);
+      observability?.fact(fact);
       for (const l of listeners) {
         try {
           l(fact);
@@ -52,16 +65,22 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
     authFor: (account) => openAuthStore(config.dataDir, account),
     defaults: config.defaults,
     ...(config.whatsapp.url ? { waWebSocketUrl: config.whatsapp.url } : {}),
+    ...(stately ? { inspect: stately.hook } : {}),
+    ...(options.baileysLogger ? { baileysLogger: options.baileysLogger } : {}),
   });
 
   try {
     layer = await startNatsLayer({ nc: nats.nc, accounts: gateway, logger, stream: config.stream });
     for (const fact of early.splice(0)) layer.sink(fact);
+    // Before the accounts, so pages and metrics see their first transitions.
+    observability = await startObservability({ config, logger, nc: nats.nc, gateway, layer, loop });
     for (const account of config.accounts) {
       const { id, connect, ...settings } = account;
       await layer.addAccount(id, { ...settings, connect });
     }
   } catch (err) {
+    await observability?.close().catch(() => undefined);
+    stately?.stop();
     loop.stop();
     await gateway.close().catch(() => undefined);
     await nats.close().catch(() => undefined);
@@ -74,12 +93,15 @@ export async function startGateway(config: Config, logger: Logger): Promise<Runn
     layer,
     nats,
     loop,
+    http: observability,
     onFact: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
     close: async () => {
       await gateway.close();
+      await observability?.close();
+      stately?.stop();
       await layer?.close();
       loop.stop();
       await nats.close();
