@@ -1,0 +1,223 @@
+/**
+ * `wa-connd demo`: NATS, the simulator and a gateway with two accounts, the field
+ * report's 408 loop at a scaled-down period, a steady trickle of sends through the
+ * typed client, and a tally checked against the simulator's ledger.
+ *
+ * The server policy: every session is cut with 408 one period after its login,
+ * whatever the traffic (the field report's metronome), and an idle timer that only
+ * messages and presence reset (pings do not). The two accounts:
+ * - `demo-guarded`: keepalive `both`, recycle-ahead on — it learns the period and
+ *   reconnects just before each cut: drops *prevented*;
+ * - `demo-bare`: keepalive `off`, recycle-ahead off — the server cuts every session:
+ *   drops *absorbed* (sends held in the outbox and replayed on reconnect).
+ * Both must end with every accepted send in the ledger exactly once.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { BufferJSON, type AuthenticationCreds, type SignalDataSet } from '@whiskeysockets/baileys';
+import type { Logger } from 'pino';
+import { openAuthStore } from '../baileys/auth-store.js';
+import { ensureNats } from '../bootstrap/nats.js';
+import { connectWaClient, type EventFeed, type WaClient } from '../client/index.js';
+import { configSchema, type Config } from '../config/schema.js';
+import { validateConfig } from '../config/load.js';
+import { EVENTS_STREAM, evtFilter, isWaError, type KeepaliveStrategy } from '../contract/index.js';
+import { startGateway, type RunningGateway } from '../gateway/start.js';
+import { remoteSimulator, startLocalSimulator, type SimulatorLink } from './simulator-link.js';
+import { Tally, type LedgerRow } from './tally.js';
+
+/** The field report's server timer: ~16 min between drops. */
+export const FIELD_REPORT_PERIOD_MS = 16 * 60_000;
+/** After the trickle stops, how long held sends get to go out before what is missing counts as lost. */
+const SETTLE_DEADLINE_MS = 20_000;
+/** How often the ledger is compared while settling. */
+const SETTLE_POLL_MS = 100;
+/** Both accounts must be open before the trickle starts; a login on loopback takes < 1 s. */
+const OPEN_DEADLINE_MS = 20_000;
+
+export const DEMO_ACCOUNTS: { id: string; keepalive: KeepaliveStrategy; recycleAheadOfDrops: boolean; to: string }[] = [
+  { id: 'demo-guarded', keepalive: 'both', recycleAheadOfDrops: true, to: '+4915100000001' },
+  { id: 'demo-bare', keepalive: 'off', recycleAheadOfDrops: false, to: '+4915100000002' },
+];
+
+export type DemoOptions = {
+  /** Base configuration (NATS URL, credentials); accounts, data dir and WhatsApp URL are the demo's. */
+  base: Config;
+  /** Stop after this long; null: until `stop()`. */
+  durationMs: number | null;
+  ratePerSecond: number;
+  /** The server's drop period after scaling. */
+  periodMs: number;
+  dataDir?: string;
+  /** A running simulator instead of one in this process. */
+  remote?: { httpUrl: string; wsUrl: string; timeScale: number };
+  logger: Logger;
+  /** Called with a summary every `reportEveryMs`, and once at the end with `final: true`. */
+  report(summary: DemoSummary, final: boolean): void;
+  reportEveryMs: number;
+};
+
+export type DemoSummary = ReturnType<Tally['summary']> & { elapsedMs: number; periodMs: number };
+
+export interface DemoRun {
+  /** Resolves with the final summary once the demo has stopped and cleaned up. */
+  done: Promise<DemoSummary>;
+  stop(): void;
+}
+
+export function runDemo(o: DemoOptions): DemoRun {
+  let stopRequested: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => {
+    stopRequested = resolve;
+  });
+  const done = run(o, stopped);
+  return { done, stop: () => stopRequested() };
+}
+
+async function run(o: DemoOptions, stopped: Promise<void>): Promise<DemoSummary> {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const cleanup = async () => {
+    for (const c of cleanups.reverse()) await c().catch((err: unknown) => o.logger.warn({ err }, 'demo cleanup step failed'));
+  };
+  try {
+    const dataDir = o.dataDir ?? (await mkdtemp(join(tmpdir(), 'wa-connd-demo-')));
+    if (!o.dataDir) cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+
+    const timeScale = o.remote ? o.remote.timeScale : o.periodMs / FIELD_REPORT_PERIOD_MS;
+    const sim: SimulatorLink = o.remote ? await remoteSimulator(o.remote.httpUrl, o.remote.wsUrl) : await startLocalSimulator(timeScale, o.logger.child({ component: 'simulator' }));
+    cleanups.push(() => sim.close());
+    const cut = { afterMs: FIELD_REPORT_PERIOD_MS, code: 408 };
+    await sim.setFaults({ idleTimeout: { ...cut, resetBy: ['message', 'presence'] }, recycle: { everyMs: cut.afterMs, code: cut.code } });
+
+    const phones = new Map<string, string>();
+    for (const a of DEMO_ACCOUNTS) {
+      const p = await sim.provision();
+      phones.set(a.id, p.phone);
+      await writeCredentials(dataDir, a.id, p.creds, p.keys);
+    }
+
+    const config = demoConfig(o.base, dataDir, sim, o.periodMs);
+    // NATS first, to clear the demo accounts' history of earlier runs (their outboxes
+    // would otherwise be replayed into this run's fresh simulator).
+    const nats = await ensureNats(config, o.logger);
+    cleanups.push(() => nats.close());
+    await forgetDemoAccounts(nats.nc);
+
+    const gateway: RunningGateway = await startGateway(config, o.logger);
+    cleanups.push(() => gateway.close());
+
+    const wa: WaClient = await connectWaClient({ nc: nats.nc });
+    cleanups.push(() => wa.close());
+    const tally = new Tally(DEMO_ACCOUNTS.map((a) => ({ account: a.id, keepalive: a.keepalive })));
+    const feeds: EventFeed[] = DEMO_ACCOUNTS.map((a) => wa.events({ account: a.id, since: 1 }));
+    const reading = feeds.map(async (feed) => {
+      for await (const { event } of feed) tally.apply(event);
+    });
+    cleanups.push(async () => {
+      for (const f of feeds) f.close();
+      await Promise.allSettled(reading);
+    });
+
+    for (const a of DEMO_ACCOUNTS) await wa.connect(a.id);
+    await waitFor(() => DEMO_ACCOUNTS.every((a) => tally.state(a.id) === 'open'), OPEN_DEADLINE_MS, 'both demo accounts open');
+
+    const ledger = async (): Promise<Map<string, LedgerRow[]>> => new Map(await Promise.all(DEMO_ACCOUNTS.map(async (a) => [a.id, await sim.ledger(phones.get(a.id)!)] as const)));
+    const startedAt = Date.now();
+    const summary = async (): Promise<DemoSummary> => ({ ...tally.summary(await ledger()), elapsedMs: Date.now() - startedAt, periodMs: o.periodMs });
+
+    // The trickle: one send every 1/rate s, alternating accounts, each awaited on its own.
+    const runId = Date.now().toString(36);
+    let n = 0;
+    const inflight = new Set<Promise<void>>();
+    const trickle = setInterval(() => {
+      const a = DEMO_ACCOUNTS[n % DEMO_ACCOUNTS.length]!;
+      const id = `demo-${runId}-${++n}`;
+      const text = `wa-connd demo message ${n} (${runId})`;
+      const p = wa
+        .send(a.id, { id, to: a.to, text })
+        .then(() => tally.recordSent({ account: a.id, id, text, at: Date.now() }))
+        .catch((err: unknown) => {
+          tally.refused++;
+          o.logger.warn({ account: a.id, id, code: isWaError(err) ? err.code : 'internal' }, 'demo send refused');
+        })
+        .finally(() => inflight.delete(p));
+      inflight.add(p);
+    }, Math.max(1, Math.round(1000 / o.ratePerSecond)));
+    const reporter = setInterval(() => void summary().then((s) => o.report(s, false)), o.reportEveryMs);
+    cleanups.push(async () => {
+      clearInterval(trickle);
+      clearInterval(reporter);
+    });
+
+    const timer = o.durationMs === null ? null : new Promise<void>((resolve) => setTimeout(resolve, o.durationMs!).unref());
+    await Promise.race([stopped, ...(timer ? [timer] : [])]);
+    clearInterval(trickle);
+    clearInterval(reporter);
+    await Promise.allSettled([...inflight]);
+
+    // Settle: every accepted send must reach the ledger; what has not by the deadline is lost.
+    const settleUntil = Date.now() + SETTLE_DEADLINE_MS;
+    let last = await summary();
+    while (last.lost > 0 && Date.now() < settleUntil) {
+      await new Promise((r) => setTimeout(r, SETTLE_POLL_MS));
+      last = await summary();
+    }
+    await cleanup();
+    return last;
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+/**
+ * The keepalive scaled like the server's timer: the defaults probe every 7.5 s and send
+ * presence every 5 min against a 16-min timer; here a sixth and a third of the period.
+ */
+function scaledKeepalive(periodMs: number) {
+  const probeJitterMs = Math.min(500, Math.round(periodMs / 40));
+  return { presenceEveryMs: Math.round(periodMs / 3), timings: { idleAfterMs: Math.round(periodMs / 6) - probeJitterMs, probeJitterMs } };
+}
+
+function demoConfig(base: Config, dataDir: string, sim: SimulatorLink, periodMs: number): Config {
+  const raw: Record<string, unknown> = {
+    ...base,
+    dataDir,
+    whatsapp: { url: sim.wsUrl, trustRootPublicKey: sim.rootPublicKey },
+    accounts: DEMO_ACCOUNTS.map((a) => ({ id: a.id, keepalive: a.keepalive, recycleAheadOfDrops: a.recycleAheadOfDrops, connect: false, ...scaledKeepalive(periodMs) })),
+  };
+  // The gateway's HTTP server (when this build has one) on any free port: a demo must not collide with a running gateway.
+  if ('http' in configSchema.shape) raw.http = { ...(base as Record<string, unknown>).http as object, port: 0 };
+  return validateConfig(raw);
+}
+
+async function writeCredentials(dataDir: string, account: string, credsJson: string, keysJson: string): Promise<void> {
+  const store = await openAuthStore(dataDir, account);
+  try {
+    Object.assign(store.state.creds, JSON.parse(credsJson, BufferJSON.reviver) as AuthenticationCreds);
+    await store.saveCreds();
+    await store.state.keys.set(JSON.parse(keysJson, BufferJSON.reviver) as SignalDataSet);
+  } finally {
+    await store.close();
+  }
+}
+
+async function forgetDemoAccounts(nc: Parameters<typeof jetstreamManager>[0]): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const exists = await jsm.streams.info(EVENTS_STREAM).then(
+    () => true,
+    () => false,
+  );
+  if (!exists) return;
+  for (const a of DEMO_ACCOUNTS) await jsm.streams.purge(EVENTS_STREAM, { filter: evtFilter(a.id) });
+}
+
+async function waitFor(check: () => boolean, deadlineMs: number, what: string): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`demo: timed out after ${deadlineMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

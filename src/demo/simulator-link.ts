@@ -1,0 +1,70 @@
+/**
+ * The demo's view of the simulator: the WhatsApp endpoint to connect to, accounts to
+ * provision, the fault policy to set and the ledger to check. Either a simulator
+ * started in this process, or one already running elsewhere (docker-compose's
+ * `simulator` service), reached through its control API.
+ */
+import type { Logger } from 'pino';
+import { startSimulator, toBufferJson, type FaultConditions } from '../simulator/index.js';
+import type { LedgerRow } from './tally.js';
+
+/**
+ * One-time prekeys created at provisioning. With none, the first login uploads 812
+ * (as after a real pairing) and takes seconds — long enough for the idle timer to cut
+ * that first session early, which would blur the drop rhythm the demo shows.
+ */
+const PREKEYS = 30;
+
+export type Provisioned = { phone: string; /** BufferJSON text */ creds: string; /** BufferJSON text */ keys: string };
+
+export interface SimulatorLink {
+  wsUrl: string;
+  rootPublicKey: string;
+  provision(): Promise<Provisioned>;
+  setFaults(conditions: FaultConditions): Promise<void>;
+  ledger(phone: string): Promise<LedgerRow[]>;
+  close(): Promise<void>;
+}
+
+export async function startLocalSimulator(timeScale: number, logger: Logger): Promise<SimulatorLink> {
+  const sim = await startSimulator({ timeScale, logger });
+  return {
+    wsUrl: sim.wsUrl,
+    rootPublicKey: sim.rootPublicKey,
+    provision: async () => {
+      const p = sim.provisionAccount({ preKeys: PREKEYS });
+      return { phone: p.account.phone, creds: toBufferJson(p.creds), keys: toBufferJson(p.keys) };
+    },
+    setFaults: async (c) => sim.setFaults(c),
+    ledger: async (phone) => sim.ledger({ account: phone }).map(({ id, text, count }) => ({ id, text, count })),
+    close: () => sim.close(),
+  };
+}
+
+/**
+ * A simulator started elsewhere. Its time scale is its own (`--time-scale`); `wsUrl`
+ * is how this process reaches its WebSocket (its ready line names its own bind address).
+ */
+export async function remoteSimulator(httpUrl: string, wsUrl: string): Promise<SimulatorLink> {
+  const call = async (method: string, path: string, body?: unknown): Promise<string> => {
+    const res = await fetch(new URL(path, httpUrl), { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`simulator ${method} ${path}: ${res.status} ${text.slice(0, 200)}`);
+    return text;
+  };
+  const { rootPublicKey } = JSON.parse(await call('GET', '/root-key')) as { rootPublicKey: string };
+  return {
+    wsUrl,
+    rootPublicKey,
+    provision: async () => {
+      // Keep the Buffer markers: the text is parsed with BufferJSON.reviver where it is used.
+      const doc = JSON.parse(await call('POST', '/accounts', { preKeys: PREKEYS })) as { account: { phone: string }; creds: unknown; keys: unknown };
+      return { phone: doc.account.phone, creds: JSON.stringify(doc.creds), keys: JSON.stringify(doc.keys) };
+    },
+    setFaults: async (c) => {
+      await call('PUT', '/faults', c);
+    },
+    ledger: async (phone) => (JSON.parse(await call('GET', `/ledger?account=${phone}`)) as { entries: LedgerRow[] }).entries.map(({ id, text, count }) => ({ id, text, count })),
+    close: async () => undefined,
+  };
+}
