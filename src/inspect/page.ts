@@ -99,7 +99,7 @@ function highlight(state, taken) {
   if (state) graph.querySelector('.state[data-state="' + state + '"]')?.classList.add('current');
   graph.querySelectorAll('.edge.taken').forEach((n) => n.classList.remove('taken'));
   if (taken) {
-    const edges = [...graph.querySelectorAll('.edge[data-to="' + taken.to + '"]')];
+    const edges = [...graph.querySelectorAll('.edge[data-enters="' + taken.to + '"]')];
     const edge = edges.find((n) => n.dataset.from === taken.from) ?? edges.find((n) => n.dataset.covers.split(' ').includes(taken.from));
     edge?.classList.add('taken');
   }

@@ -7,8 +7,9 @@
  * guards included, are the arrow's tooltip).
  *
  * Every leaf is `<g class="state" data-state="<key>">`, every arrow
- * `<g class="edge" data-from="…" data-to="…" data-covers="…">` (`covers`: the leaf
- * states an arrow leaves from, so `open → reconnecting` finds the arrow drawn from
+ * `<g class="edge" data-from="…" data-to="…" data-covers="…" data-enters="…">`
+ * (`covers`: the leaf states an arrow leaves from, so `open → reconnecting` finds the
+ * arrow drawn from `online`; `enters`: the leaf it ends in, `open` for an arrow into
  * `online`): the page highlights them by these attributes.
  */
 import type { GraphState, GraphTransition, MachineGraph } from './machine-graph.js';
@@ -105,6 +106,12 @@ function border(b: Box, tx: number, ty: number): [number, number] {
   return [cx + dx * s, cy + dy * s];
 }
 
+/** The leaf a transition into `id` ends in (a compound enters its initial child). */
+function entered(graph: MachineGraph, id: string): string {
+  const s = graph.states.get(id)!;
+  return s.initial ? entered(graph, s.initial) : s.key;
+}
+
 function leavesUnder(graph: MachineGraph, id: string): string[] {
   const s = graph.states.get(id)!;
   return s.children.length === 0 ? [s.key] : s.children.flatMap((c) => leavesUnder(graph, c));
@@ -132,7 +139,7 @@ function edgeSvg(graph: MachineGraph, from: string, to: string, group: GraphTran
   const command = events.every((e) => COMMAND_EVENTS.has(e));
   const title = esc(group.map((t) => t.label).join('\n'));
   const text = esc(events.filter((e) => !COMMAND_EVENTS.has(e)).join(', '));
-  const attrs = `class="edge${command ? ' command' : ''}" data-from="${esc(graph.states.get(from)!.key)}" data-to="${esc(graph.states.get(to)!.key)}" data-covers="${esc(leavesUnder(graph, from).join(' '))}" data-events="${esc(events.join(' '))}"`;
+  const attrs = `class="edge${command ? ' command' : ''}" data-from="${esc(graph.states.get(from)!.key)}" data-to="${esc(graph.states.get(to)!.key)}" data-covers="${esc(leavesUnder(graph, from).join(' '))}" data-enters="${esc(entered(graph, to))}" data-events="${esc(events.join(' '))}"`;
   if (from === to) {
     // A self-loop: an arc over the box's top edge.
     const x1 = a.x + a.w * 0.3;
