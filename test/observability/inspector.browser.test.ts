@@ -22,7 +22,8 @@ beforeAll(async () => {
   s = await startScenario({ token: 'inspector-test-token-0123' });
   await s.entered('open');
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  // bypassCSP: the page forbids eval, and the test's string predicates are evaluated.
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, bypassCSP: true });
   // Offline by construction: any request that is not to the gateway fails the test.
   const foreign: string[] = [];
   page.on('request', (r) => {
@@ -47,36 +48,36 @@ describe('the inspector page', () => {
       expect(await page.locator(`.graph .state[data-state="${state}"]`).count(), state).toBe(1);
     }
     expect(await page.locator('.graph .edge').count()).toBeGreaterThan(20);
-    await page.waitForFunction(() => ['open', 'idle', 'pinging'].includes((document.querySelector('.graph') as HTMLElement).dataset.current ?? ''), undefined, { timeout: DEADLINE_MS });
+    await page.waitForFunction(`['open', 'idle', 'pinging'].includes(document.querySelector('.graph').dataset.current)`, undefined, { timeout: DEADLINE_MS });
 
     // Record every highlighted state from here on; a poll could miss a 50 ms reconnecting.
-    await page.evaluate(() => {
-      const graph = document.querySelector('.graph') as HTMLElement;
-      const seen: string[] = [graph.dataset.current ?? ''];
-      (window as unknown as { seen: string[] }).seen = seen;
+    // (Browser-side code is passed as strings: the project compiles without the DOM lib.)
+    await page.evaluate(`{
+      const graph = document.querySelector('.graph');
+      const seen = [graph.dataset.current ?? ''];
+      window.seen = seen;
       new MutationObserver(() => {
-        const current = graph.querySelector('.state.current') as SVGGElement | null;
-        const state = current?.dataset.state ?? '';
+        const state = graph.querySelector('.state.current')?.dataset.state ?? '';
         if (seen.at(-1) !== state) seen.push(state);
       }).observe(graph, { subtree: true, attributes: true, attributeFilter: ['class'] });
-    });
+    }`);
 
     const opens = s.transitions().filter((t) => t.to === 'open').length;
     expect(s.sim.inject({ type: 'stream-error', code: 408 }, s.provisioned.account.phone)).toHaveLength(1);
     await s.entered('open', opens + 1);
 
     await page.waitForFunction(
-      () => {
-        const seen = (window as unknown as { seen: string[] }).seen;
+      `(() => {
+        const seen = window.seen;
         const i = seen.indexOf('reconnecting');
-        return i > 0 && ['open', 'idle', 'pinging'].includes(seen[i - 1]!) && seen.slice(i + 1).includes('connecting') && seen.slice(seen.indexOf('connecting', i)).includes('open');
-      },
+        return i > 0 && ['open', 'idle', 'pinging'].includes(seen[i - 1]) && seen.slice(i + 1).includes('connecting') && seen.slice(seen.indexOf('connecting', i)).includes('open');
+      })()`,
       undefined,
       { timeout: DEADLINE_MS },
     ).catch(async (err: unknown) => {
-      throw new Error(`highlighted states seen: ${JSON.stringify(await page.evaluate(() => (window as unknown as { seen: string[] }).seen))}; log: ${await page.locator('#log tbody').innerText()}`, { cause: err });
+      throw new Error(`highlighted states seen: ${JSON.stringify(await page.evaluate('window.seen'))}; log: ${await page.locator('#log tbody').innerText()}`, { cause: err });
     });
-    const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+    const seen = (await page.evaluate('window.seen')) as string[];
     const from = seen.indexOf('reconnecting');
     expect(seen.slice(from, from + 3)).toEqual(['reconnecting', 'connecting', 'open']);
 
@@ -90,7 +91,7 @@ describe('the inspector page', () => {
     expect(await page.locator('.graph .edge.taken').count()).toBe(1);
 
     // A keepalive round-trip shows (FAST_TIMINGS probe after 300 ms idle).
-    await page.waitForFunction(() => /\d+ ms/.test(document.querySelector('#rtt')?.textContent ?? ''), undefined, { timeout: DEADLINE_MS });
+    await page.waitForFunction(`/\\d+ ms/.test(document.querySelector('#rtt')?.textContent ?? '')`, undefined, { timeout: DEADLINE_MS });
     mkdirSync(dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect((page as Page & { foreign?: string[] }).foreign).toEqual([]);
