@@ -173,12 +173,16 @@ async function run(o: DemoOptions, stopped: Promise<void>): Promise<DemoSummary>
 }
 
 /**
- * The keepalive scaled like the server's timer: the defaults probe every 7.5 s and send
- * presence every 5 min against a 16-min timer; here a sixth and a third of the period.
+ * Account timings scaled like the server's timer, so the demo is the field at a smaller
+ * clock: the defaults probe every 7.5 s and send presence every 5 min against a 16-min
+ * timer (here a sixth and a third of the period), and a 30 s open session counts as
+ * stable (a 16-min session resets the backoff in the field; here 1/32 of the period
+ * does). The backoff cap is one period, so a settle never waits out a minute's backoff.
  */
 function scaledKeepalive(periodMs: number) {
   const probeJitterMs = Math.min(500, Math.round(periodMs / 40));
-  return { presenceEveryMs: Math.round(periodMs / 3), timings: { idleAfterMs: Math.round(periodMs / 6) - probeJitterMs, probeJitterMs } };
+  const stableAfterMs = Math.max(50, Math.round((periodMs * 30_000) / FIELD_REPORT_PERIOD_MS));
+  return { presenceEveryMs: Math.round(periodMs / 3), timings: { idleAfterMs: Math.round(periodMs / 6) - probeJitterMs, probeJitterMs, stableAfterMs, backoffCapMs: periodMs } };
 }
 
 function demoConfig(base: Config, dataDir: string, sim: SimulatorLink, periodMs: number): Config {
