@@ -16,8 +16,9 @@ export interface TransitionRecord {
 export function reasonOf(event: AccountEvent, context: AccountContext): { reason: string; statusCode?: number } {
   switch (event.type) {
     case 'SocketClosed':
+      // No status code: our own close (a drain ending) or a socket that just went away.
       return event.statusCode === undefined
-        ? { reason: closePolicy(undefined).reason }
+        ? { reason: 'socketClosed' }
         : { reason: closePolicy(event.statusCode).reason, statusCode: event.statusCode };
     case 'ProbeTimedOut':
       // A deadline that passed while the event loop was blocked says nothing about the link.

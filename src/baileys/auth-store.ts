@@ -4,8 +4,12 @@
  * safe with many accounts at once (design brief: "credential files corrupted by
  * concurrent writes" is a known field failure).
  *
- * - Every write is write-temp → fsync → rename → fsync(dir): a reader, or a restart
- *   after SIGKILL or power loss, sees the old file or the new one, never a torn one.
+ * - Every write is write-temp → rename: a reader, or a restart after SIGKILL, sees the
+ *   old file or the new one, never a torn one. creds.json is also fsynced (file, then
+ *   directory) so it survives a power loss. Signal key files are not: Baileys writes
+ *   several per message sent, and two fsyncs each made a send 2–3× slower than an
+ *   in-memory store (bench/send-path). A key update lost to a power cut costs a
+ *   re-encryption round (WhatsApp's retry receipt), never the account.
  *   Temp names are unique per write, so two writes never share a temp file.
  * - Writes to one file are applied in call order (a per-file queue): with plain
  *   concurrent renames an older `saveCreds` could land after a newer one.
@@ -68,9 +72,9 @@ export async function openAuthStore(dataDir: string, account: string, options: A
     const queue = new FileQueue();
     let closed = false;
 
-    const write = (file: string, value: unknown) => {
+    const write = (file: string, value: unknown, durable: boolean) => {
       if (closed) return Promise.reject(new WaError('unavailable', `auth store of ${account} is closed`));
-      return queue.run(file, () => writeAtomic(dir, file, JSON.stringify(value, BufferJSON.replacer)));
+      return queue.run(file, () => writeAtomic(dir, file, JSON.stringify(value, BufferJSON.replacer), durable));
     };
     const remove = (file: string) => queue.run(file, () => unlink(join(dir, file)).catch(ignoreMissing));
 
@@ -96,7 +100,7 @@ export async function openAuthStore(dataDir: string, account: string, options: A
           for (const [type, entries] of Object.entries(data)) {
             for (const [id, value] of Object.entries(entries ?? {})) {
               const file = keyFile(type, id);
-              tasks.push(value ? write(file, value) : remove(file));
+              tasks.push(value ? write(file, value, false) : remove(file));
             }
           }
           await Promise.all(tasks);
@@ -106,7 +110,7 @@ export async function openAuthStore(dataDir: string, account: string, options: A
 
     return {
       state,
-      saveCreds: () => write(CREDS_FILE, state.creds),
+      saveCreds: () => write(CREDS_FILE, state.creds, true),
       clear: async () => {
         await queue.idle();
         for (const name of await readdir(dir)) {
@@ -138,18 +142,19 @@ export function keyFile(type: string, id: string): string {
   return `${enc(type)}~${enc(id)}.json`;
 }
 
-async function writeAtomic(dir: string, file: string, data: string): Promise<void> {
+/** `durable`: fsync the file before and the directory after the rename (power-loss safe). */
+async function writeAtomic(dir: string, file: string, data: string, durable: boolean): Promise<void> {
   const temp = join(dir, `.${file}.${process.pid}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
   try {
     const fh = await open(temp, 'wx', FILE_MODE);
     try {
       await fh.writeFile(data);
-      await fh.sync(); // data on disk before the rename makes it visible
+      if (durable) await fh.sync(); // data on disk before the rename makes it visible
     } finally {
       await fh.close();
     }
     await rename(temp, join(dir, file));
-    await fsyncDir(dir); // the rename itself survives a power loss
+    if (durable) await fsyncDir(dir); // the rename itself survives a power loss
   } catch (err) {
     await unlink(temp).catch(ignoreMissing);
     throw err;

@@ -65,8 +65,35 @@ export interface ConnectionOptions {
   getMessage(waMessageId: string): proto.IMessage | undefined;
 }
 
+/**
+ * The socket is closing or closed: the message may or may not have left. Not a refusal:
+ * the send stays in flight and the close that follows requeues it for the next
+ * connection (same WhatsApp message id, so a copy that did leave is deduplicated).
+ */
+export class ConnectionGoneError extends Error {
+  override readonly name = 'ConnectionGoneError';
+}
+
+export function isConnectionGone(err: unknown): err is ConnectionGoneError {
+  return err instanceof ConnectionGoneError;
+}
+
+// Baileys throws Boom 428 "Connection Closed" for writes on a socket that is going away
+// (rc14: `end()` awaits the WebSocket close handshake before it reports the close). Other
+// errors (a query timing out on a live socket) are not "gone": the close that would
+// requeue the send may never come, so they fail the send instead.
+const GONE_STATUS = new Set([428]);
+
+function asConnectionGone(err: unknown, closing: boolean): unknown {
+  const status = (err as { output?: { statusCode?: number } } | null)?.output?.statusCode;
+  if (closing || (status !== undefined && GONE_STATUS.has(status))) {
+    return new ConnectionGoneError(err instanceof Error ? err.message : 'connection gone', { cause: err });
+  }
+  return err;
+}
+
 export interface BaileysConnection {
-  /** Write a text message; resolves once written (not acked: see serverAck). */
+  /** Write a text message; resolves once written (not acked: see serverAck). Throws ConnectionGoneError while the socket goes away. */
   sendText(jid: string, text: string, waMessageId: string): Promise<void>;
   /** One keepalive probe; resolves when answered (ping) or written (presence). */
   probe(kind: ProbeKind): Promise<void>;
@@ -97,6 +124,15 @@ export function openConnection(options: ConnectionOptions, on: ConnectionEvents)
     getMessage: async (key) => (key.id ? options.getMessage(key.id) : undefined),
   });
   let ended = false;
+  // Set as soon as the server ends the stream, before Baileys reports the close.
+  let closing = false;
+  const markClosing = () => {
+    closing = true;
+  };
+  sock.ws.on('CB:stream:error', markClosing);
+  sock.ws.on('CB:xmlstreamend', markClosing);
+  sock.ws.on('CB:failure', markClosing);
+  sock.ws.on('close', markClosing);
 
   sock.ev.on('connection.update', (update) => {
     if (update.qr) on.qr(update.qr);
@@ -127,7 +163,12 @@ export function openConnection(options: ConnectionOptions, on: ConnectionEvents)
 
   return {
     sendText: async (jid, text, waMessageId) => {
-      await sock.sendMessage(jid, { text }, { messageId: waMessageId });
+      if (closing || ended) throw new ConnectionGoneError('the socket is closing');
+      try {
+        await sock.sendMessage(jid, { text }, { messageId: waMessageId });
+      } catch (err) {
+        throw asConnectionGone(err, closing || ended);
+      }
     },
     probe: async (kind) => {
       if (kind === 'presence') {
@@ -145,6 +186,7 @@ export function openConnection(options: ConnectionOptions, on: ConnectionEvents)
     end: () => {
       if (ended) return;
       ended = true;
+      closing = true;
       sock.end(undefined);
     },
     logout: async () => {

@@ -15,7 +15,7 @@ import {
   type IoParams,
   type TimerRequest,
 } from '../../machines/index.js';
-import { openConnection, type BaileysConnection, type InboundMessage } from '../baileys/connection.js';
+import { isConnectionGone, openConnection, type BaileysConnection, type InboundMessage } from '../baileys/connection.js';
 import { WaError, type KeepaliveStrategy } from '../contract/index.js';
 import { DropDefence } from './drop-pattern.js';
 import { DEFAULT_KEEPALIVE, DEFAULT_PRESENCE_EVERY_MS, probePlan } from './keepalive.js';
@@ -407,7 +407,9 @@ export class AccountRuntime {
       await live.conn.sendText(payload.to, payload.text, waMessageId);
       this.opts.sink({ account: this.account, type: 'send.sent', id, waMessageId });
     } catch (err) {
-      if (this.current?.id !== connectionId) return; // the socket went away: requeued on close
+      // The socket is going away (its close may come after this error): the send stays
+      // in flight and the close requeues it.
+      if (this.current?.id !== connectionId || isConnectionGone(err)) return;
       // Refused before it reached the wire (no such number, encryption failed): it would
       // fail the same way again, so it fails now rather than sit in flight.
       const message = err instanceof Error ? err.message : String(err);

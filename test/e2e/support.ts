@@ -83,6 +83,8 @@ export async function spawnGateway(dir: string, config: GatewayConfig): Promise<
       WA_CONND_DATA_DIR: config.dataDir,
       WA_CONND_WA_URL: config.waUrl,
       WA_CONND_TRUST_ROOT: config.trustRoot,
+      // Any free port: the default 8080 may be taken, and a killed child's port may linger.
+      WA_CONND_HTTP_PORT: '0',
     },
   });
   let tail = '';

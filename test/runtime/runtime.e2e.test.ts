@@ -56,3 +56,37 @@ describe('an account on real Baileys against the simulator', () => {
     expect(copies[0]!.count).toBe(1);
   });
 });
+
+describe('sends racing a drop', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => h?.close());
+
+  it('never fail because the socket was closing: every send through ten 408s is acknowledged once', async () => {
+    const { phone } = await h.addAccount('racer');
+    await h.facts.entered('racer', 'open');
+    let n = 0;
+    const sent: string[] = [];
+    for (let drop = 1; drop <= 10; drop++) {
+      // A burst in flight at the very moment the server ends the stream.
+      for (let i = 0; i < 5; i++) {
+        const id = `race-${n++}`;
+        sent.push(id);
+        h.gateway.submit('racer', { id, to: PEER, text: id });
+      }
+      h.sim.inject({ type: 'stream-error', code: 408 }, phone);
+      for (let i = 0; i < 5; i++) {
+        const id = `race-${n++}`;
+        sent.push(id);
+        h.gateway.submit('racer', { id, to: PEER, text: id });
+      }
+      await h.facts.entered('racer', 'open', drop + 1);
+    }
+    await h.facts.until('every send acknowledged', () => (sent.every((id) => h.facts.of('send.acked', 'racer').some((f) => f.id === id && f.ack === 'server')) ? true : undefined), 20_000);
+    expect(h.facts.of('send.failed', 'racer')).toEqual([]);
+    const ledger = h.sim.ledger({ account: phone });
+    expect(new Set(ledger.filter((e) => e.text?.startsWith('race-')).map((e) => e.text)).size).toBe(sent.length);
+  });
+});
