@@ -4,12 +4,14 @@
  * safe with many accounts at once (design brief: "credential files corrupted by
  * concurrent writes" is a known field failure).
  *
- * - Every write is write-temp → rename: a reader, or a restart after SIGKILL, sees the
- *   old file or the new one, never a torn one. creds.json is also fsynced (file, then
- *   directory) so it survives a power loss. Signal key files are not: Baileys writes
- *   several per message sent, and two fsyncs each made a send 2–3× slower than an
- *   in-memory store (bench/send-path). A key update lost to a power cut costs a
- *   re-encryption round (WhatsApp's retry receipt), never the account.
+ * - Every write is write-temp → fsync → rename → fsync(dir): a reader, or a restart
+ *   after SIGKILL or power loss, sees the old file or the new one, never a torn one.
+ *   This costs ~1.3 ms per key file and Baileys writes several per message, so a send
+ *   is 2–3× slower than on an in-memory store (bench/send-path). Dropping the fsync of
+ *   key files (`durable: false`) was tried: the second of two back-to-back inbound
+ *   messages then failed to decrypt (test/observability/log-redaction) — a race
+ *   between Baileys' key transactions that the slower writes hide. Until that is
+ *   understood, every write stays durable.
  *   Temp names are unique per write, so two writes never share a temp file.
  * - Writes to one file are applied in call order (a per-file queue): with plain
  *   concurrent renames an older `saveCreds` could land after a newer one.
@@ -100,7 +102,7 @@ export async function openAuthStore(dataDir: string, account: string, options: A
           for (const [type, entries] of Object.entries(data)) {
             for (const [id, value] of Object.entries(entries ?? {})) {
               const file = keyFile(type, id);
-              tasks.push(value ? write(file, value, false) : remove(file));
+              tasks.push(value ? write(file, value, true) : remove(file));
             }
           }
           await Promise.all(tasks);
