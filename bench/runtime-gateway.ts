@@ -13,7 +13,7 @@ import type { AccountSettings } from '../src/runtime/account-runtime.js';
 import { Gateway } from '../src/runtime/gateway.js';
 import { startLoopMonitor } from '../src/runtime/loop-monitor.js';
 import type { Fact, FactOf } from '../src/runtime/port.js';
-import type { Provisioned } from './runtime-simulator.js';
+import type { Provisioned } from './sim-process.js';
 
 /** Deadline for one awaited fact: far above any recovery we expect, low enough to fail a stuck run. */
 export const FACT_DEADLINE_MS = 30_000;

@@ -5,7 +5,7 @@
 // Usage: node --expose-gc --import tsx bench/runtime-memory.ts <ws> <http> <rootPublicKey> <steps,…>
 // Prints one JSON line per step on stdout.
 import { muteConsole, startTimedGateway } from './runtime-gateway.js';
-import { provision, type Provisioned } from './runtime-simulator.js';
+import { provision, type Provisioned } from './sim-process.js';
 
 /** Accounts provisioned and added at once: enough to overlap logins, few enough not to time out. */
 const BATCH = 25;

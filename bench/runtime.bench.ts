@@ -13,7 +13,7 @@ import type { BenchSection } from './run.js';
 import { fmt, median, percentile } from './stats.js';
 import { muteConsole, startTimedGateway, type TimedGateway } from './runtime-gateway.js';
 import { NaiveClient } from './runtime-naive.js';
-import { drop408, ledger, provision, startSimulatorProcess, type SimulatorProcess } from './runtime-simulator.js';
+import { drop408, ledger, provision, startSimulatorProcess, type SimulatorProcess } from './sim-process.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

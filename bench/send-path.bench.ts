@@ -9,11 +9,7 @@
 //   (published to JetStream first) is reported too.
 // Replay: 10,000 sends recorded while the account is held offline, then `connect`, until
 // the last server ack.
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { BufferJSON, type AuthenticationCreds } from '@whiskeysockets/baileys';
+import type { AuthenticationCreds } from '@whiskeysockets/baileys';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { openAuthStore, type AuthStore } from '../src/baileys/auth-store.js';
@@ -25,9 +21,9 @@ import { tempDir, writeCredentials } from '../test/e2e/support.js';
 import { connectClient, memoryAuth, type TestClient } from '../test/simulator/support.js';
 import { connectTo, startNatsServer } from '../test/support/nats-server.js';
 import type { BenchSection } from './run.js';
+import { control, startSimulatorProcess } from './sim-process.js';
 import { fmt, median, percentile } from './stats.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Latency samples per side, in alternating blocks so drift on a shared box hits both alike. */
 const SAMPLES = 400;
 const BLOCK = 50;
@@ -43,26 +39,7 @@ const CONTACT = `${CONTACT_PHONE}@s.whatsapp.net`;
 const START_DEADLINE_MS = 30_000;
 const ACK_DEADLINE_MS = 120_000;
 
-async function startSimulatorProcess(): Promise<{ ws: string; http: string; rootPublicKey: string; stop(): void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/simulator/cli.ts', '--log-level', 'warn'], { cwd: root });
-  child.stderr.resume();
-  const line = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('simulator did not start')), START_DEADLINE_MS);
-    createInterface({ input: child.stdout }).once('line', (l) => {
-      clearTimeout(timer);
-      resolve(l);
-    });
-    child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
-  });
-  return { ...(JSON.parse(line) as { ws: string; http: string; rootPublicKey: string }), stop: () => child.kill('SIGTERM') };
-}
 
-async function http<T>(base: string, method: string, route: string, body?: unknown): Promise<T> {
-  const init: RequestInit = { method };
-  if (body !== undefined) init.body = JSON.stringify(body);
-  const res = await fetch(`${base}${route}`, init);
-  return JSON.parse(await res.text(), BufferJSON.reviver) as T;
-}
 
 /** Server acks the gateway reports, by send id, each resolving a waiter once. */
 class AckWatch {
@@ -118,7 +95,7 @@ export default async function bench(): Promise<BenchSection> {
   let rawFile: TestClient | undefined;
   let fileStore: AuthStore | undefined;
   try {
-    const provision = () => http<ProvisionedAccount>(sim.http, 'POST', '/accounts', { preKeys: 20 });
+    const provision = () => control<ProvisionedAccount>(sim.http, 'POST', '/accounts', { preKeys: 20 });
     const live = await provision();
     const held = await provision();
     await writeCredentials(`${dir.path}/data`, 'bench', live);
@@ -246,7 +223,7 @@ export default async function bench(): Promise<BenchSection> {
     await replayAcks.reach(REPLAY);
     const replayMs = performance.now() - c0;
     unsubscribeOpen();
-    const ledger = await http<{ entries: { count: number }[] }>(sim.http, 'GET', `/ledger?account=${held.account.phone}`);
+    const ledger = await control<{ entries: { count: number }[] }>(sim.http, 'GET', `/ledger?account=${held.account.phone}`);
     const dupes = ledger.entries.filter((e) => e.count > 1).length;
 
     const ratio = median(gwMs) / median(rawMs);

@@ -1,17 +1,13 @@
 // Simulator benchmarks: connect-to-open and send→server-ack round trip with real Baileys, and
 // the simulator's memory per session at 100 and 1,000 sessions. The simulator runs as its own
 // process (the CLI, with --expose-gc) so its memory is measured apart from the clients.
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { BufferJSON, WA_CERT_DETAILS, type AuthenticationCreds } from '@whiskeysockets/baileys';
+import { WA_CERT_DETAILS, type AuthenticationCreds } from '@whiskeysockets/baileys';
 import type { BenchSection } from './run.js';
+import { control, startSimulatorProcess } from './sim-process.js';
 import { fmt, median, percentile } from './stats.js';
 import { connectClient, memoryAuth, type TestClient } from '../test/simulator/support.js';
 import { anonymousDevice, rawLogin, type RawClient } from '../test/simulator/raw-client.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Samples per latency measurement (the brief asks for ≥ 100). */
 const SAMPLES = 120;
 /** Session counts whose simulator-side memory we report. */
@@ -21,7 +17,6 @@ const LOGIN_CONCURRENCY = 50;
 /** Prekeys created at provisioning, so logins never upload 812 keys. */
 const PROVISION_PREKEYS = 20;
 const CONTACT = '15557779999@s.whatsapp.net';
-const START_DEADLINE_MS = 30_000;
 
 interface Stats {
   pid: number;
@@ -29,29 +24,10 @@ interface Stats {
   sessions: number;
 }
 
-async function startSimulatorProcess(): Promise<{ ws: string; http: string; rootPublicKey: string; stop(): void }> {
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', 'src/simulator/cli.ts', '--log-level', 'warn'], { cwd: root });
-  child.stderr.resume();
-  const line = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('simulator did not start')), START_DEADLINE_MS);
-    createInterface({ input: child.stdout }).once('line', (l) => {
-      clearTimeout(timer);
-      resolve(l);
-    });
-    child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
-  });
-  return { ...(JSON.parse(line) as { ws: string; http: string; rootPublicKey: string }), stop: () => child.kill('SIGTERM') };
-}
 
-async function http<T>(base: string, method: string, route: string, body?: unknown): Promise<T> {
-  const init: RequestInit = { method };
-  if (body !== undefined) init.body = JSON.stringify(body);
-  const res = await fetch(`${base}${route}`, init);
-  return JSON.parse(await res.text(), BufferJSON.reviver) as T;
-}
 
 async function provisionedAuth(base: string) {
-  const r = await http<{ creds: AuthenticationCreds; keys: Record<string, Record<string, unknown>> }>(base, 'POST', '/accounts', { preKeys: PROVISION_PREKEYS });
+  const r = await control<{ creds: AuthenticationCreds; keys: Record<string, Record<string, unknown>> }>(base, 'POST', '/accounts', { preKeys: PROVISION_PREKEYS });
   return memoryAuth(r.creds, r.keys);
 }
 
@@ -89,7 +65,7 @@ async function measureSend(ws: string, base: string): Promise<number[]> {
 }
 
 async function measureMemory(ws: string, base: string): Promise<{ sessions: number; rssMiB: number; heapMiB: number; perSessionKiB: number; perSessionHeapKiB: number }[]> {
-  const baseline = (await http<Stats>(base, 'GET', '/stats')).memory;
+  const baseline = (await control<Stats>(base, 'GET', '/stats')).memory;
   const raws: RawClient[] = [];
   const rows = [];
   let next = 0;
@@ -99,7 +75,7 @@ async function measureMemory(ws: string, base: string): Promise<{ sessions: numb
       const batch = Array.from({ length: n }, () => rawLogin(ws, anonymousDevice(String(17_770_000_000 + next++)), { verifyCertificate: false }));
       raws.push(...(await Promise.all(batch)));
     }
-    const stats = await http<Stats>(base, 'GET', '/stats');
+    const stats = await control<Stats>(base, 'GET', '/stats');
     rows.push({
       sessions: stats.sessions,
       rssMiB: stats.memory.rss / 2 ** 20,

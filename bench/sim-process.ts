@@ -1,6 +1,6 @@
-// The simulator as its own process for the runtime benchmarks (the CLI, with --expose-gc), and
-// the few control-API calls they use. A separate process keeps its CPU off the gateway's event
-// loop and its memory out of the gateway's RSS.
+// The simulator as its own process for the benchmarks (the CLI, with --expose-gc), and the
+// control-API calls they use. A separate process keeps its CPU off the measured event loop
+// and its memory out of the measured RSS.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
