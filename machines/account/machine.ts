@@ -221,10 +221,11 @@ export const accountMachine = accountIo.extend({
       },
     },
 
+    // No SocketOpened here: WhatsApp sends <success> (Baileys' 'open') only to a registered
+    // device, and a pairing socket is not one; it ends with 515 and the next login opens.
     pairing: {
       entry: { type: 'enter', params: { state: 'pairing' } },
       on: {
-        SocketOpened: { guard: 'fromCurrentSocket', target: 'online', actions: 'markOpened' },
         SocketClosed: [
           // 515 after pair-success: the phone linked us; log in with the new credentials.
           { guard: and(['fromCurrentSocket', closeIs('reconnectNow')]), target: 'connecting', actions: 'recordDisconnect' },

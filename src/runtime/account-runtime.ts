@@ -184,7 +184,8 @@ export class AccountRuntime {
   }
 
   async pair(phone?: string): Promise<{ method: 'qr' | 'code'; code?: string }> {
-    if (this.isPaired()) {
+    // Logged out (401), the old credentials are dead: pairing again replaces them.
+    if (this.isPaired() && this.state() !== 'loggedOut') {
       throw new WaError('bad_request', `account ${this.account} is already paired; log it out first`);
     }
     if (!phone) {

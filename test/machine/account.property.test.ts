@@ -33,7 +33,8 @@ function recover(run: AccountRun) {
     if (s === 'loggedOut') run.send({ type: 'Pair' });
     else if (s === 'stopped' || s === 'reconnecting') run.send({ type: 'Connect' });
     else if (s === 'draining') run.fire();
-    else if (s === 'connecting' || s === 'pairing') run.send({ type: 'SocketOpened', connectionId: run.snapshot().context.connectionId, at: 0 });
+    else if (s === 'pairing') run.send({ type: 'SocketClosed', connectionId: run.snapshot().context.connectionId, statusCode: 515, at: 0 }); // the phone linked us
+    else if (s === 'connecting') run.send({ type: 'SocketOpened', connectionId: run.snapshot().context.connectionId, at: 0 });
   }
   for (const id of [...run.snapshot().context.inFlight]) run.send({ type: 'SendAcked', id });
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActor, transition, type AnyTransitionDefinition } from 'xstate';
-import { createTestModel, joinPaths } from 'xstate/graph';
+import { createTestModel } from 'xstate/graph';
 import { accountMachine, stateName, type AccountEvent, type AccountSnapshot, type AccountStateName } from '../../machines/index.js';
 import { CoverageReport, transitionKey } from '../machine/coverage.js';
 import { eventsFor, fromCatalog } from '../machine/event-catalog.js';
@@ -19,22 +19,9 @@ const SERVER_CLOSES = new Set([401, 440, 515, 408]);
 /**
  * Transitions the real-system runner does not produce yet, and why. The pure model
  * tests (test/machine) take every one of them; this list is the work left for the
- * real-system runner, and it may only shrink.
+ * real-system runner, and it may only shrink. Empty today: every transition is taken.
  */
-const NOT_YET_REALIZED: Record<string, string> = {
-  'account.draining|DrainTimedOut|2': 'a dead-link drain whose close hangs: needs a simulator fault that freezes the TCP socket',
-  'account.draining|SendRejected|0': 'a refusal arriving during a drain: needs rejectSends preset before the dispatch',
-  'account|SendRejected|0': 'a refusal: needs rejectSends preset before the dispatch',
-  'account|SendAcked|0': 'an ack for a send already requeued: needs an ack released after the close',
-  'account|ProbeAnswered|0': 'a probe answered after pinging ended: runner holds ping replies',
-  'account.online.idle|InboundReceived|0': 'keepalive mode inboundResetsIdle: not run against the real system yet',
-  'account.online.open|InboundReceived|0': 'keepalive mode inboundResetsIdle: not run against the real system yet',
-  'account.pairing|SocketOpened|0': 'Baileys 7 never opens without the 515 restart after pair-success (kept as a safety net)',
-  'account|Send|0': 'a send held while down: the runner sends only in `open` (test/runtime covers holding)',
-  'account|Expire|0': 'a held send expiring: the runner holds no sends (test/nats covers deadlines)',
-  'account.loggedOut|Send|0': 'a send refused when logged out: covered in test/runtime/policy, not by this runner',
-  'account.loggedOut|Pair|0': 'pairing again after a logout: the paired-account model stops at loggedOut',
-};
+const NOT_YET_REALIZED: Record<string, string> = {};
 const ONLINE: AccountStateName[] = ['open', 'idle', 'pinging'];
 
 /** Events the runner produces for real on a paired account, by state. */
@@ -43,7 +30,7 @@ function realizablePaired(s: AccountSnapshot, e: AccountEvent): boolean {
   const c = s.context;
   // A send's ack is a frame, and any frame ends `pinging` early; so while a send is in
   // flight only what drains at once (Recycle, Disconnect) may follow.
-  if (ONLINE.includes(state) && c.inFlight.length > 0 && e.type !== 'Recycle' && e.type !== 'Disconnect') return false;
+  if (ONLINE.includes(state) && c.inFlight.length > 0 && !['Recycle', 'Disconnect', 'SendAcked', 'SendRejected'].includes(e.type)) return false;
   switch (e.type) {
     case 'Connect':
     case 'Disconnect':
@@ -52,10 +39,14 @@ function realizablePaired(s: AccountSnapshot, e: AccountEvent): boolean {
     case 'Recycle':
       return ONLINE.includes(state);
     case 'Send':
-      // One send, in `open`: enough to hold a drain open; the rest is test/runtime's job.
-      return state === 'open' && c.accepted === 0;
+      // One send: in `open` it goes out (and holds a drain open); in `stopped` it is held;
+      // logged out, it is refused.
+      return ['open', 'stopped', 'loggedOut'].includes(state) && c.accepted === 0;
+    case 'Expire':
+      return state === 'stopped' && c.outbox.length > 0;
     case 'SendAcked':
-      return state === 'draining' && c.inFlight.length > 0;
+    case 'SendRejected':
+      return (state === 'draining' || state === 'open') && c.inFlight.length > 0 && !c.drain?.closeRequested;
     case 'SocketOpened':
       return state === 'connecting';
     case 'SocketClosed':
@@ -85,7 +76,7 @@ function realizableUnpaired(s: AccountSnapshot, e: AccountEvent): boolean {
   const c = s.context;
   switch (e.type) {
     case 'Pair':
-      return state === 'stopped';
+      return state === 'stopped' || state === 'loggedOut';
     case 'QrReceived':
       return state === 'connecting' && c.connectionId === 1 && c.pairPhone === null;
     case 'PairingCodeIssued':
@@ -95,16 +86,35 @@ function realizableUnpaired(s: AccountSnapshot, e: AccountEvent): boolean {
     case 'SocketClosed':
       return state === 'pairing' && e.statusCode !== undefined && [515, 408, 401, 440, 500].includes(e.statusCode);
     case 'Disconnect':
-    case 'Logout':
       return state === 'pairing';
+    case 'Logout':
+      return state === 'pairing' || (state === 'stopped' && c.connectionId === 0);
     default:
       return false;
   }
 }
 
-function model(filter: (s: AccountSnapshot, e: AccountEvent) => boolean, stop: (s: AccountSnapshot) => boolean = () => false) {
+/** Keepalive on inbound silence: inbound traffic postpones the probe. */
+function realizableInboundResets(s: AccountSnapshot, e: AccountEvent): boolean {
+  const state = stateName(s);
+  switch (e.type) {
+    case 'Connect':
+      return state === 'stopped';
+    case 'SocketOpened':
+      return state === 'connecting';
+    case 'IdleElapsed':
+    case 'ProbeDue':
+      return true;
+    case 'InboundReceived':
+      return state === 'open' || state === 'idle';
+    default:
+      return false;
+  }
+}
+
+function model(filter: (s: AccountSnapshot, e: AccountEvent) => boolean, stop: (s: AccountSnapshot) => boolean = () => false, inboundResetsIdle = false) {
   return createTestModel(accountMachine, {
-    input: { account: 'acc', seed: 7 },
+    input: { account: 'acc', seed: 7, inboundResetsIdle },
     events: (s: AccountSnapshot) => eventsFor(s),
     filterEvents: (s: AccountSnapshot, e: AccountEvent) => fromCatalog(e) && filter(s, e),
     serializeState: (s: AccountSnapshot) => {
@@ -117,7 +127,8 @@ function model(filter: (s: AccountSnapshot, e: AccountEvent) => boolean, stop: (
 }
 
 const paired = model(realizablePaired);
-const unpaired = model(realizableUnpaired, (s) => ONLINE.includes(stateName(s)) || ['loggedOut', 'reconnecting'].includes(stateName(s)) || (stateName(s) === 'stopped' && s.context.connectionId > 0));
+const unpaired = model(realizableUnpaired, (s) => ONLINE.includes(stateName(s)) || ['reconnecting'].includes(stateName(s)) || (stateName(s) === 'loggedOut' && s.context.connectionId > 0) || (stateName(s) === 'stopped' && s.context.connectionId > 0));
+const inboundResets = model(realizableInboundResets, (s) => stateName(s) === 'pinging', true);
 
 type Path = ReturnType<typeof paired.getShortestPaths>[number];
 
@@ -127,11 +138,19 @@ function describePath(p: Path): string {
   return `${events.join(' → ')} ⇒ ${stateName(p.state)}`;
 }
 
+function replay(steps: Path['steps'], inboundResetsIdle = false): AccountSnapshot {
+  const actor = createActor(accountMachine, { input: { account: 'acc', seed: 7, inboundResetsIdle } }).start();
+  for (const step of steps.slice(1)) actor.send(step.event);
+  const end = actor.getSnapshot();
+  actor.stop();
+  return end;
+}
+
 /** Transition definitions a path takes, found by replaying it on a pure actor. */
-function takenBy(steps: Path['steps']): Set<string> {
+function takenBy(steps: Path['steps'], inboundResetsIdle = false): Set<string> {
   const taken: AnyTransitionDefinition[] = [];
   const actor = createActor(accountMachine, {
-    input: { account: 'acc', seed: 7 },
+    input: { account: 'acc', seed: 7, inboundResetsIdle },
     inspect: (ev) => {
       if (ev.type === '@xstate.microstep') taken.push(...ev._transitions);
     },
@@ -146,22 +165,24 @@ function takenBy(steps: Path['steps']): Set<string> {
  * extended by one realizable event wherever that adds a transition no chosen path takes
  * yet (greedy set cover: few extra runs on the real system).
  */
-function coveringPaths(m: typeof paired, filter: (s: AccountSnapshot, e: AccountEvent) => boolean, shortest: Path[]): Path[] {
+function coveringPaths(m: typeof paired, filter: (s: AccountSnapshot, e: AccountEvent) => boolean, shortest: Path[], inboundResetsIdle = false): Path[] {
+  // What the paths that will run take (the deduplicated ones: each prefix runs inside a longer one).
   const covered = new Set<string>();
-  for (const p of shortest) for (const k of takenBy(p.steps)) covered.add(k);
+  for (const p of m.getShortestPaths({ allowDuplicatePaths: false })) for (const k of takenBy(p.steps, inboundResetsIdle)) covered.add(k);
   const extra: Path[] = [];
   for (const head of shortest) {
-    for (const event of eventsFor(head.state).filter((e) => filter(head.state, e))) {
-      const [next] = transition(accountMachine, head.state, event);
-      const tail = { state: next, steps: [{ state: head.state, event: head.steps[0]!.event }, { state: next, event }], weight: 1 };
-      const path = joinPaths(head, tail) as Path;
-      const adds = [...takenBy(path.steps)].filter((k) => !covered.has(k));
+    // The traversal keeps one snapshot per abstract state, not always the one this path
+    // ends in (ids, tokens differ): the path's own end state comes from replaying it.
+    const end = replay(head.steps, inboundResetsIdle);
+    for (const event of eventsFor(end).filter((e) => filter(end, e))) {
+      const [next] = transition(accountMachine, end, event);
+      const path = { state: next, steps: [...head.steps.slice(0, -1), { ...head.steps.at(-1)!, state: end }, { state: next, event }], weight: head.weight + 1 } as Path;
+      const adds = [...takenBy(path.steps, inboundResetsIdle)].filter((k) => !covered.has(k));
       if (adds.length === 0) continue;
       for (const k of adds) covered.add(k);
       extra.push(path);
     }
   }
-  void m;
   return extra;
 }
 
@@ -184,6 +205,14 @@ describe('generated paths against the real gateway', () => {
   describe('a paired account', () => {
     for (const path of pairedPaths) {
       it(describePath(path), async () => real.play(path.steps, true), 30_000);
+    }
+  });
+
+  describe('a paired account whose keepalive waits for inbound silence', () => {
+    const shortest = inboundResets.getShortestPaths({ allowDuplicatePaths: true });
+    const paths = [...inboundResets.getShortestPaths({ allowDuplicatePaths: false }), ...coveringPaths(inboundResets, realizableInboundResets, shortest, true)];
+    for (const path of paths) {
+      it(describePath(path), async () => real.play(path.steps, true, { inboundResetsIdle: true }), 30_000);
     }
   });
 

@@ -27,6 +27,8 @@ const quiet = pino({ level: 'silent' });
 const ACK_LATENCY_MS = 250;
 /** Ping replies are held back this long: `pinging` lasts until the test acts. */
 const PING_HELD_MS = 60_000;
+/** A ping reply this late arrives after an inbound frame has ended `pinging`. */
+const PING_LATE_MS = 300;
 /** Busy-looped before a stalled probe deadline is fired: a real stall, seen by the loop monitor. */
 const STALL_MS = 2 * FAST_TIMINGS.stallThresholdMs!;
 const PEER = '4915100000077@s.whatsapp.net';
@@ -113,20 +115,32 @@ export class RealSystem {
   }
 
   /** Plays one generated path on a fresh account; throws where reality and model part. */
-  async play(steps: RealStep[], paired: boolean): Promise<void> {
+  async play(steps: RealStep[], paired: boolean, settings: { inboundResetsIdle?: boolean } = {}): Promise<void> {
     const account = `m${++this.counter}`;
-    const needsProbeAnswer = steps.some((s, i) => s.event.type === 'ProbeAnswered' && i > 0);
+    const has = (pred: (s: RealStep, before: AccountStateName) => boolean) => steps.some((s, i) => i > 0 && pred(s, stateName(steps[i - 1]!.state)));
+    const needsProbeAnswer = has((s) => s.event.type === 'ProbeAnswered');
+    const inboundWhilePinging = has((s, before) => s.event.type === 'InboundReceived' && before === 'pinging');
+    const rejects = has((s) => s.event.type === 'SendRejected');
     if (paired) {
       const p = this.sim.provisionAccount();
       this.phones.set(account, p.account.phone);
       this.auths.set(account, memoryAccountAuth(fromBufferJson(p.creds), fromBufferJson(p.keys)));
-      this.sim.setFaults({ ackLatencyMs: ACK_LATENCY_MS, ...(needsProbeAnswer ? {} : { pingLatencyMs: PING_HELD_MS }) }, p.account.phone);
+      this.sim.setFaults(
+        {
+          ackLatencyMs: ACK_LATENCY_MS,
+          // Held back: `pinging` lasts until the test acts; or late, answering after an
+          // inbound frame ended `pinging` (a probe answered in `open`).
+          ...(needsProbeAnswer ? {} : { pingLatencyMs: inboundWhilePinging ? PING_LATE_MS : PING_HELD_MS }),
+          ...(rejects ? { rejectSends: { error: '479' } } : {}),
+        },
+        p.account.phone,
+      );
     }
     this.facts.facts.length = 0;
     this.cursor = 0;
     // A presence probe has no reply: it is answered as soon as it is written, so `pinging`
     // ends by ProbeAnswered; a held-back ping keeps `pinging` until the test acts.
-    await this.gateway.add(account, { connect: false, keepalive: needsProbeAnswer ? 'presence' : 'ping' });
+    await this.gateway.add(account, { connect: false, keepalive: needsProbeAnswer ? 'presence' : 'ping', ...settings });
     try {
       for (const [i, step] of steps.entries()) {
         if (i === 0) continue; // the initial state
@@ -134,14 +148,15 @@ export class RealSystem {
         const expected = stateName(step.state);
         // Faults that decide the next login are set before anything can start it.
         if (before !== 'connecting') this.prepareNextLogin(account, steps, i);
-        await this.produce(account, before, step.event);
+        await this.produce(account, before, step.event, steps[i + 1]?.event);
         await this.expectState(account, before, expected, step.event);
         this.reached.add(expected);
         // A refused login re-entered `connecting`: the next login is already on its way.
         if (expected === 'connecting') this.prepareNextLogin(account, steps, i + 1);
         // After a login the server still talks for a moment (offline notice, receipts);
         // any frame ends `pinging`, so the next step waits for the link to go quiet.
-        if (expected === 'open' && step.event.type === 'SocketOpened') await this.quiet(account);
+        // (Not with a send in flight: its ack is due, and only a drain may follow it.)
+        if (expected === 'open' && step.event.type === 'SocketOpened' && step.state.context.inFlight.length === 0) await this.quiet(account);
       }
     } finally {
       this.sim.clearFaults(this.phones.get(account));
@@ -166,7 +181,7 @@ export class RealSystem {
     }
   }
 
-  private async produce(account: string, state: AccountStateName, event: AccountEvent): Promise<void> {
+  private async produce(account: string, state: AccountStateName, event: AccountEvent, next?: AccountEvent): Promise<void> {
     const g = this.gateway;
     const phone = this.phones.get(account);
     const timer = this.timers.get(account)!;
@@ -196,15 +211,27 @@ export class RealSystem {
       case 'SendAcked':
         await this.facts.until(`ack in ${account}`, () => this.facts.of('send.acked', account)[0]);
         return;
+      case 'SendRejected':
+        // rejectSends was set for this path: the error ack comes ACK_LATENCY_MS after the send.
+        await this.facts.until(`refusal in ${account}`, () => this.facts.of('send.failed', account)[0]);
+        return;
+      case 'Expire':
+        if (!g.expire(account, `${account}-${event.id}`)) throw new Error(`${event.id} was not held`);
+        return;
       case 'SocketOpened':
       case 'QrReceived':
       case 'PairingCodeIssued':
       case 'ProbeAnswered':
         return; // the real system produces these by itself; expectState waits for them
-      case 'InboundReceived':
+      case 'InboundReceived': {
         if (!phone) throw new Error('inbound needs a provisioned account');
-        this.sim.pushInbound({ account: phone, from: '4915100000078', text: 'model' });
+        const { id } = this.sim.pushInbound({ account: phone, from: '4915100000078', text: 'model' });
+        // The frame has been read once the message is published.
+        await this.facts.until(`inbound in ${account}`, () => this.facts.of('message.in', account).find((m) => m.waMessageId === id));
+        // In `pinging` the late ping reply follows: a probe answered after pinging ended.
+        if (state === 'pinging') await this.facts.until(`late probe answer in ${account}`, () => this.facts.of('keepalive', account).find((k) => k.outcome === 'ok'));
         return;
+      }
       case 'SocketClosed':
         return this.serverClose(account, state, event.statusCode);
       case 'ConnectTimedOut':
@@ -215,6 +242,8 @@ export class RealSystem {
         timer.fire(event.type);
         return;
       case 'ProbeTimedOut':
+        // A dead link whose close then hangs (the drain times out): blackhole the socket.
+        if (next?.type === 'DrainTimedOut' && phone) this.sim.inject({ type: 'freeze' }, phone);
         if (event.stalledMs > 0) {
           const until = Date.now() + STALL_MS;
           while (Date.now() < until) {
@@ -225,9 +254,6 @@ export class RealSystem {
         }
         timer.fire('ProbeTimedOut');
         return;
-      case 'Expire':
-      case 'SendRejected':
-        throw new Error(`${event.type} is not produced by this runner`);
       default: {
         const unreachable: never = event;
         throw new Error(`unknown event ${JSON.stringify(unreachable)}`);

@@ -45,6 +45,7 @@ export const actionSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('failure'), reason: code.default(401), account: phone.optional() }).strict(),
   z.object({ type: z.literal('close'), account: phone.optional() }).strict(),
   z.object({ type: z.literal('destroy'), account: phone.optional() }).strict(),
+  z.object({ type: z.literal('freeze'), account: phone.optional() }).strict(),
 ]);
 
 export const provisionSchema = z

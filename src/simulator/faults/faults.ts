@@ -49,7 +49,10 @@ export type FaultAction =
   | { type: 'conflict' }
   | { type: 'failure'; reason: number }
   | { type: 'close' }
-  | { type: 'destroy' };
+  | { type: 'destroy' }
+  /** A blackholed link: the server stops reading and writing the TCP socket, so not even
+   * a WebSocket close is answered (a client's close then hangs until its own timeout). */
+  | { type: 'freeze' };
 
 export const DEFAULT_RECEIPTS: ReceiptBehaviour = { delivery: true, read: false, deliveryDelayMs: 0, readDelayMs: 0 };
 

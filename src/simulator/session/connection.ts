@@ -71,6 +71,8 @@ export class Connection {
   private lastActivityAt = Date.now();
   private idleTimer: NodeJS.Timeout | undefined;
   private recycleTimer: NodeJS.Timeout | undefined;
+  /** `freeze` fault: nothing is read or written any more. */
+  private frozen = false;
   private recycleKey: string | undefined;
   private handshakeTimer: NodeJS.Timeout | undefined;
 
@@ -107,9 +109,9 @@ export class Connection {
     return `sim.${this.id}-${this.nextIqId++}`;
   }
 
-  /** Sends a node unless the link is silenced; returns whether it was written. */
+  /** Sends a node unless the link is silenced (or frozen); returns whether it was written. */
   send(node: BinaryNode): boolean {
-    if (this.silenced) return false;
+    if (this.silenced || this.frozen) return false;
     return this.sendAlways(node);
   }
 
@@ -184,6 +186,11 @@ export class Connection {
         return;
       case 'destroy':
         this.ws.terminate();
+        return;
+      case 'freeze':
+        this.frozen = true;
+        // ws keeps its net.Socket private; pausing it stops reads (and so close replies).
+        (this.ws as unknown as { _socket?: { pause(): void } })._socket?.pause();
         return;
       default: {
         const never: never = action;
@@ -313,7 +320,7 @@ export class Connection {
   // --- sending and closing -----------------------------------------------------------------
 
   private sendAlways(node: BinaryNode): boolean {
-    if (this.state === 'closed' || !this.transport || this.ws.readyState !== this.ws.OPEN) return false;
+    if (this.frozen || this.state === 'closed' || !this.transport || this.ws.readyState !== this.ws.OPEN) return false;
     this.ws.send(frame(this.transport.encrypt(encodeBinaryNode(node))));
     return true;
   }
