@@ -9,6 +9,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { openAuthStore } from '../src/baileys/auth-store.js';
 import { trustServerRoot } from '../src/baileys/trust.js';
+import { Waiters } from '../test/support/waiters.js';
 import type { AccountSettings } from '../src/runtime/account-runtime.js';
 import { Gateway } from '../src/runtime/gateway.js';
 import { startLoopMonitor } from '../src/runtime/loop-monitor.js';
@@ -26,11 +27,11 @@ export interface Timed<F> {
 
 export class TimedFacts {
   readonly all: Timed<Fact>[] = [];
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters = new Waiters();
 
   readonly sink = (fact: Fact): void => {
     this.all.push({ fact, t: performance.now() });
-    for (const w of [...this.waiters]) w();
+    this.waiters.poke();
   };
 
   /** Facts of `type` for `account` that arrived at index `from` or later. */
@@ -45,24 +46,7 @@ export class TimedFacts {
 
   /** Resolves with the first value `probe` returns that is not undefined, checked on every fact. */
   until<T>(what: string, probe: () => T | undefined, deadlineMs = FACT_DEADLINE_MS): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const check = (): void => {
-        const v = probe();
-        if (v === undefined) return;
-        done();
-        resolve(v);
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`timed out after ${deadlineMs} ms waiting for ${what}`));
-      }, deadlineMs);
-      const done = (): void => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-      };
-      this.waiters.add(check);
-      check();
-    });
+    return this.waiters.until(what, probe, deadlineMs);
   }
 
   /** First `transition` of `account` at index `from` or later that `match` accepts, with its index. */

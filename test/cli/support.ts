@@ -6,16 +6,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AuthenticationCreds, SignalDataSet } from '@whiskeysockets/baileys';
 import pino from 'pino';
-import { openAuthStore } from '../../src/baileys/auth-store.js';
 import { configSchema } from '../../src/config/schema.js';
 import { validateConfig } from '../../src/config/load.js';
 import { startGateway, type RunningGateway } from '../../src/gateway/start.js';
-import { startSimulator, type ProvisionedAccount, type RunningSimulator } from '../../src/simulator/index.js';
-import { fromBufferJson } from '../simulator/support.js';
+import { startSimulator, type RunningSimulator } from '../../src/simulator/index.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
-import { tempDir } from '../e2e/support.js';
+import { tempDir, writeCredentials } from '../e2e/support.js';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 export const BIN = resolve(REPO_ROOT, 'bin', 'wa-connd.mjs');
@@ -94,16 +91,7 @@ export async function runCli(args: string[], env: Record<string, string | undefi
   return r;
 }
 
-export async function writeCredentials(dataDir: string, account: string, provisioned: ProvisionedAccount): Promise<void> {
-  const store = await openAuthStore(dataDir, account);
-  try {
-    Object.assign(store.state.creds, fromBufferJson<AuthenticationCreds>(provisioned.creds));
-    await store.saveCreds();
-    await store.state.keys.set(fromBufferJson<SignalDataSet>(provisioned.keys));
-  } finally {
-    await store.close();
-  }
-}
+export { writeCredentials };
 
 export type World = {
   nats: NatsServer;

@@ -47,10 +47,14 @@ describe('the logs of a full scenario at trace level', () => {
     } finally {
       await client.close();
     }
-    for (const text of INBOUND_TEXTS) s.sim.pushInbound({ account: s.provisioned.account.phone, from: FRIEND, text });
-    await until('both sends acked and both messages in', () =>
-      s.facts.filter((f) => f.type === 'send.acked').length >= 2 && s.facts.filter((f) => f.type === 'message.in').length >= 2 ? true : undefined,
-    );
+    // One at a time: two back-to-back prekey messages from a new contact can race in
+    // Baileys' key transactions ("Invalid PreKey ID"); WhatsApp recovers through the retry
+    // receipt Baileys sends, which the simulator does not answer yet (docs/simulator.md).
+    for (const [i, text] of INBOUND_TEXTS.entries()) {
+      s.sim.pushInbound({ account: s.provisioned.account.phone, from: FRIEND, text });
+      await until(`inbound message ${i + 1}`, () => (s.facts.filter((f) => f.type === 'message.in').length > i ? true : undefined));
+    }
+    await until('both sends acked', () => (s.facts.filter((f) => f.type === 'send.acked').length >= 2 ? true : undefined));
     // A drop and a reconnect: the noise handshake and login run again under trace.
     const opens = s.transitions().filter((t) => t.to === 'open').length;
     s.sim.inject({ type: 'stream-error', code: 408 }, s.provisioned.account.phone);

@@ -10,6 +10,7 @@ import { startLoopMonitor, type LoopMonitor } from '../../src/runtime/loop-monit
 import type { Fact, FactOf } from '../../src/runtime/port.js';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { fromBufferJson, memoryAuth } from '../simulator/support.js';
+import { Waiters } from '../support/waiters.js';
 import type { AuthenticationCreds } from '@whiskeysockets/baileys';
 
 /** Deadline for one awaited fact on loopback. */
@@ -30,11 +31,11 @@ export const FAST_TIMINGS: Partial<AccountTimings> = {
 
 export class FactLog {
   readonly facts: Fact[] = [];
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters = new Waiters();
 
   readonly sink = (fact: Fact): void => {
     this.facts.push(fact);
-    for (const w of [...this.waiters]) w();
+    this.waiters.poke();
   };
 
   of<T extends Fact['type']>(type: T, account?: string): FactOf<T>[] {
@@ -50,26 +51,7 @@ export class FactLog {
    * fact (and every `pollMs` when given, for state outside the fact log).
    */
   until<T>(what: string, probe: () => T | undefined, deadlineMs = FACT_DEADLINE_MS, pollMs?: number): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const check = () => {
-        const v = probe();
-        if (v === undefined) return;
-        done();
-        resolve(v);
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`timed out after ${deadlineMs} ms waiting for ${what}`));
-      }, deadlineMs);
-      const poll = pollMs ? setInterval(check, pollMs) : undefined;
-      const done = () => {
-        clearTimeout(timer);
-        if (poll) clearInterval(poll);
-        this.waiters.delete(check);
-      };
-      this.waiters.add(check);
-      check();
-    });
+    return this.waiters.until(what, probe, deadlineMs, pollMs);
   }
 
   /** Waits until `account` has entered `state` at least `times` times in all. */

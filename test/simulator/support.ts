@@ -17,6 +17,7 @@ import makeWASocket, {
 } from '@whiskeysockets/baileys';
 import pino from 'pino';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/simulator/index.js';
+import { Waiters } from '../support/waiters.js';
 
 /** Default deadline for awaiting one event on loopback. */
 export const EVENT_DEADLINE_MS = 10_000;
@@ -114,10 +115,8 @@ export function connectClient(sim: Pick<RunningSimulator, 'wsUrl'>, auth: Memory
   const upserts: { type: string; messages: WAMessage[] }[] = [];
   const statusUpdates: WAMessageUpdate[] = [];
   const acks: { id: string; error?: string }[] = [];
-  const waiters = new Set<() => void>();
-  const poke = (): void => {
-    for (const w of [...waiters]) w();
-  };
+  const waiters = new Waiters();
+  const poke = (): void => waiters.poke();
   sock.ev.on('creds.update', (update) => {
     Object.assign(auth.creds, update);
     poke();
@@ -143,34 +142,9 @@ export function connectClient(sim: Pick<RunningSimulator, 'wsUrl'>, auth: Memory
     poke();
   });
 
+  // Also polled: some conditions are simulator state, which cannot poke.
   const until = <T>(what: string, probe: () => T | undefined, deadlineMs = EVENT_DEADLINE_MS): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const done = (): void => {
-        waiters.delete(check);
-        clearTimeout(timer);
-        clearInterval(poll);
-      };
-      const check = (): void => {
-        let v: T | undefined;
-        try {
-          v = probe();
-        } catch (err) {
-          done();
-          reject(err instanceof Error ? err : new Error(String(err)));
-          return;
-        }
-        if (v === undefined) return;
-        done();
-        resolve(v);
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`timed out after ${deadlineMs} ms waiting for ${what}`));
-      }, deadlineMs);
-      const poll = setInterval(check, POLL_INTERVAL_MS);
-      waiters.add(check);
-      check();
-    });
+    waiters.until(what, probe, deadlineMs, POLL_INTERVAL_MS);
 
   const closeCode = (): number | undefined | null => {
     const u = updates.find((x) => x.connection === 'close');
