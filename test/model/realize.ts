@@ -245,12 +245,13 @@ export class RealSystem {
         // A dead link whose close then hangs (the drain times out): blackhole the socket.
         if (next?.type === 'DrainTimedOut' && phone) this.sim.inject({ type: 'freeze' }, phone);
         if (event.stalledMs > 0) {
-          const until = Date.now() + STALL_MS;
+          const stalledFrom = Date.now();
+          const until = stalledFrom + STALL_MS;
           while (Date.now() < until) {
             /* a real stall: the loop monitor records it */
           }
-          // Let the drift sampler run once after the stall before the deadline fires.
-          await new Promise<void>((r) => setTimeout(r, 150));
+          // The deadline fires once the loop monitor has recorded the stall.
+          await this.facts.until('the stall recorded', () => (this.loop.maxStallSince(stalledFrom) > 0 ? true : undefined), 5_000, 10);
         }
         timer.fire('ProbeTimedOut');
         return;
