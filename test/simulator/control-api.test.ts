@@ -1,18 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BufferJSON, type AuthenticationCreds } from '@whiskeysockets/baileys';
-import type { RunningSimulator } from '../../src/simulator/index.js';
-import { connectClient, memoryAuth, startTrustedSimulator, type TestClient } from './support.js';
+import { connectClient, memoryAuth, simulatorPerFile, type TestClient } from './support.js';
 
-let sim: RunningSimulator;
-const clients: TestClient[] = [];
-
-beforeAll(async () => {
-  sim = await startTrustedSimulator();
-});
-afterAll(async () => {
-  for (const c of clients) c.end();
-  await sim.close();
-});
+const fx = simulatorPerFile();
+const { clients } = fx;
 
 interface Reply {
   status: number;
@@ -23,7 +14,7 @@ async function call(method: string, path: string, body?: unknown, raw?: string):
   const init: RequestInit = { method };
   if (raw !== undefined) init.body = raw;
   else if (body !== undefined) init.body = JSON.stringify(body);
-  const res = await fetch(`${sim.httpUrl}${path}`, init);
+  const res = await fetch(`${fx.sim.httpUrl}${path}`, init);
   const text = await res.text();
   return { status: res.status, body: JSON.parse(text, BufferJSON.reviver) as Reply['body'] };
 }
@@ -35,7 +26,7 @@ describe('control API', () => {
   it('serves health and the root public key', async () => {
     expect((await call('GET', '/healthz')).body.ok).toBe(true);
     const key = await call('GET', '/root-key');
-    expect(key.body.rootPublicKey).toBe(sim.rootPublicKey);
+    expect(key.body.rootPublicKey).toBe(fx.sim.rootPublicKey);
     expect(Buffer.from(String(key.body.rootPublicKey), 'base64')).toHaveLength(32);
   });
 
@@ -47,7 +38,7 @@ describe('control API', () => {
     const creds = r.body.creds as AuthenticationCreds;
     expect(creds.me?.id).toBe(account.jid);
     expect(Buffer.isBuffer(creds.noiseKey.private)).toBe(true);
-    client = connectClient(sim, memoryAuth(creds, r.body.keys as Record<string, Record<string, unknown>>));
+    client = connectClient(fx.sim, memoryAuth(creds, r.body.keys as Record<string, Record<string, unknown>>));
     clients.push(client);
     await client.open();
     const accounts = await call('GET', '/accounts');

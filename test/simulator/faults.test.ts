@@ -1,21 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DisconnectReason } from '@whiskeysockets/baileys';
-import type { FaultAction, RunningSimulator } from '../../src/simulator/index.js';
-import { openProvisioned, startTrustedSimulator, TEST_KEEPALIVE_MS, type TestClient } from './support.js';
+import type { FaultAction } from '../../src/simulator/index.js';
+import { openProvisioned, TEST_KEEPALIVE_MS, simulatorPerFile, type TestClient } from './support.js';
 
-let sim: RunningSimulator;
-const clients: TestClient[] = [];
-
-beforeAll(async () => {
-  sim = await startTrustedSimulator();
-});
-afterAll(async () => {
-  for (const c of clients) c.end();
-  await sim.close();
-});
+const fx = simulatorPerFile();
+const { clients } = fx;
 
 async function open(): Promise<{ client: TestClient; phone: string }> {
-  const r = await openProvisioned(sim);
+  const r = await openProvisioned(fx.sim);
   clients.push(r.client);
   return r;
 }
@@ -38,7 +30,7 @@ describe('when the server injects a fault', () => {
   for (const c of cases) {
     it(`${c.name} closes the client with ${c.expected}`, async () => {
       const { client, phone } = await open();
-      expect(sim.inject(c.action, phone)).toHaveLength(1);
+      expect(fx.sim.inject(c.action, phone)).toHaveLength(1);
       expect(await client.closed()).toBe(c.expected);
     });
   }
@@ -46,34 +38,34 @@ describe('when the server injects a fault', () => {
   it('a second login with the same device replaces the first (440)', async () => {
     const { client, phone } = await open();
     const { connectClient } = await import('./support.js');
-    const second = connectClient(sim, client.auth);
+    const second = connectClient(fx.sim, client.auth);
     clients.push(second);
     await second.open();
     expect(await client.closed()).toBe(DisconnectReason.connectionReplaced);
-    expect(sim.sessions().filter((s) => s.account === phone && s.state === 'logged-in')).toHaveLength(1);
+    expect(fx.sim.sessions().filter((s) => s.account === phone && s.state === 'logged-in')).toHaveLength(1);
   });
 
   it('a login-failure fault refuses the login with that reason', async () => {
     const { client, phone } = await open();
-    sim.setFaults({ loginFailure: { reason: 401 } }, phone);
-    sim.inject({ type: 'close' }, phone);
+    fx.sim.setFaults({ loginFailure: { reason: 401 } }, phone);
+    fx.sim.inject({ type: 'close' }, phone);
     await client.closed();
     const { reconnect } = await import('./support.js');
-    const again = reconnect(sim, client);
+    const again = reconnect(fx.sim, client);
     clients.push(again);
     expect(await again.closed()).toBe(DisconnectReason.loggedOut);
-    sim.clearFaults(phone);
+    fx.sim.clearFaults(phone);
   });
 });
 
 describe('when the link goes silent (half-open)', () => {
   it('the client detects the dead link with 408 after keepAlive + 5 s', async () => {
     const { client, phone } = await open();
-    sim.setFaults({ silence: true }, phone);
+    fx.sim.setFaults({ silence: true }, phone);
     const started = Date.now();
     expect(await client.closed(TEST_KEEPALIVE_MS + 5_000 + 5_000)).toBe(DisconnectReason.connectionLost);
     expect(Date.now() - started).toBeGreaterThanOrEqual(5_000);
-    sim.clearFaults(phone);
+    fx.sim.clearFaults(phone);
   });
 });
 
@@ -81,11 +73,11 @@ describe('when latency is configured', () => {
   it('delays the ack of a send by ackLatencyMs', async () => {
     const { client, phone } = await open();
     const ACK_LATENCY_MS = 300;
-    sim.setFaults({ ackLatencyMs: ACK_LATENCY_MS }, phone);
+    fx.sim.setFaults({ ackLatencyMs: ACK_LATENCY_MS }, phone);
     const started = Date.now();
     const sent = await client.sock.sendMessage('15557770009@s.whatsapp.net', { text: 'slow' });
     await client.until('delayed ack', () => client.acks.find((a) => a.id === sent?.key.id));
     expect(Date.now() - started).toBeGreaterThanOrEqual(ACK_LATENCY_MS);
-    sim.clearFaults(phone);
+    fx.sim.clearFaults(phone);
   });
 });

@@ -1,36 +1,27 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningSimulator } from '../../src/simulator/index.js';
-import { connectClient, memoryAuth, openProvisioned, reconnect, startTrustedSimulator, type TestClient } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { connectClient, memoryAuth, openProvisioned, reconnect, simulatorPerFile } from './support.js';
 
-let sim: RunningSimulator;
-const clients: TestClient[] = [];
-
-beforeAll(async () => {
-  sim = await startTrustedSimulator();
-});
-afterAll(async () => {
-  for (const c of clients) c.end();
-  await sim.close();
-});
+const fx = simulatorPerFile();
+const { clients } = fx;
 
 describe('when a provisioned device connects', () => {
   it('completes the Noise handshake, logs in and reaches open', async () => {
-    const { client, phone } = await openProvisioned(sim);
+    const { client, phone } = await openProvisioned(fx.sim);
     clients.push(client);
     expect(client.auth.creds.me?.lid).toMatch(/@lid$/);
-    const session = sim.sessions().find((s) => s.account === phone);
+    const session = fx.sim.sessions().find((s) => s.account === phone);
     expect(session?.state).toBe('logged-in');
     // Keepalive pings are answered: the client stays open past several intervals.
-    await client.until('three pings', () => ((sim.sessions().find((s) => s.account === phone)?.trafficCounts.ping ?? 0) >= 3 ? true : undefined), 8_000);
+    await client.until('three pings', () => ((fx.sim.sessions().find((s) => s.account === phone)?.trafficCounts.ping ?? 0) >= 3 ? true : undefined), 8_000);
     expect(client.updates.some((u) => u.connection === 'close')).toBe(false);
   });
 
   it('logs in again with the same credentials after a close', async () => {
-    const { client, phone } = await openProvisioned(sim);
+    const { client, phone } = await openProvisioned(fx.sim);
     clients.push(client);
-    sim.inject({ type: 'close' }, phone);
+    fx.sim.inject({ type: 'close' }, phone);
     await client.closed();
-    const again = reconnect(sim, client);
+    const again = reconnect(fx.sim, client);
     clients.push(again);
     await again.open();
   });
@@ -39,18 +30,18 @@ describe('when a provisioned device connects', () => {
 describe('when a new device pairs by QR', () => {
   it('gets pair-success, restarts with 515 and opens with saved credentials', async () => {
     const auth = memoryAuth();
-    const first = connectClient(sim, auth);
+    const first = connectClient(fx.sim, auth);
     clients.push(first);
     const qr = await first.until('a QR', () => first.updates.find((u) => u.qr)?.qr);
-    const scan = sim.scanQr(qr, '4915112345678');
+    const scan = fx.sim.scanQr(qr, '4915112345678');
     expect(scan.phone).toBe('4915112345678');
     expect(await first.closed()).toBe(515);
     expect(auth.creds.me?.id).toMatch(/^4915112345678:\d+@s\.whatsapp\.net$/);
     expect(auth.creds.me?.lid).toMatch(/@lid$/);
     expect(auth.creds.account?.deviceSignature).toBeTruthy();
-    const second = connectClient(sim, auth);
+    const second = connectClient(fx.sim, auth);
     clients.push(second);
     await second.open();
-    expect(sim.accounts().find((a) => a.phone === '4915112345678')?.connected).toBe(true);
+    expect(fx.sim.accounts().find((a) => a.phone === '4915112345678')?.connected).toBe(true);
   });
 });

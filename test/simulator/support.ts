@@ -16,6 +16,7 @@ import makeWASocket, {
   type WASocket,
 } from '@whiskeysockets/baileys';
 import pino from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { Waiters } from '../support/waiters.js';
 
@@ -30,6 +31,29 @@ export const TEST_KEEPALIVE_MS = 1_000;
  * this mutable export). Never do this against the real service. */
 export function trustSimulator(sim: Pick<RunningSimulator, 'rootPublicKeyBytes'>): void {
   WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(sim.rootPublicKeyBytes);
+}
+
+/**
+ * One trusted simulator for a test file, started before its tests and closed after them
+ * together with every client the tests pushed to `clients`.
+ */
+export function simulatorPerFile(options: SimulatorOptions = {}): { readonly sim: RunningSimulator; clients: TestClient[] } {
+  let sim: RunningSimulator | undefined;
+  const clients: TestClient[] = [];
+  beforeAll(async () => {
+    sim = await startTrustedSimulator(options);
+  });
+  afterAll(async () => {
+    for (const c of clients) c.end();
+    await sim?.close();
+  });
+  return {
+    get sim(): RunningSimulator {
+      if (!sim) throw new Error('the simulator starts in beforeAll');
+      return sim;
+    },
+    clients,
+  };
 }
 
 export async function startTrustedSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {

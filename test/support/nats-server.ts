@@ -6,15 +6,13 @@
  * server itself).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { connect, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
+import { findNatsServer } from '../../src/bootstrap/nats.js';
 
-/** Debian's package installs here; PATH and NATS_SERVER_BIN cover other layouts. */
-const DEFAULT_BINARY = '/usr/sbin/nats-server';
 /** JetStream recovers its store before accepting clients; 10 s covers a cold CI disk. */
 const START_TIMEOUT_MS = 10_000;
 /** SIGTERM lets the server flush its store; after this we stop being polite. */
@@ -44,21 +42,9 @@ export type NatsServer = {
 };
 
 export function findNatsServerBinary(): string {
-  const candidates = [
-    process.env['NATS_SERVER_BIN'],
-    DEFAULT_BINARY,
-    ...(process.env['PATH'] ?? '').split(delimiter).map((d) => join(d, 'nats-server')),
-  ];
-  for (const c of candidates) {
-    if (!c) continue;
-    try {
-      accessSync(c, constants.X_OK);
-      return c;
-    } catch {
-      // try the next one
-    }
-  }
-  throw new Error('nats-server not found: install it (apt install nats-server) or set NATS_SERVER_BIN');
+  const found = findNatsServer();
+  if (!found) throw new Error('nats-server not found: install it (apt install nats-server) or set NATS_SERVER_BIN');
+  return found;
 }
 
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
