@@ -8,7 +8,7 @@ import { formatDuration, parseDuration } from '../cli/duration.js';
 import { exitCodeOf, UsageError } from '../cli/errors.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { loadCliConfig, type GlobalOptions } from '../cli/session.js';
-import { runDemo, type DemoSummary } from './demo.js';
+import { runDemo, type DemoSummary, type DemoUrls } from './demo.js';
 
 export type DemoCliOptions = GlobalOptions & {
   duration?: string;
@@ -41,7 +41,8 @@ export async function runDemoCli(o: DemoCliOptions, out: NodeJS.WritableStream =
 
     const print = (s: DemoSummary, final: boolean) => out.write(o.json ? `${JSON.stringify({ final, ...s })}\n` : final ? finalText(s) : liveLine(s));
     if (!o.json) out.write(intro(periodMs, rate, durationMs));
-    demo = runDemo({ base, durationMs, ratePerSecond: rate, periodMs, logger, report: print, reportEveryMs: REPORT_EVERY_MS, ...(o.dataDir ? { dataDir: o.dataDir } : {}), ...(remote ? { remote } : {}) });
+    const onReady = (where: DemoUrls) => out.write(o.json ? `${JSON.stringify({ urls: where })}\n` : watchText(where));
+    demo = runDemo({ base, durationMs, ratePerSecond: rate, periodMs, logger, report: print, reportEveryMs: REPORT_EVERY_MS, onReady, ...(o.dataDir ? { dataDir: o.dataDir } : {}), ...(remote ? { remote } : {}) });
     const stop = demo.stop;
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
@@ -70,6 +71,21 @@ function intro(periodMs: number, rate: number, durationMs: number | null): strin
     '  demo-bare:    keepalive off, no prediction                               → drops absorbed (sends held, replayed)',
     `  a send every ${formatDuration(1000 / rate)}, alternating accounts; checked against the simulator's ledger`,
     `  ${durationMs === null ? 'Ctrl-C to stop' : `running for ${formatDuration(durationMs)}`}`,
+    '',
+  ].join('\n') + '\n';
+}
+
+/** Every URL of the run, so nothing has to be guessed from a log line. */
+function watchText(u: DemoUrls): string {
+  return [
+    'Watch it while it runs:',
+    `  inspector:  ${u.inspector}`,
+    `  metrics:    ${u.metrics}`,
+    `  readiness:  ${u.readyz}`,
+    ...(u.httpPortTaken !== null ? [`  (port ${u.httpPortTaken} is in use, by a running gateway perhaps: the demo's HTTP server took a free one)`] : []),
+    ...(u.token ? ['  (WA_CONND_HTTP_TOKEN is set: open the inspector once with ?token=<that token>)'] : []),
+    `  simulator control API:  ${u.simulator}  (GET /ledger?account=<phone>, PUT /faults; docs/simulator.md)`,
+    `  NATS:       ${u.nats}  (wa-connd events demo-bare --nats ${u.nats})`,
     '',
   ].join('\n') + '\n';
 }

@@ -13,6 +13,7 @@
  * Both must end with every accepted send in the ledger exactly once.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -21,7 +22,7 @@ import type { Logger } from 'pino';
 import { openAuthStore } from '../baileys/auth-store.js';
 import { ensureNats } from '../bootstrap/nats.js';
 import { connectWaClient, type EventFeed, type WaClient } from '../client/index.js';
-import { configSchema, type Config } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
 import { validateConfig } from '../config/load.js';
 import { EVENTS_STREAM, evtFilter, isWaError, type KeepaliveStrategy } from '../contract/index.js';
 import { startGateway, type RunningGateway } from '../gateway/start.js';
@@ -57,6 +58,21 @@ export type DemoOptions = {
   /** Called with a summary every `reportEveryMs`, and once at the end with `final: true`. */
   report(summary: DemoSummary, final: boolean): void;
   reportEveryMs: number;
+  /** Called once the gateway is up, before the trickle starts: where to watch. */
+  onReady?(where: DemoUrls): void;
+};
+
+export type DemoUrls = {
+  inspector: string;
+  metrics: string;
+  readyz: string;
+  /** The simulator's control API (ledger, faults, accounts; docs/simulator.md). */
+  simulator: string;
+  nats: string;
+  /** The configured HTTP port when it was in use and the demo took another one. */
+  httpPortTaken: number | null;
+  /** The HTTP server wants a bearer token (`?token=` once in a browser). */
+  token: boolean;
 };
 
 export type DemoSummary = ReturnType<Tally['summary']> & { elapsedMs: number; periodMs: number };
@@ -98,7 +114,8 @@ async function run(o: DemoOptions, stopped: Promise<void>): Promise<DemoSummary>
       await writeCredentials(dataDir, a.id, p.creds, p.keys);
     }
 
-    const config = demoConfig(o.base, dataDir, sim, o.periodMs);
+    const http = await httpPort(o.base.http.host, o.base.http.port);
+    const config = demoConfig(o.base, dataDir, sim, o.periodMs, http.port);
     // NATS first, to clear the demo accounts' history of earlier runs (their outboxes
     // would otherwise be replayed into this run's fresh simulator).
     const nats = await ensureNats(config, o.logger);
@@ -107,6 +124,15 @@ async function run(o: DemoOptions, stopped: Promise<void>): Promise<DemoSummary>
 
     const gateway: RunningGateway = await startGateway(config, o.logger);
     cleanups.push(() => gateway.close());
+    o.onReady?.({
+      inspector: `${gateway.http.url}/inspect`,
+      metrics: `${gateway.http.url}/metrics`,
+      readyz: `${gateway.http.url}/readyz`,
+      simulator: sim.controlUrl,
+      nats: config.nats.url,
+      httpPortTaken: http.taken,
+      token: config.http.token !== undefined,
+    });
 
     const wa: WaClient = await connectWaClient({ nc: nats.nc });
     cleanups.push(() => wa.close());
@@ -185,16 +211,30 @@ function scaledKeepalive(periodMs: number) {
   return { presenceEveryMs: Math.round(periodMs / 3), timings: { idleAfterMs: Math.round(periodMs / 6) - probeJitterMs, probeJitterMs, stableAfterMs, backoffCapMs: periodMs } };
 }
 
-function demoConfig(base: Config, dataDir: string, sim: SimulatorLink, periodMs: number): Config {
-  const raw: Record<string, unknown> = {
+function demoConfig(base: Config, dataDir: string, sim: SimulatorLink, periodMs: number, httpPort: number): Config {
+  return validateConfig({
     ...base,
     dataDir,
     whatsapp: { url: sim.wsUrl, trustRootPublicKey: sim.rootPublicKey },
+    http: { ...base.http, port: httpPort },
     accounts: DEMO_ACCOUNTS.map((a) => ({ id: a.id, keepalive: a.keepalive, recycleAheadOfDrops: a.recycleAheadOfDrops, connect: false, ...scaledKeepalive(periodMs) })),
-  };
-  // The gateway's HTTP server (when this build has one) on any free port: a demo must not collide with a running gateway.
-  if ('http' in configSchema.shape) raw.http = { ...(base as Record<string, unknown>).http as object, port: 0 };
-  return validateConfig(raw);
+  });
+}
+
+/**
+ * The configured HTTP port (README's 8080 unless set) when it is free, so the documented
+ * inspector URL works; any free one when a gateway (or anything) already has it — a demo
+ * must not fail because a gateway runs. Checked by binding it once: another process could
+ * take it in between, which would end the demo with EADDRINUSE, not a wrong URL.
+ */
+async function httpPort(host: string, preferred: number): Promise<{ port: number; taken: number | null }> {
+  if (preferred === 0) return { port: 0, taken: null };
+  const free = await new Promise<boolean>((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(preferred, host, () => probe.close(() => resolve(true)));
+  });
+  return free ? { port: preferred, taken: null } : { port: 0, taken: preferred };
 }
 
 async function writeCredentials(dataDir: string, account: string, credsJson: string, keysJson: string): Promise<void> {

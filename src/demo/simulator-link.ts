@@ -19,6 +19,8 @@ export type Provisioned = { phone: string; /** BufferJSON text */ creds: string;
 
 export interface SimulatorLink {
   wsUrl: string;
+  /** The control API's base URL. */
+  controlUrl: string;
   rootPublicKey: string;
   provision(): Promise<Provisioned>;
   setFaults(conditions: FaultConditions): Promise<void>;
@@ -30,6 +32,7 @@ export async function startLocalSimulator(timeScale: number, logger: Logger): Pr
   const sim = await startSimulator({ timeScale, logger });
   return {
     wsUrl: sim.wsUrl,
+    controlUrl: sim.httpUrl,
     rootPublicKey: sim.rootPublicKey,
     provision: async () => {
       const p = sim.provisionAccount({ preKeys: PREKEYS });
@@ -55,6 +58,7 @@ export async function remoteSimulator(httpUrl: string, wsUrl: string): Promise<S
   const { rootPublicKey } = JSON.parse(await call('GET', '/root-key')) as { rootPublicKey: string };
   return {
     wsUrl,
+    controlUrl: httpUrl,
     rootPublicKey,
     provision: async () => {
       // Keep the Buffer markers: the text is parsed with BufferJSON.reviver where it is used.
