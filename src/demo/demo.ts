@@ -13,7 +13,6 @@
  * Both must end with every accepted send in the ledger exactly once.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -114,15 +113,23 @@ async function run(o: DemoOptions, stopped: Promise<void>): Promise<DemoSummary>
       await writeCredentials(dataDir, a.id, p.creds, p.keys);
     }
 
-    const http = await httpPort(o.base.http.host, o.base.http.port);
-    const config = demoConfig(o.base, dataDir, sim, o.periodMs, http.port);
+    let config = demoConfig(o.base, dataDir, sim, o.periodMs, o.base.http.port);
     // NATS first, to clear the demo accounts' history of earlier runs (their outboxes
     // would otherwise be replayed into this run's fresh simulator).
     const nats = await ensureNats(config, o.logger);
     cleanups.push(() => nats.close());
     await forgetDemoAccounts(nats.nc);
 
-    const gateway: RunningGateway = await startGateway(config, o.logger);
+    // The configured HTTP port (README's 8080 unless set), so the documented inspector URL
+    // works; any free one when something (a running gateway) has it: a demo must not fail
+    // because a gateway runs.
+    let httpPortTaken: number | null = null;
+    const gateway: RunningGateway = await startGateway(config, o.logger).catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || config.http.port === 0) throw err;
+      httpPortTaken = config.http.port;
+      config = demoConfig(o.base, dataDir, sim, o.periodMs, 0);
+      return startGateway(config, o.logger);
+    });
     cleanups.push(() => gateway.close());
     o.onReady?.({
       inspector: `${gateway.http.url}/inspect`,
@@ -130,7 +137,7 @@ async function run(o: DemoOptions, stopped: Promise<void>): Promise<DemoSummary>
       readyz: `${gateway.http.url}/readyz`,
       simulator: sim.controlUrl,
       nats: config.nats.url,
-      httpPortTaken: http.taken,
+      httpPortTaken,
       token: config.http.token !== undefined,
     });
 
@@ -219,22 +226,6 @@ function demoConfig(base: Config, dataDir: string, sim: SimulatorLink, periodMs:
     http: { ...base.http, port: httpPort },
     accounts: DEMO_ACCOUNTS.map((a) => ({ id: a.id, keepalive: a.keepalive, recycleAheadOfDrops: a.recycleAheadOfDrops, connect: false, ...scaledKeepalive(periodMs) })),
   });
-}
-
-/**
- * The configured HTTP port (README's 8080 unless set) when it is free, so the documented
- * inspector URL works; any free one when a gateway (or anything) already has it — a demo
- * must not fail because a gateway runs. Checked by binding it once: another process could
- * take it in between, which would end the demo with EADDRINUSE, not a wrong URL.
- */
-async function httpPort(host: string, preferred: number): Promise<{ port: number; taken: number | null }> {
-  if (preferred === 0) return { port: 0, taken: null };
-  const free = await new Promise<boolean>((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(preferred, host, () => probe.close(() => resolve(true)));
-  });
-  return free ? { port: preferred, taken: null } : { port: 0, taken: preferred };
 }
 
 async function writeCredentials(dataDir: string, account: string, credsJson: string, keysJson: string): Promise<void> {

@@ -67,7 +67,7 @@ describe('wa-connd start, simulator and demo', () => {
   });
 
   it(`demo --duration ${DEMO_SECONDS}s: the 408 loop absorbed, 0 lost and 0 duplicated, and says so`, async () => {
-    const d = startCli(['demo', '--duration', `${DEMO_SECONDS}s`], { NATS_URL: nats.url });
+    const d = startCli(['demo', '--duration', `${DEMO_SECONDS}s`], { NATS_URL: nats.url, WA_CONND_HTTP_PORT: '0' });
     const r = await d.exited;
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/messages lost: 0, duplicated: 0 — OK/);
