@@ -64,8 +64,6 @@ export interface AccountRuntimeOptions extends AccountSettings {
 const INBOUND_DEDUP_SIZE = 10_000;
 /** Baileys' connect timeout sits this far behind the machine's, so the machine's fires first. */
 const BAILEYS_CONNECT_MARGIN_MS = 5_000;
-/** Publish one `ok` keepalive in this many (every failure is published). */
-const KEEPALIVE_OK_SAMPLE = 10;
 /** How long `pair(phone)` waits for WhatsApp to issue a pairing code. */
 const PAIRING_CODE_TIMEOUT_MS = 30_000;
 
@@ -95,7 +93,6 @@ export class AccountRuntime {
   private readonly drops: DropDefence;
   private readonly seenInbound = new Lru<true>(INBOUND_DEDUP_SIZE);
   private lastPresenceAt: number | null = null;
-  private keepaliveOk = 0;
   private pairingSeen = false;
   private pendingClear: Promise<void> | null = null;
   private pairingCodeWaiter: { resolve(code: string): void; reject(err: Error): void } | null = null;
@@ -378,9 +375,9 @@ export class AccountRuntime {
       }
       const rttMs = this.now() - started;
       this.send({ type: 'ProbeAnswered', probeId, rttMs });
-      if (++this.keepaliveOk % KEEPALIVE_OK_SAMPLE === 1) {
-        this.opts.sink({ account: this.account, type: 'keepalive', probe: plan.includes('ping') ? 'ping' : 'presence', outcome: 'ok', rttMs });
-      }
+      // Every probe: metrics, status and consumers count them. Sampling would save little
+      // stream space, as each cycle already publishes its three transitions.
+      this.opts.sink({ account: this.account, type: 'keepalive', probe: plan.includes('ping') ? 'ping' : 'presence', outcome: 'ok', rttMs });
     } catch (err) {
       // The machine's probe timer decides what a missing answer means.
       this.log.debug({ err, probeId }, 'probe failed');

@@ -71,6 +71,26 @@ describe('/metrics', () => {
     expect(sum(k, 'wa_keepalive_probes_total', { account: s.account, outcome: 'ok' })).toBeGreaterThanOrEqual(1);
     expect(sum(k, 'wa_keepalive_last_rtt_seconds', { account: s.account })).toBeGreaterThanOrEqual(0);
   });
+
+  it('counts every keepalive probe, not a sample of them', async () => {
+    // Probes sent = idle → pinging transitions (FAST_TIMINGS: one every ~300 ms); each is
+    // answered on loopback, so /metrics must catch up with all of them but the one in flight.
+    const PROBES = 12;
+    const sent = () => s.transitions().filter((t) => t.from === 'idle' && t.to === 'pinging').length;
+    await s.entered('pinging', PROBES);
+    const target = sent() - 1;
+    const m = await until(`${target} answered probes in /metrics`, async () => {
+      const m = await scrape();
+      return sum(m, 'wa_keepalive_probes_total', { account: s.account, outcome: 'ok' }) >= target ? m : undefined;
+    }).catch((err: unknown) => {
+      throw new Error(`${String(err)}; probes sent ${sent()}`);
+    });
+    const ok = sum(m, 'wa_keepalive_probes_total', { account: s.account, outcome: 'ok' });
+    expect(ok).toBeLessThanOrEqual(sent());
+    expect(sum(m, 'wa_keepalive_rtt_seconds', {}, 'wa_keepalive_rtt_seconds_count')).toBe(ok);
+    // The runtime reports each answered probe as a fact (what WA_EVENTS gets).
+    expect(s.facts.filter((f) => f.type === 'keepalive' && f.outcome === 'ok').length).toBeGreaterThanOrEqual(target);
+  });
 });
 
 describe('/readyz', () => {
