@@ -42,7 +42,13 @@ export interface GatewayMetrics {
 
 export function createMetrics(o: MetricsOptions): GatewayMetrics {
   const registry = new Registry();
-  if (o.processMetrics !== false) collectDefaultMetrics({ register: registry });
+  if (o.processMetrics !== false) {
+    collectDefaultMetrics({ register: registry });
+    // prom-client names three gauges `nodejs_active_{handles,requests,resources}_total`;
+    // `_total` means counter, so `promtool check metrics` fails the scrape. Their values
+    // are the sums of the per-type `nodejs_active_*` gauges, which stay.
+    for (const m of registry.getMetricsAsArray()) if (m.name.endsWith('_total') && String(m.type) !== 'counter') registry.removeSingleMetric(m.name);
+  }
   registerEventMetrics(registry, o.counters);
   const registers = [registry];
 
