@@ -3,10 +3,10 @@
  * client; none spells a subject or a payload field by hand.
  */
 import QRCode from 'qrcode';
-import { EVENT_TYPES, KEEPALIVE_STRATEGIES, type EventType, type KeepaliveStrategy } from '../contract/index.js';
+import { EVENT_TYPES, isoTimeSchema, KEEPALIVE_STRATEGIES, type EventType, type KeepaliveStrategy } from '../contract/index.js';
 import type { EventsOptions, WaClient } from '../client/index.js';
 import { parseDuration } from './duration.js';
-import { UsageError } from './errors.js';
+import { UsageError, WaitTimeoutError } from './errors.js';
 import { formatAccounts, formatEvent, formatStatus } from './format.js';
 
 export type Out = { write(text: string): unknown };
@@ -45,9 +45,23 @@ export async function status(wa: WaClient, io: Io, account: string | undefined, 
   for (const s of all) line(io.out, formatStatus(s));
 }
 
-export async function lifecycle(wa: WaClient, io: Io, verb: 'connect' | 'disconnect' | 'logout', account: string): Promise<void> {
-  const r = await wa[verb](account);
-  line(io.out, `${account}: ${r.state}`);
+/** How often `disconnect` re-reads the state while the account drains (the default drain takes ≤ 2 s). */
+const DRAIN_POLL_MS = 100;
+
+/**
+ * `disconnect` waits out the drain (in-flight acks, then the socket closes) and prints
+ * the state it ends in: a user who asked for a stop expects `stopped`, not the step
+ * before it. `connect` returns at once (an open can wait on backoff or a scan).
+ */
+export async function lifecycle(wa: WaClient, io: Io, verb: 'connect' | 'disconnect' | 'logout', account: string, opts: { waitMs: number }): Promise<void> {
+  let { state } = await wa[verb](account);
+  const until = Date.now() + opts.waitMs;
+  while (verb === 'disconnect' && state === 'draining') {
+    if (Date.now() > until) throw new WaitTimeoutError(`${account} is still draining after ${opts.waitMs} ms (watch: wa-connd status ${account})`);
+    await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
+    state = (await wa.status(account)).state;
+  }
+  line(io.out, `${account}: ${state}`);
 }
 
 export async function send(wa: WaClient, io: Io, account: string, to: string, text: string, opts: { id?: string; deadline?: string; json?: boolean }): Promise<void> {
@@ -61,7 +75,9 @@ function deadlineOf(text: string): string | number {
   const relative = parseDuration(text);
   if (relative !== null && /[a-z]$/.test(text.trim())) return new Date(Date.now() + relative).toISOString();
   if (/^\d+$/.test(text)) return Number(text);
-  return text;
+  // Checked here with the contract's own schema: a bad value is a usage error (exit 2), not a gateway refusal (exit 1).
+  if (isoTimeSchema.safeParse(text).success) return text;
+  throw new UsageError(`--deadline: got ${JSON.stringify(text)}; a duration from now (30s, 5m, 2h) or an ISO time with offset (2026-12-24T18:00:00Z)`);
 }
 
 /** Pairing: a code to type on the phone, or QR codes shown here until the phone scanned one. */
@@ -98,7 +114,7 @@ export async function pair(wa: WaClient, io: Io, account: string, opts: { phone?
     clearTimeout(timer);
     feed.close();
   }
-  throw new UsageError(`${account} was not paired within ${opts.waitTimeout}`);
+  throw new WaitTimeoutError(`${account} was not paired within ${opts.waitTimeout} (run wa-connd pair ${account} again for new QR codes)`);
 }
 
 export type EventsCliOptions = { type?: string[]; since?: string; json?: boolean; follow: boolean; limit?: string };

@@ -12,6 +12,11 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** What a command waits for after the gateway's reply did not happen in time; not the user's mistake. */
+export class WaitTimeoutError extends Error {
+  override readonly name = 'WaitTimeoutError';
+}
+
 export function exitCodeOf(err: unknown): { code: ExitCode; message: string | null } {
   if (err instanceof CommanderError) {
     const help = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
@@ -19,6 +24,7 @@ export function exitCodeOf(err: unknown): { code: ExitCode; message: string | nu
     return { code: help ? EXIT.ok : EXIT.usage, message: null };
   }
   if (err instanceof UsageError) return { code: EXIT.usage, message: `error: ${err.message}` };
+  if (err instanceof WaitTimeoutError) return { code: EXIT.timedOut, message: `timeout: ${err.message}` };
   if (err instanceof ConfigError) return { code: EXIT.usage, message: err.message };
   if (err instanceof NatsUnavailableError) return { code: EXIT.natsUnreachable, message: err.message };
   if (isTransportError(err, 'nats_unreachable')) return { code: EXIT.natsUnreachable, message: `${err.code}: ${err.message}` };

@@ -12,6 +12,8 @@ export const EXIT = {
   natsUnreachable: 3,
   /** NATS is up but no gateway answered (none running, or it did not reply in time). */
   noGateway: 4,
+  /** The gateway answered, but what the command waits for did not happen in time (`pair`: no scan; `disconnect`: still draining). Retry or look. */
+  timedOut: 5,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -5,9 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import type { WaClient } from '../client/index.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, type WaClient } from '../client/index.js';
 import type { DemoCliOptions } from '../demo/cli.js';
 import * as cmd from './commands.js';
+import { parseDuration } from './duration.js';
 import { exitCodeOf } from './errors.js';
 import { EXIT } from './exit-codes.js';
 import { openClient, type GlobalOptions } from './session.js';
@@ -22,6 +23,7 @@ Exit codes:
   2  bad usage or bad configuration (the message names the option or config key)
   3  no NATS server reachable
   4  NATS is up but no gateway answered
+  5  timed out waiting after the gateway answered (pair: no scan within --wait-timeout; disconnect: not stopped within --timeout)
 
 NATS and credentials come from the gateway's own configuration: --config (or
 WA_CONND_CONFIG) and the environment (NATS_URL, NATS_USER, NATS_PASS, NATS_TOKEN,
@@ -45,6 +47,12 @@ async function withClient(command: Command, body: (wa: WaClient) => Promise<void
   }
   await wa.close().catch(() => undefined);
   finish(EXIT.ok, null);
+}
+
+/** How long a command waits for an outcome after the reply: `--timeout`, or the client's default. */
+function waitMsOf(command: Command): number {
+  const t = command.optsWithGlobals<GlobalOptions>().timeout;
+  return (t === undefined ? null : parseDuration(t)) ?? DEFAULT_REQUEST_TIMEOUT_MS;
 }
 
 export function buildProgram(): Command {
@@ -145,7 +153,7 @@ export function buildProgram(): Command {
     program
       .command(`${verb} <account>`)
       .description(what)
-      .action((account: string, _o, c: Command) => withClient(c, (wa) => cmd.lifecycle(wa, io, verb, account)));
+      .action((account: string, _o, c: Command) => withClient(c, (wa) => cmd.lifecycle(wa, io, verb, account, { waitMs: waitMsOf(c) })));
   }
 
   program

@@ -35,6 +35,7 @@ describe('wa-connd commands against a running gateway', () => {
     expect(top.code).toBe(0);
     for (const c of ['start', 'demo', 'simulator', 'accounts', 'pair', 'send', 'status', 'events']) expect(top.stdout).toContain(c);
     expect(top.stdout).toMatch(/3\s+no NATS server reachable/);
+    expect(top.stdout).toMatch(/5\s+timed out/);
     const send = await cli('send', '--help');
     expect(send.code).toBe(0);
     expect(send.stdout).toContain('--deadline');
@@ -86,9 +87,9 @@ describe('wa-connd commands against a running gateway', () => {
   it('disconnect and connect move the account, as the event stream records', async () => {
     const stop = await cli('disconnect', 'alpha');
     expect(stop.code).toBe(0);
-    // An operator stop drains first: the reply may come before the socket is closed.
-    expect(stop.stdout.trim()).toMatch(/^alpha: (draining|stopped)$/);
-    await until('alpha stopped', async () => (await wa.status('alpha')).state === 'stopped', 10_000, 50);
+    // An operator stop drains first; the command waits for the end of the drain, as docs/cli.md shows.
+    expect(stop.stdout.trim()).toBe('alpha: stopped');
+    expect((await wa.status('alpha')).state).toBe('stopped');
     const start = await cli('connect', 'alpha');
     expect(start.code).toBe(0);
     expect(start.stdout).toMatch(/^alpha: (connecting|open)$/m);
@@ -148,6 +149,17 @@ describe('wa-connd commands against a running gateway', () => {
     expect((await wa.accounts()).map((a) => a.account)).toEqual(['alpha']);
   });
 
+  it('pair that is not scanned in time exits 5 (timed out), not 2 (usage)', async () => {
+    await wa.addAccount('epsilon', { connect: false });
+    try {
+      const r = await cli('pair', 'epsilon', '--wait-timeout', '1s');
+      expect(r.code, r.stderr).toBe(5);
+      expect(r.stderr).toMatch(/^timeout: epsilon was not paired within 1s/m);
+    } finally {
+      await wa.removeAccount('epsilon');
+    }
+  });
+
   it('pair --phone prints the pairing code to type on the phone', async () => {
     await wa.addAccount('gamma', { connect: false });
     const r = await cli('pair', 'gamma', '--phone', '+4915200000077');
@@ -178,6 +190,9 @@ describe('wa-connd commands against a running gateway', () => {
     const since = await cli('events', '--since', 'yesterday-ish');
     expect(since.code).toBe(2);
     expect(since.stderr).toMatch(/--since/);
+    const deadline = await cli('send', 'alpha', TO, 'hi', '--deadline', 'tomorrow');
+    expect(deadline.code, deadline.stderr).toBe(2);
+    expect(deadline.stderr).toMatch(/^error: --deadline: got "tomorrow"; /m);
   });
 
   it('a bad config file exits 2 with the key, the value and what is allowed', async () => {
