@@ -5,6 +5,7 @@
  */
 import QRCode from 'qrcode';
 import type { AccountState } from '../contract/index.js';
+import { ICON_LINK } from './icon.js';
 
 /** Often enough to show a rotated QR well before it expires (~20 s). */
 export const PAIR_PAGE_REFRESH_S = 3;
@@ -27,6 +28,7 @@ Start pairing with the <code>pair</code> command (docs/subjects.md); the QR appe
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="${PAIR_PAGE_REFRESH_S}">
 <title>Pair ${esc(account)} · wa-connd</title>
+${ICON_LINK}
 <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;color:#1d2330}img{image-rendering:pixelated;width:20rem;height:20rem}.hint{color:#667;font-size:.9rem}</style>
 </head><body><h1>Pair ${esc(account)}</h1>
 ${body}

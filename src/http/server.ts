@@ -1,7 +1,7 @@
 /**
  * The gateway's HTTP server (node:http; a handful of GET routes need no framework):
- * `/healthz`, `/readyz`, `/metrics`, `/inspect` (+ `/inspect/events`, `/inspect/state`)
- * and `/pair/<account>`. Bound to 127.0.0.1 unless configured otherwise.
+ * `/healthz`, `/readyz`, `/metrics`, `/inspect` (+ `/inspect/events`, `/inspect/state`),
+ * `/pair/<account>` and `/favicon.ico` (204). Bound to 127.0.0.1 unless configured otherwise.
  *
  * With a token, everything but `/healthz` needs `Authorization: Bearer <token>`. A
  * browser cannot add that header to a page load or an EventSource, so `?token=<token>`
@@ -16,6 +16,7 @@ import type { Registry } from 'prom-client';
 import type { AccountState } from '../contract/index.js';
 import type { HubMessage, InspectorHub } from '../inspect/hub.js';
 import { inspectorPage } from '../inspect/page.js';
+import { FAVICON_MAX_AGE_S } from './icon.js';
 import { pairPage } from './pair-page.js';
 import type { Readiness } from './readiness.js';
 
@@ -104,6 +105,11 @@ export async function startHttpServer(d: HttpDeps): Promise<HttpServer> {
     const path = url.pathname;
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { ok: false, error: { code: 'bad_request', message: 'GET only' } });
     if (path === '/healthz') return json(res, 200, { ok: true });
+    // Public like /healthz: browsers ask without the token, and an icon tells nothing.
+    if (path === '/favicon.ico') {
+      res.writeHead(204, { 'cache-control': `public, max-age=${FAVICON_MAX_AGE_S}` });
+      return void res.end();
+    }
     if (!authorised(req, url, res)) return;
     if (path === '/readyz') {
       const r = d.readiness();

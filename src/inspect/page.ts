@@ -6,6 +6,7 @@
  * The graph container of the selected account carries `data-current="<state>"`; the
  * current state's box has class `current`, the arrow of the last transition `taken`.
  */
+import { ICON_LINK } from '../http/icon.js';
 import { machineGraph } from './machine-graph.js';
 import { renderMachineSvg } from './svg.js';
 
@@ -166,6 +167,7 @@ export function inspectorPage(): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>wa-connd inspector</title>
+${ICON_LINK}
 <style>${CSS}</style>
 </head>
 <body>

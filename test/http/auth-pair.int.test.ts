@@ -24,6 +24,13 @@ describe('with a token', () => {
     expect((await get(`${s.url}/healthz`)).status).toBe(200);
   });
 
+  it('answers /favicon.ico without it (204: the pages carry their icon inline), so a browser logs no 404 or 401', async () => {
+    const r = await get(`${s.url}/favicon.ico`);
+    expect(r.status).toBe(204);
+    expect(r.headers.get('cache-control')).toMatch(/max-age=\d+/);
+    for (const page of ['/inspect', '/pair/acct']) expect((await get(`${s.url}${page}`, TOKEN)).text, page).toMatch(/<link rel="icon" href="data:image\/svg\+xml,/);
+  });
+
   it('refuses every other endpoint without it or with a wrong one', async () => {
     for (const path of protectedPaths) {
       expect((await get(`${s.url}${path}`)).status, path).toBe(401);
