@@ -42,12 +42,17 @@ section.panel { background: #fff; border-radius: 8px; padding: .8rem 1rem; box-s
 .graph .edge.command path { stroke: #c9ccd8; stroke-dasharray: 3 3; }
 .graph .edge text { font-size: 10px; text-anchor: middle; fill: #3a4160; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 .graph .edge.taken path { stroke: #e65100; stroke-width: 2.6; }
-.graph .edge.taken text { fill: #e65100; font-weight: 700; }
+.graph .edge.taken text { fill: #e65100; }
 .graph marker path { fill: #8a90a6; }
 table { border-collapse: collapse; width: 100%; font-size: .85rem; margin-top: .6rem; }
 th, td { text-align: left; padding: .25rem .5rem; border-bottom: 1px solid #e4e6ee; vertical-align: top; }
 td.seq, td.at { font-variant-numeric: tabular-nums; color: #556; white-space: nowrap; }
 tr.transition td.what { font-weight: 600; }
+tr.liveness td { color: #667; }
+tr.liveness td.what { font-style: italic; }
+tr.drop td, tr.error td { background: #fdecea; }
+tr.drop td.seq, tr.error td.seq { box-shadow: inset 4px 0 #c62828; }
+tr.drop td.what, tr.drop td.code, tr.error td.what { color: #b71c1c; }
 tr.fresh { animation: fresh 1.2s ease-out; }
 @keyframes fresh { from { background: #fff3c4; } to { background: transparent; } }
 .legend { font-size: .8rem; color: #667; }
@@ -72,13 +77,57 @@ function describe(e) {
     default: return e.type;
   }
 }
-function row(e, fresh) {
-  const tr = document.createElement('tr');
-  tr.className = e.type.replace('.', '-') + (e.type === 'transition' ? ' transition' : '') + (fresh ? ' fresh' : '');
-  const cells = [e.seq, e.at.slice(11, 23), describe(e), e.reason ?? '', e.statusCode ?? ''];
-  ['seq', 'at', 'what', 'reason', 'code'].forEach((cls, i) => { const td = document.createElement('td'); td.className = cls; td.textContent = String(cells[i]); tr.append(td); });
-  return tr;
+const ONLINE = ['open', 'idle', 'pinging'];
+// A keepalive cycle (open → idle → pinging → open, its keepalive ok, inbound traffic
+// resetting idle) says only "the link is fine": runs of them collapse into one row.
+function liveness(e) {
+  return (e.type === 'transition' && ONLINE.includes(e.from) && ONLINE.includes(e.to)) || (e.type === 'keepalive' && e.outcome === 'ok');
 }
+// Drops (a server close with a code, a dead link, a failed connect) and errors stand out.
+function severity(e) {
+  if (e.type === 'send.failed' || e.type === 'logged_out') return 'error';
+  if (e.type === 'keepalive') return e.outcome === 'ok' ? '' : 'error';
+  if (e.type !== 'transition') return '';
+  if (e.to === 'loggedOut') return 'error';
+  // 515: the server's "restart" after pairing, expected.
+  if (e.statusCode !== undefined && e.statusCode !== 515) return 'drop';
+  if (e.event === 'ProbeTimedOut' || e.event === 'ConnectTimedOut') return 'drop';
+  // A close with no code outside a drain: the socket just went away.
+  if (e.event === 'SocketClosed' && e.from !== 'draining' && e.to !== 'stopped') return 'drop';
+  return '';
+}
+/** The log in order, runs of keepalive cycles grouped: [{ event }] or [{ run: [events] }]. */
+function group(log) {
+  const items = [];
+  for (const e of log) {
+    const last = items[items.length - 1];
+    if (liveness(e) && last && last.run) last.run.push(e);
+    else items.push(liveness(e) ? { run: [e] } : { event: e });
+  }
+  return items;
+}
+function tr(cls, cells, fresh) {
+  const el = document.createElement('tr');
+  el.className = cls + (fresh ? ' fresh' : '');
+  ['seq', 'at', 'what', 'reason', 'code'].forEach((c, i) => { const td = document.createElement('td'); td.className = c; td.textContent = String(cells[i]); el.append(td); });
+  return el;
+}
+function row(e, fresh) {
+  const sev = severity(e);
+  return tr(e.type.replace('.', '-') + (e.type === 'transition' ? ' transition' : '') + (sev ? ' ' + sev : ''), [e.seq, e.at.slice(11, 23), describe(e), e.reason ?? '', e.statusCode ?? ''], fresh);
+}
+function runRow(run) {
+  const first = run[0];
+  const last = run[run.length - 1];
+  const probes = run.filter((e) => e.type === 'transition' && e.to === 'pinging').length;
+  const rtt = [...run].reverse().find((e) => e.type === 'keepalive' && e.rttMs !== undefined);
+  const what = 'keepalive: ' + probes + (probes === 1 ? ' probe' : ' probes') + ' (open → idle → pinging → open)' + (rtt ? ', last ' + Math.round(rtt.rttMs) + ' ms' : '') + ' · ' + run.length + ' events';
+  const el = tr('liveness', [first.seq === last.seq ? first.seq : first.seq + '–' + last.seq, last.at.slice(11, 23), what, '', ''], false);
+  el.dataset.probes = String(probes);
+  el.dataset.events = String(run.length);
+  return el;
+}
+const rowOf = (item) => (item.run ? runRow(item.run) : row(item.event, false));
 function renderNav() {
   const ul = $('nav ul');
   ul.replaceChildren();
@@ -120,7 +169,7 @@ function select(account) {
   const last = [...p.log].reverse().find((e) => e.type === 'transition');
   highlight(p.state, last);
   const body = $('#log tbody');
-  body.replaceChildren(...[...p.log].reverse().map((e) => row(e, false)));
+  body.replaceChildren(...group(p.log).reverse().map(rowOf));
 }
 function apply(status) {
   const p = panels.get(status.account) ?? { log: [] };
@@ -148,7 +197,11 @@ source.addEventListener('event', (m) => {
   renderFacts(p);
   if (event.type === 'transition') highlight(event.to, event);
   const body = $('#log tbody');
-  body.prepend(row(event, true));
+  const items = group(p.log);
+  const top = items[items.length - 1];
+  // A cycle continuing the run on top updates that row; anything else is a new row.
+  if (top.run && top.run.length > 1 && body.firstElementChild?.classList.contains('liveness')) body.firstElementChild.replaceWith(runRow(top.run));
+  else body.prepend(top.run ? runRow(top.run) : row(event, true));
   while (body.children.length > 200) body.lastChild.remove();
 });
 source.addEventListener('status', (m) => {

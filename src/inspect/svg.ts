@@ -26,8 +26,19 @@ const ROW_GAP = 56;
 /** Inside a compound: padding, title bar, and room between stacked children for labels. */
 const PAD = 16;
 const TITLE_H = 22;
-const CHILD_GAP = 46;
+const CHILD_GAP = 56;
 const MARGIN = 24;
+/**
+ * Arrow labels (10 px): the widest advance per character measured in Chromium with
+ * DejaVu Sans (Debian's default sans; 6.07 px), rounded up so other fonts fit too; the
+ * line height; a gap kept around each label; how far an alternative spot steps.
+ */
+const LABEL_CHAR_W = 6.3;
+const LABEL_H = 12.5;
+const LABEL_PAD = 1.5;
+const LABEL_STEP = 13;
+/** Where along its arrow a label may sit, best first: the middle, then outwards. */
+const LABEL_TS = [0.5, 0.42, 0.58, 0.34, 0.66, 0.27, 0.73, 0.2, 0.8];
 
 type Box = { x: number; y: number; w: number; h: number };
 
@@ -132,20 +143,27 @@ function quad(x1: number, y1: number, mx: number, my: number, x2: number, y2: nu
   return [u * u * x1 + 2 * u * t * mx + t * t * x2, u * u * y1 + 2 * u * t * my + t * t * y2];
 }
 
-function edgeSvg(graph: MachineGraph, from: string, to: string, group: GraphTransition[], boxes: Map<string, Box>, obstacles: Box[]): string {
+/** An arrow's drawing, and where its label may go (best first). */
+type Edge = { open: string; path: string; text: string; spots: [number, number][] };
+
+function edgeOf(graph: MachineGraph, from: string, to: string, group: GraphTransition[], boxes: Map<string, Box>, obstacles: Box[]): Edge {
   const a = boxes.get(from)!;
   const b = boxes.get(to)!;
   const events = [...new Set(group.map((t) => t.event))];
   const command = events.every((e) => COMMAND_EVENTS.has(e));
   const title = esc(group.map((t) => t.label).join('\n'));
   const text = esc(events.filter((e) => !COMMAND_EVENTS.has(e)).join(', '));
-  const attrs = `class="edge${command ? ' command' : ''}" data-from="${esc(graph.states.get(from)!.key)}" data-to="${esc(graph.states.get(to)!.key)}" data-covers="${esc(leavesUnder(graph, from).join(' '))}" data-enters="${esc(entered(graph, to))}" data-events="${esc(events.join(' '))}"`;
+  const open = `<g class="edge${command ? ' command' : ''}" data-from="${esc(graph.states.get(from)!.key)}" data-to="${esc(graph.states.get(to)!.key)}" data-covers="${esc(leavesUnder(graph, from).join(' '))}" data-enters="${esc(entered(graph, to))}" data-events="${esc(events.join(' '))}"><title>${title}</title>`;
   if (from === to) {
-    // A self-loop: an arc over the box's top edge.
+    // A self-loop: an arc over the box's top edge; its label above it, beside it, or higher up.
     const x1 = a.x + a.w * 0.3;
     const x2 = a.x + a.w * 0.7;
-    const path = `M${x1},${a.y} C${x1},${a.y - 34} ${x2},${a.y - 34} ${x2},${a.y}`;
-    return `<g ${attrs}><title>${title}</title><path d="${path}" marker-end="url(#arrow)"/><text x="${a.x + a.w / 2}" y="${a.y - 30}">${text}</text></g>`;
+    const aside = a.w * 0.2 + labelBox(text, 0, 0).w / 2 + 4;
+    const cx = a.x + a.w / 2;
+    const spots: [number, number][] = [[cx, a.y - 30]];
+    for (const dy of [-22, -9, 4]) spots.push([cx + aside, a.y + dy], [cx - aside, a.y + dy]);
+    for (const k of [1, 2, 3]) spots.push([cx, a.y - 30 - k * LABEL_STEP]);
+    return { open, path: `<path d="M${x1},${a.y} C${x1},${a.y - 34} ${x2},${a.y - 34} ${x2},${a.y}" marker-end="url(#arrow)"/>`, text, spots };
   }
   const [x1, y1] = border(a, b.x + b.w / 2, b.y + b.h / 2);
   const [x2, y2] = border(b, a.x + a.w / 2, a.y + a.h / 2);
@@ -167,9 +185,53 @@ function edgeSvg(graph: MachineGraph, from: string, to: string, group: GraphTran
     }
     if (clear) break;
   }
-  const [lx, ly] = quad(x1, y1, mx, my, x2, y2, 0.5);
-  const r = (n: number) => Math.round(n * 10) / 10;
-  return `<g ${attrs}><title>${title}</title><path d="M${r(x1)},${r(y1)} Q${r(mx)},${r(my)} ${r(x2)},${r(y2)}" marker-end="url(#arrow)"/><text x="${r(lx)}" y="${r(ly)}">${text}</text></g>`;
+  // On the curve first (middle outwards), then a step to either side of it.
+  const spots: [number, number][] = [];
+  for (const off of [0, 1, -1, 2, -2, 3, -3]) {
+    for (const t of LABEL_TS) {
+      const [px, py] = quad(x1, y1, mx, my, x2, y2, t);
+      spots.push([px - (dy / len) * off * LABEL_STEP, py + (dx / len) * off * LABEL_STEP]);
+    }
+  }
+  return { open, path: `<path d="M${r1(x1)},${r1(y1)} Q${r1(mx)},${r1(my)} ${r1(x2)},${r1(y2)}" marker-end="url(#arrow)"/>`, text, spots };
+}
+
+const r1 = (n: number) => Math.round(n * 10) / 10;
+
+/** The box a label centred at (x, y) takes, with room for the font's real advance. */
+function labelBox(text: string, x: number, y: number): Box {
+  const w = unescaped(text).length * LABEL_CHAR_W + 2 * LABEL_PAD;
+  return { x: x - w / 2, y: y - LABEL_H / 2 - LABEL_PAD, w, h: LABEL_H + 2 * LABEL_PAD };
+}
+
+const unescaped = (s: string) => s.replace(/&(amp|lt|gt|quot);/g, '_');
+const overlaps = (p: Box, q: Box) => p.x < q.x + q.w && q.x < p.x + p.w && p.y < q.y + q.h && q.y < p.y + p.h;
+
+/**
+ * Labels go where they overlap nothing placed before them: no other label, no state
+ * box, no compound's title. Longest first (they have the fewest free spots); a label
+ * with no free spot takes the one that overlaps least.
+ */
+function placeLabels(edges: Edge[], boxes: Box[]): Map<Edge, [number, number]> {
+  const taken: Box[] = [...boxes];
+  const placed = new Map<Edge, [number, number]>();
+  const area = (p: Box, q: Box) => Math.max(0, Math.min(p.x + p.w, q.x + q.w) - Math.max(p.x, q.x)) * Math.max(0, Math.min(p.y + p.h, q.y + q.h) - Math.max(p.y, q.y));
+  for (const e of [...edges].filter((e) => e.text).sort((p, q) => q.text.length - p.text.length)) {
+    let best = e.spots[0]!;
+    let bestCost = Infinity;
+    for (const spot of e.spots) {
+      const box = labelBox(e.text, spot[0], spot[1]);
+      const cost = taken.reduce((n, t) => n + area(box, t), 0);
+      if (cost < bestCost) {
+        best = spot;
+        bestCost = cost;
+      }
+      if (cost === 0) break;
+    }
+    placed.set(e, best);
+    taken.push(labelBox(e.text, best[0], best[1]));
+  }
+  return placed;
 }
 
 const contains = (outer: Box, inner: Box) => inner.x >= outer.x && inner.y >= outer.y && inner.x + inner.w <= outer.x + outer.w && inner.y + inner.h <= outer.y + outer.h;
@@ -216,7 +278,14 @@ export function renderMachineSvg(graph: MachineGraph): string {
   const obstacles = [...boxes.values()];
   // Facts drawn last, over the faint command arrows.
   const ordered = [...groups.values()].sort((g1, g2) => Number(g2.every((t) => COMMAND_EVENTS.has(t.event))) - Number(g1.every((t) => COMMAND_EVENTS.has(t.event))));
-  for (const group of ordered) out.push(edgeSvg(graph, group[0]!.from, group[0]!.to, group, boxes, obstacles));
+  const edges = ordered.map((group) => edgeOf(graph, group[0]!.from, group[0]!.to, group, boxes, obstacles));
+  // Labels keep clear of leaf boxes and of each compound's title bar.
+  const keepClear = [...boxes].map(([id, b]) => (graph.states.get(id)!.children.length === 0 ? b : { x: b.x, y: b.y, w: b.w, h: TITLE_H }));
+  const spots = placeLabels(edges, keepClear);
+  for (const e of edges) {
+    const at = spots.get(e);
+    out.push(`${e.open}${e.path}${at ? `<text x="${r1(at[0])}" y="${r1(at[1])}" dominant-baseline="central">${e.text}</text>` : ''}</g>`);
+  }
   for (const [id, b] of boxes) {
     const s = graph.states.get(id)!;
     if (s.children.length > 0) continue;

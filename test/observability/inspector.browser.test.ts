@@ -1,8 +1,9 @@
 // The self-hosted inspector in Debian's headless Chromium (playwright-core, no
 // downloaded browser): the page draws the machine, highlights the current state, and
 // when the simulator forces a 408 the highlight goes open → reconnecting → connecting →
-// open while the transition appears in the event log with its reason and code. The
-// screenshot it takes is docs/img/inspector.png.
+// open while the transition appears in the event log with its reason and code,
+// highlighted; keepalive cycles collapse into one row with a count; no arrow label
+// overlaps another or a state. The screenshot it takes is docs/img/inspector.png.
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -85,11 +86,42 @@ describe('the inspector page', () => {
     const from = seen.indexOf('reconnecting');
     expect(seen.slice(from, from + 3)).toEqual(['reconnecting', 'connecting', 'open']);
 
-    // The log shows the drop with its reason and status code.
+    // The log shows the drop with its reason and status code, highlighted.
     const row = page.locator('#log tbody tr.transition', { hasText: '→ reconnecting' }).first();
     await row.waitFor({ timeout: DEADLINE_MS });
     expect(await row.locator('td.code').textContent()).toBe('408');
     expect((await row.locator('td.reason').textContent())?.length).toBeGreaterThan(0);
+    expect(await row.getAttribute('class')).toMatch(/\bdrop\b/);
+    const background = async (sel: string) => (await page.evaluate(`getComputedStyle(document.querySelector(${JSON.stringify(sel)})).backgroundColor`)) as string;
+    expect(await background('#log tbody tr.drop td.what')).toBe('rgb(253, 236, 234)');
+    expect(await background('#log tbody tr.transition:not(.drop) td.what')).toBe('rgba(0, 0, 0, 0)');
+
+    // Keepalive cycles (FAST_TIMINGS: one every ~300 ms) collapse: runs of them are one row
+    // each with a count, and none of their transitions or keepalive events has a row of its own.
+    await page.waitForFunction(`[...document.querySelectorAll('#log tbody tr.liveness')].some((r) => Number(r.dataset.probes) >= 3)`, undefined, { timeout: DEADLINE_MS });
+    const log = (await page.evaluate(`[...document.querySelectorAll('#log tbody tr')].map((r) => ({ cls: r.className, what: r.querySelector('td.what').textContent, probes: r.dataset.probes }))`)) as { cls: string; what: string; probes?: string }[];
+    const cycle = /^(open → idle|idle → pinging|pinging → open|idle → open) |^keepalive ping ok/;
+    expect(log.filter((r) => cycle.test(r.what)), JSON.stringify(log)).toEqual([]);
+    for (let i = 1; i < log.length; i++) expect(log[i - 1]!.cls.includes('liveness') && log[i]!.cls.includes('liveness'), 'two keepalive rows in a row').toBe(false);
+    const shown = (await page.evaluate(`[...document.querySelectorAll('#log tbody tr')].length`)) as number;
+    const events = (await page.evaluate(`[...document.querySelectorAll('#log tbody tr')].reduce((n, r) => n + Number(r.dataset.events ?? 1), 0)`)) as number;
+    expect(shown).toBeLessThan(events / 2);
+
+    // No arrow label overlaps another label or a state box (as laid out by the browser's font).
+    const collisions = await page.evaluate(`(() => {
+      const box = (el, name) => { const b = el.getBBox(); return { name, x: b.x, y: b.y, w: b.width, h: b.height }; };
+      const labels = [...document.querySelectorAll('.graph .edge text')].filter((t) => t.textContent.trim()).map((t) => box(t, t.parentNode.dataset.from + '→' + t.parentNode.dataset.to + ' "' + t.textContent + '"'));
+      const states = [...document.querySelectorAll('.graph .state rect')].map((r) => box(r, 'state ' + r.parentNode.dataset.state));
+      const hit = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+      const out = [];
+      labels.forEach((a, i) => {
+        for (const b of labels.slice(i + 1)) if (hit(a, b)) out.push(a.name + ' × ' + b.name);
+        for (const b of states) if (hit(a, b)) out.push(a.name + ' × ' + b.name);
+      });
+      return { count: labels.length, out };
+    })()`) as { count: number; out: string[] };
+    expect(collisions.count).toBeGreaterThan(15);
+    expect(collisions.out).toEqual([]);
     expect(await page.locator('#outbox').textContent()).toBe('0');
     // The arrow of the last transition is marked.
     expect(await page.locator('.graph .edge.taken').count()).toBe(1);
