@@ -125,7 +125,7 @@ async function run(o: DemoOptions, stopped: Promise<void>): Promise<DemoSummary>
     // because a gateway runs.
     let httpPortTaken: number | null = null;
     const gateway: RunningGateway = await startGateway(config, o.logger).catch((err: unknown) => {
-      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || config.http.port === 0) throw err;
+      if (!isAddressInUse(err) || config.http.port === 0) throw err;
       httpPortTaken = config.http.port;
       config = demoConfig(o.base, dataDir, sim, o.periodMs, 0);
       return startGateway(config, o.logger);
@@ -226,6 +226,12 @@ function demoConfig(base: Config, dataDir: string, sim: SimulatorLink, periodMs:
     http: { ...base.http, port: httpPort },
     accounts: DEMO_ACCOUNTS.map((a) => ({ id: a.id, keepalive: a.keepalive, recycleAheadOfDrops: a.recycleAheadOfDrops, connect: false, ...scaledKeepalive(periodMs) })),
   });
+}
+
+/** EADDRINUSE, raw or as the cause of a typed error. */
+function isAddressInUse(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') return true;
+  return false;
 }
 
 async function writeCredentials(dataDir: string, account: string, credsJson: string, keysJson: string): Promise<void> {
