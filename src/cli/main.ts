@@ -61,7 +61,7 @@ export function buildProgram(): Command {
     .version(version)
     .option('-c, --config <file>', 'config file, YAML or JSON (default: $WA_CONND_CONFIG)')
     .option('--nats <url>', 'NATS server URL (default: $NATS_URL, the config file, or nats://127.0.0.1:4222)')
-    .option('--timeout <duration>', 'how long to wait for the gateway to reply (e.g. 10s)')
+    .option('--timeout <duration>', 'how long to wait for the gateway to reply, and for disconnect to finish draining (e.g. 10s)')
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', EXIT_HELP);
