@@ -3,10 +3,10 @@
  * `/healthz`, `/readyz`, `/metrics`, `/inspect` (+ `/inspect/events`, `/inspect/state`),
  * `/pair/<account>` and `/favicon.ico` (204). Bound to 127.0.0.1 unless configured otherwise.
  *
- * With a token, everything but `/healthz` needs `Authorization: Bearer <token>`. A
- * browser cannot add that header to a page load or an EventSource, so `?token=<token>`
- * on any page is also accepted once: the answer sets an HttpOnly, SameSite=Strict
- * cookie and redirects to the same URL without the token.
+ * With a token, everything but `/healthz` and `/favicon.ico` needs `Authorization:
+ * Bearer <token>`. A browser cannot add that header to a page load or an EventSource,
+ * so `?token=<token>` on any page is also accepted once: the answer sets an HttpOnly,
+ * SameSite=Strict cookie and redirects to the same URL without the token.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
