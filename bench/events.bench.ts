@@ -28,6 +28,8 @@ const transition: Omit<Extract<Fact, { type: 'transition' }>, 'account'> = {
   statusCode: 408,
 };
 
+export const title = 'Event publish cost';
+
 export default async function eventsBench(): Promise<BenchSection> {
   const server = await startNatsServer();
   const nc = await connectTo(server.url);
@@ -93,7 +95,7 @@ export default async function eventsBench(): Promise<BenchSection> {
       `Throughput, ${BURST} facts: gateway sink (fire and forget, strictly ordered, one publish in flight per account) ` +
         `${fmt(BURST / (sinkMs / 1000), 0)} events/s; raw publishes awaited one by one ${fmt(BURST / (rawBurstMs / 1000), 0)} events/s.`,
     ].join('\n');
-    return { title: 'Event publish cost', markdown };
+    return { title, markdown };
   } finally {
     await nc.close();
     await server.stop();

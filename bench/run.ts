@@ -1,8 +1,11 @@
 // Runs every bench/*.bench.ts (or those named on the command line) and writes their
 // sections to docs/benchmarks.md together with the command and the machine they ran on.
-// Each bench file default-exports `async () => BenchSection`. Sections already in the
-// file that this run did not produce are kept (merged by title, in their old place), so
-// running one bench does not erase the others' numbers.
+// Each bench file exports its section `title` and default-exports `async () => BenchSection`.
+// Sections already in the file that this run did not produce are kept (merged by title, in
+// their old place, marked as kept), so running one bench does not erase the others' numbers.
+// A bench that throws replaces its section with a failure notice (what failed, when, the
+// command), so a failed run never leaves the previous numbers looking current; the run then
+// exits 1.
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -21,20 +24,35 @@ const files = (await readdir(here))
   .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)))
   .sort();
 
+const command = `npm run bench${only.length ? ` -- ${only.join(' ')}` : ''}`;
+const today = new Date().toISOString().slice(0, 10);
 const sections: BenchSection[] = [];
+let failed = 0;
 for (const file of files) {
   process.stderr.write(`bench: ${file}\n`);
   const mod = (await import(pathToFileURL(path.join(here, file)).href)) as {
+    title: string;
     default: () => Promise<BenchSection>;
   };
-  sections.push(await mod.default());
+  try {
+    sections.push(await mod.default());
+  } catch (err) {
+    failed++;
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`bench: ${file} FAILED: ${message}\n`);
+    sections.push({
+      title: mod.title,
+      markdown:
+        `**This benchmark failed in the \`${command}\` run of ${today}**: ${message.replace(/\s+/g, ' ')}\n\n` +
+        'No numbers are shown: the previous run\'s would look current. Re-run it to measure again.',
+    });
+  }
 }
 
-const command = `npm run bench${only.length ? ` -- ${only.join(' ')}` : ''}`;
 const header = [
   '# Benchmarks',
   '',
-  `Produced by \`${command}\` on ${new Date().toISOString().slice(0, 10)}: Node ${process.version}, ` +
+  `Produced by \`${command}\` on ${today}: Node ${process.version}, ` +
     `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB. ` +
     'The machine is shared and noisy: compare ratios measured side by side in one run, not absolute numbers across runs.',
   '',
@@ -55,7 +73,8 @@ for (const old of parseSections(previous)) {
 for (const [title, body] of fresh) merged.push({ title, body });
 const out = header.concat(merged.flatMap((s) => [`## ${s.title}`, '', s.body, ''])).join('\n');
 await writeFile(target, out);
-process.stderr.write(`bench: wrote docs/benchmarks.md (${sections.length} fresh, ${merged.length - sections.length} kept)\n`);
+process.stderr.write(`bench: wrote docs/benchmarks.md (${sections.length} fresh, ${merged.length - sections.length} kept, ${failed} failed)\n`);
+if (failed > 0) process.exitCode = 1;
 
 /** `## Title` sections of a benchmarks.md, bodies trimmed; the `# Benchmarks` header is dropped. */
 function parseSections(text: string): { title: string; body: string }[] {

@@ -22,6 +22,7 @@ import { connectClient, memoryAuth, type TestClient } from '../test/simulator/su
 import { connectTo, startNatsServer } from '../test/support/nats-server.js';
 import type { BenchSection } from './run.js';
 import { control, startSimulatorProcess } from './sim-process.js';
+import { SendBreakdown } from './send-breakdown.js';
 import { fmt, median, percentile } from './stats.js';
 
 /** Latency samples per side, in alternating blocks so drift on a shared box hits both alike. */
@@ -37,9 +38,14 @@ const RECORD_WINDOW = 200;
 const CONTACT_PHONE = '15557779999';
 const CONTACT = `${CONTACT_PHONE}@s.whatsapp.net`;
 const START_DEADLINE_MS = 30_000;
+/** One awaited ack (a latency sample, a raw burst): far above any loopback round trip. */
 const ACK_DEADLINE_MS = 120_000;
-
-
+/**
+ * A batch (burst, replay) fails only when it stops making progress: no new server ack for this
+ * long. A replay of 10,000 at ~80/s takes ~125 s, so a fixed deadline for the whole batch
+ * either fails slow-but-moving runs or hides stuck ones.
+ */
+const STALL_MS = 30_000;
 
 /** Server acks the gateway reports, by send id, each resolving a waiter once. */
 class AckWatch {
@@ -64,9 +70,28 @@ class AckWatch {
     return withDeadline(new Promise<void>((resolve) => this.waiters.set(id, resolve)), `server ack of ${id}`);
   }
 
+  /** Resolves at `n` acks; rejects when no new ack came for STALL_MS (slow is fine, stuck is not). */
   reach(n: number): Promise<void> {
     if (this.count >= n) return Promise.resolve();
-    return withDeadline(new Promise<void>((resolve) => (this.onCount = { n, resolve })), `${n} server acks`);
+    return new Promise<void>((resolve, reject) => {
+      let seen = this.count;
+      const watchdog = setInterval(() => {
+        if (this.count > seen) {
+          seen = this.count;
+          return;
+        }
+        clearInterval(watchdog);
+        this.onCount = null;
+        reject(new Error(`${n} server acks: stuck at ${this.count} (no new ack for ${STALL_MS} ms)`));
+      }, STALL_MS);
+      this.onCount = {
+        n,
+        resolve: () => {
+          clearInterval(watchdog);
+          resolve();
+        },
+      };
+    });
   }
 }
 
@@ -84,6 +109,8 @@ async function request(nc: NatsConnection, subject: string, body?: unknown): Pro
   if (r['ok'] !== true) throw new Error(`${subject}: ${JSON.stringify(r)}`);
   return r;
 }
+
+export const title = 'Send path and replay';
 
 export default async function bench(): Promise<BenchSection> {
   const sim = await startSimulatorProcess();
@@ -103,6 +130,7 @@ export default async function bench(): Promise<BenchSection> {
     const config = validateConfig({
       dataDir: `${dir.path}/data`,
       log: { level: 'silent' },
+      http: { port: 0 }, // a free port: a bench must not take the documented 8080
       nats: { url: nats.url, startLocal: false },
       whatsapp: { url: sim.ws, trustRootPublicKey: sim.rootPublicKey },
       accounts: [
@@ -124,6 +152,8 @@ export default async function bench(): Promise<BenchSection> {
     rawFile = connectClient({ wsUrl: sim.ws }, { creds: fileStore.state.creds, keys: fileStore.state.keys, data: new Map() }, { keepAliveIntervalMs: 30_000 });
     await rawFile.open();
     await waitOpen(nc, 'bench');
+    const breakdown = new SendBreakdown();
+    await breakdown.install(nc);
 
     // Event delivered to an outside subscriber, for the second gateway row.
     const eventAt = new Map<string, number>();
@@ -142,14 +172,15 @@ export default async function bench(): Promise<BenchSection> {
       await client.until('ack', () => client.acks.find((a) => a.id === sent?.key.id), ACK_DEADLINE_MS);
       return performance.now() - t0;
     };
-    const gwOnce = async (): Promise<{ fact: number; event: number }> => {
+    const gwOnce = async (): Promise<{ fact: number; event: number; reply: number }> => {
       const id = `lat-${n++}`;
       const t0 = performance.now();
       await request(nc, cmdSubject('bench', 'send'), { id, to: `+${CONTACT_PHONE}`, text: `gateway ${n}` });
+      const reply = performance.now() - t0;
       await acks.acked(id);
       const fact = acks.at.get(id)! - t0;
       await withDeadline(waitMap(eventAt, id), `send.acked event of ${id}`);
-      return { fact, event: eventAt.get(id)! - t0 };
+      return { fact, event: eventAt.get(id)! - t0, reply };
     };
 
     for (let i = 0; i < WARMUP; i++) {
@@ -161,15 +192,24 @@ export default async function bench(): Promise<BenchSection> {
     const rawFileMs: number[] = [];
     const gwMs: number[] = [];
     const gwEventMs: number[] = [];
+    const gwReplyMs: number[] = [];
+    let gwWallMs = 0;
     for (let done = 0; done < SAMPLES; done += BLOCK) {
       for (let i = 0; i < BLOCK; i++) rawMs.push(await rawOnce());
       for (let i = 0; i < BLOCK; i++) rawFileMs.push(await rawOnce(rawFile));
+      // The breakdown records only the gateway's blocks, up to the send.acked fact of each.
+      const b0 = performance.now();
+      breakdown.start();
       for (let i = 0; i < BLOCK; i++) {
         const s = await gwOnce();
         gwMs.push(s.fact);
         gwEventMs.push(s.event);
+        gwReplyMs.push(s.reply);
       }
+      breakdown.stop();
+      gwWallMs += performance.now() - b0;
     }
+    breakdown.uninstall();
 
     // Throughput: BURST messages issued at once, until the last server ack.
     const rawBurst = async (client: TestClient) => {
@@ -256,18 +296,23 @@ export default async function bench(): Promise<BenchSection> {
       `| raw Baileys, one \`sendMessage\` after another (the gateway's send chain) | ${rate(BURST, rawChainedMs)} | ${rate(BURST, rawFileChainedMs)} |`,
       `| gateway, ${BURST} \`wa.cmd.<a>.send\` requests issued at once | | ${rate(BURST, gwBurstMs)} |`,
       '',
-      'Where the time goes: not in NATS. Every send ratchets the Signal session, and Baileys stores it through the auth store before',
-      '`sendMessage` resolves; the gateway\'s store (src/baileys/auth-store.ts) writes it crash-safe (temp file, fsync, rename, fsync of the',
-      `directory; ~1.3 ms per file on this disk, several files per send). Raw Baileys on that same store costs ${fmt(median(rawFileMs) - median(rawMs))} ms more per send`,
-      `(median) than on memory auth; the gateway, on that store, takes ${fmt(median(gwMs))} ms against raw's ${fmt(median(rawFileMs))} ms — the request, the \`send.queued\``,
-      'publish and ack, the machine and the fact are within the noise of the disk (the disk is shared, hence the p99s). Throughput is bounded the same',
-      'way: the gateway sends one message after another per connection (wire order), each waiting for its session write.',
+      `**Where the time goes**, measured over the same ${gwMs.length} gateway sends (\`bench/send-breakdown.ts\` wraps JetStream's \`publish\`, the file`,
+      'IO of `node:fs/promises` and libsignal\'s `SessionCipher.encrypt` in this process while the gateway blocks run; a row is the wall time in which',
+      'at least one such call was in progress, so rows of different kinds overlap and need not add up to 100 %):',
+      '',
+      breakdown.render(gwMs.length, gwWallMs / gwMs.length, gwReplyMs.reduce((a, b) => a + b, 0) / gwReplyMs.length),
+      '',
+      `Raw Baileys on the gateway's fsynced file store costs ${fmt(median(rawFileMs) - median(rawMs))} ms more per send (median) than on memory auth:`,
+      'every send ratchets the Signal session, and Baileys stores it through the auth store before `sendMessage` resolves (temp file, fsync,',
+      'rename, fsync of the directory, several files per send). The gateway adds its JetStream publishes to that (the `send.queued` publish is',
+      'acked before the reply; `send.sent` and `send.acked` follow): the rows above say how much of each.',
+      'Throughput is bounded the same way: the gateway sends one message after another per connection (wire order), each waiting for its session write.',
       '',
       `**Replay**: ${REPLAY} sends recorded over NATS while the account was held offline (${rate(REPLAY, recordMs)} commands/s to record, ${RECORD_WINDOW} requests in flight),`,
       `then \`wa.cmd.replay.connect\`: ${fmt(replayMs / 1000, 2)} s from \`connect\` to the last server ack = **${rate(REPLAY, replayMs)} messages/s**`,
       `(socket open after ${fmt(openAt - c0, 0)} ms). Simulator ledger afterwards: ${ledger.entries.length} messages, ${dupes} with a repeated id.`,
     ].join('\n');
-    return { title: 'Send path and replay', markdown };
+    return { title, markdown };
   } finally {
     raw?.end();
     rawFile?.end();

@@ -88,6 +88,8 @@ async function measureMemory(ws: string, base: string): Promise<{ sessions: numb
   return rows;
 }
 
+export const title = 'Simulator';
+
 export default async function bench(): Promise<BenchSection> {
   const sim = await startSimulatorProcess();
   try {
@@ -113,7 +115,7 @@ export default async function bench(): Promise<BenchSection> {
       '|---|---|---|---|---|',
       ...memory.map((m) => `| ${m.sessions} | ${fmt(m.rssMiB)} | ${fmt(m.heapMiB)} | ${fmt(m.perSessionKiB)} | ${fmt(m.perSessionHeapKiB)} |`),
     ].join('\n');
-    return { title: 'Simulator', markdown };
+    return { title, markdown };
   } finally {
     sim.stop();
   }

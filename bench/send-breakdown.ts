@@ -1,0 +1,124 @@
+// Where a gateway send's wall time goes, measured in the bench process by wrapping the seams a
+// send crosses: JetStream publishes (each until its ack), the auth store's file IO (open, write,
+// fsync, rename), and libsignal's encryption. For each kind the bench reports the wall time in
+// which at least one such call was in progress (the union of their spans: Baileys writes several
+// key files at once, and a publish runs while a key file is written), so a share is "of the wall
+// time, X was going on", and shares of different kinds can overlap. The main thread's busy share
+// comes from `performance.eventLoopUtilization()` over the same window.
+import fsp from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import libsignal from 'libsignal';
+import { fmt } from './stats.js';
+
+export const SPANS = ['jetstream', 'fileIo', 'fsync', 'encrypt'] as const;
+export type Span = (typeof SPANS)[number];
+
+const LABELS: Record<Span, string> = {
+  jetstream: 'JetStream publishes, each until its ack',
+  fileIo: 'auth store file IO (open, write, fsync, rename)',
+  fsync: '… of which fsync (file and directory)',
+  encrypt: 'Signal encryption (`SessionCipher.encrypt`)',
+};
+
+type AnyFn = (...args: unknown[]) => unknown;
+
+export class SendBreakdown {
+  recording = false;
+  private readonly spans: Record<Span, [number, number][]> = { jetstream: [], fileIo: [], fsync: [], encrypt: [] };
+  readonly calls: Record<Span, number> = { jetstream: 0, fileIo: 0, fsync: 0, encrypt: 0 };
+  private readonly undo: (() => void)[] = [];
+  private elu: ReturnType<typeof performance.eventLoopUtilization> | undefined;
+  private active = 0;
+  private idle = 0;
+
+  /** Wraps the seams; `nc` is any connection (the JetStream client class is shared). */
+  async install(nc: NatsConnection): Promise<void> {
+    const js = Object.getPrototypeOf(jetstream(nc)) as Record<string, AnyFn>;
+    this.wrap(js, 'publish', ['jetstream']);
+    const probe = await fsp.open(path.join(tmpdir(), `wa-connd-breakdown-${process.pid}`), 'w');
+    const handle = Object.getPrototypeOf(probe) as Record<string, AnyFn>;
+    await probe.close();
+    await fsp.rm(path.join(tmpdir(), `wa-connd-breakdown-${process.pid}`), { force: true });
+    this.wrap(handle, 'sync', ['fileIo', 'fsync']);
+    this.wrap(handle, 'writeFile', ['fileIo']);
+    this.wrap(handle, 'close', ['fileIo']);
+    // Named imports of node:fs/promises are live bindings: patch the object, then resync them.
+    this.wrap(fsp as unknown as Record<string, AnyFn>, 'open', ['fileIo']);
+    this.wrap(fsp as unknown as Record<string, AnyFn>, 'rename', ['fileIo']);
+    syncBuiltinESMExports();
+    const cipher = (libsignal as unknown as { SessionCipher: { prototype: Record<string, AnyFn> } })
+      .SessionCipher.prototype;
+    this.wrap(cipher, 'encrypt', ['encrypt']);
+  }
+
+  uninstall(): void {
+    for (const u of this.undo.splice(0).reverse()) u();
+    syncBuiltinESMExports();
+  }
+
+  start(): void {
+    this.recording = true;
+    this.elu = performance.eventLoopUtilization();
+  }
+
+  stop(): void {
+    this.recording = false;
+    if (!this.elu) return;
+    const d = performance.eventLoopUtilization(this.elu);
+    this.active += d.active;
+    this.idle += d.idle;
+  }
+
+  /** Markdown table: per send, ms and share of the measured wall time per send. */
+  render(sends: number, wallMsPerSend: number, replyMsPerSend: number): string {
+    const row = (label: string, ms: number, calls: number) =>
+      `| ${label} | ${fmt(calls / sends, 1)} | ${fmt(ms / sends, 2)} | ${fmt((100 * ms) / sends / wallMsPerSend, 0)} % |`;
+    return [
+      '| per gateway send (request → `send.acked` fact) | calls | ms in progress | share of wall |',
+      '|---|---|---|---|',
+      `| wall time | | ${fmt(wallMsPerSend, 2)} | 100 % |`,
+      `| request → reply (\`send.queued\` stored, then the reply) | | ${fmt(replyMsPerSend, 2)} | ${fmt((100 * replyMsPerSend) / wallMsPerSend, 0)} % |`,
+      ...SPANS.map((s) => row(LABELS[s], union(this.spans[s]), this.calls[s])),
+      `| main thread busy (event-loop utilization) | | | ${fmt((100 * this.active) / (this.active + this.idle || 1), 0)} % |`,
+    ].join('\n');
+  }
+
+  private wrap(target: Record<string, AnyFn>, name: string, spans: Span[]): void {
+    const original = target[name]!;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the wrapper needs both `this`es
+    const self = this;
+    target[name] = function (this: unknown, ...args: unknown[]) {
+      if (!self.recording) return original.apply(this, args);
+      const t0 = performance.now();
+      const done = () => {
+        const t1 = performance.now();
+        for (const s of spans) {
+          self.spans[s].push([t0, t1]);
+          self.calls[s]++;
+        }
+      };
+      const out = original.apply(this, args);
+      if (out instanceof Promise) return out.finally(done);
+      done();
+      return out;
+    };
+    this.undo.push(() => (target[name] = original));
+  }
+}
+
+/** Total length covered by a set of intervals (overlaps counted once). */
+function union(intervals: [number, number][]): number {
+  const sorted = [...intervals].sort((a, b) => a[0] - b[0]);
+  let total = 0;
+  let end = -Infinity;
+  for (const [a, b] of sorted) {
+    if (b <= end) continue;
+    total += b - Math.max(a, end);
+    end = b;
+  }
+  return total;
+}
