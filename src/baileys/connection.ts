@@ -187,7 +187,8 @@ export function openConnection(options: ConnectionOptions, on: ConnectionEvents)
       if (ended) return;
       ended = true;
       closing = true;
-      sock.end(undefined);
+      // end() settles the socket's own close; a failure there leaves nothing to undo.
+      sock.end(undefined).catch((err: unknown) => options.logger.debug({ err }, 'socket end failed'));
     },
     logout: async () => {
       ended = true;

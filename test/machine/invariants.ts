@@ -25,7 +25,7 @@ export function checkInvariants(run: AccountRun): void {
   const arrival = new Map<string, number>(); // send id → arrival index
   const settled = new Set<string>(); // acked, rejected, expired or failed
   const dispatchedOn = new Set<string>(); // `${connectionId}:${id}`
-  let lastDispatchArrival = new Map<number, number>(); // connectionId → arrival index of last dispatch
+  const lastDispatchArrival = new Map<number, number>(); // connectionId → arrival index of last dispatch
   let mustNotReconnect: string | null = null;
 
   run.steps.forEach((step, i) => {
