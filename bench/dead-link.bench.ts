@@ -24,7 +24,6 @@ const SUBJECTS = 8;
 const PHASE_SPREAD_MS = 30_000;
 /** Plain Baileys needs up to ~95 s (35 s to give up, then the 30 s close timeout and more). */
 const SUBJECT_DEADLINE_MS = 180_000;
-const OPEN_DEADLINE_MS = 60_000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

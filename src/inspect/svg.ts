@@ -205,7 +205,6 @@ function labelBox(text: string, x: number, y: number): Box {
 }
 
 const unescaped = (s: string) => s.replace(/&(amp|lt|gt|quot);/g, '_');
-const overlaps = (p: Box, q: Box) => p.x < q.x + q.w && q.x < p.x + p.w && p.y < q.y + q.h && q.y < p.y + p.h;
 
 /**
  * Labels go where they overlap nothing placed before them: no other label, no state
