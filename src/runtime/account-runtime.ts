@@ -280,7 +280,7 @@ export class AccountRuntime {
       this.opts.sink({ account: this.account, type: 'send.expired', id: p.id });
     };
     const startTimer: Impl<'startTimer'> = (_, request) => this.armTimer(request);
-    const stopTimer = () => this.timer.clear();
+    const stopTimer: Impl<'stopTimer'> = (_, p) => this.timer.clear(p.slot);
     const logout: Impl<'logout'> = () => {
       const live = this.current;
       this.current = null;
@@ -447,13 +447,17 @@ export class AccountRuntime {
 
   private armTimer(request: TimerRequest): void {
     this.timer.arm(request, ({ at, armedAt, lateMs }) => {
-      if (request.fires !== 'ProbeTimedOut') {
+      if (request.fires !== 'ProbeTimedOut' && request.fires !== 'AckTimedOut') {
         this.send({ type: request.fires, token: request.token, at } as AccountEvent);
         return;
       }
       // Late by more than the threshold, or a stall recorded meanwhile: the loop, not
       // the link, may be why no answer was read.
       const stalledMs = Math.max(lateMs, this.opts.loop.maxStallSince(armedAt));
+      if (request.fires === 'AckTimedOut') {
+        this.send({ type: 'AckTimedOut', token: request.token, at, stalledMs });
+        return;
+      }
       this.opts.sink({
         account: this.account,
         type: 'keepalive',
