@@ -1,4 +1,4 @@
-import type { TimerName } from './timers.js';
+import type { StateTimerName } from './timers.js';
 import { DEFAULT_TIMINGS, type AccountTimings } from './timings.js';
 
 /** The state names users see in events, status replies and the inspector. */
@@ -16,7 +16,7 @@ export const ACCOUNT_STATE_NAMES = [
 export type AccountStateName = (typeof ACCOUNT_STATE_NAMES)[number];
 
 /** Where a drain ends once the old connection is settled. */
-export type DrainNext = 'stop' | 'reconnectNow' | 'backoff';
+export type DrainNext = 'stop' | 'reconnectNow';
 
 export interface DisconnectInfo {
   statusCode?: number;
@@ -50,8 +50,12 @@ export interface AccountContext {
   connectionId: number;
   /** Incremented per armed timer; firings of older timers are ignored. */
   timerToken: number;
-  /** The one timer armed now, if any. */
-  armed: TimerName | null;
+  /** The one timer armed now in the `state` slot, if any. */
+  armed: StateTimerName | null;
+  /** Incremented per armed ack deadline; firings of older ones are ignored. */
+  ackToken: number;
+  /** The send whose ack the armed deadline waits for: the oldest in flight while online. */
+  ackFor: string | null;
   /** Incremented per keepalive probe. */
   probeId: number;
   /** Consecutive failed attempts, for the backoff ceiling. */
@@ -87,6 +91,8 @@ export function initialContext(input: AccountInput): AccountContext {
     connectionId: 0,
     timerToken: 0,
     armed: null,
+    ackToken: 0,
+    ackFor: null,
     probeId: 0,
     attempt: 0,
     backoffMs: 0,

@@ -44,8 +44,10 @@ export interface ProbeDue extends TimerFact { type: 'ProbeDue' }
 export interface ProbeTimedOut extends TimerFact { type: 'ProbeTimedOut'; stalledMs: number }
 export interface BackoffElapsed extends TimerFact { type: 'BackoffElapsed' }
 export interface DrainTimedOut extends TimerFact { type: 'DrainTimedOut' }
+/** The oldest send in flight got no ack in time. `stalledMs` as for ProbeTimedOut. */
+export interface AckTimedOut extends TimerFact { type: 'AckTimedOut'; stalledMs: number }
 
-export type TimerEvent = ConnectTimedOut | IdleElapsed | ProbeDue | ProbeTimedOut | BackoffElapsed | DrainTimedOut;
+export type TimerEvent = ConnectTimedOut | IdleElapsed | ProbeDue | ProbeTimedOut | BackoffElapsed | DrainTimedOut | AckTimedOut;
 
 export type AccountEvent =
   | Connect
@@ -90,4 +92,5 @@ export const ACCOUNT_EVENT_TYPES = [
   'ProbeTimedOut',
   'BackoffElapsed',
   'DrainTimedOut',
+  'AckTimedOut',
 ] as const satisfies readonly AccountEventType[];

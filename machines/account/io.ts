@@ -1,7 +1,7 @@
 import { setup } from 'xstate';
 import type { AccountContext, AccountInput } from './context.js';
 import type { AccountEvent } from './events.js';
-import type { TimerRequest } from './timers.js';
+import type { TimerRequest, TimerSlot } from './timers.js';
 import type { TransitionRecord } from './transition-record.js';
 
 /** Why a send did not go out; the runtime turns it into `send.failed`. */
@@ -20,7 +20,7 @@ export interface IoParams {
   failSend: SendFailure;
   expireSend: { id: string };
   startTimer: TimerRequest;
-  stopTimer: undefined;
+  stopTimer: { slot: TimerSlot };
   logout: { connectionId: number };
   clearCredentials: undefined;
 }
@@ -52,9 +52,9 @@ export const accountIo = setup({
     dispatchSend: (_, _params: IoParams['dispatchSend']) => {},
     failSend: (_, _params: IoParams['failSend']) => {},
     expireSend: (_, _params: IoParams['expireSend']) => {},
-    /** Replace the account's one timer: after `ms`, send `{ type: fires, token, at }`. */
+    /** Replace the timer of the request's slot: after `ms`, send `{ type: fires, token, at }`. */
     startTimer: (_, _params: IoParams['startTimer']) => {},
-    stopTimer: () => {},
+    stopTimer: (_, _params: IoParams['stopTimer']) => {},
     /** Unlink the device at WhatsApp if a socket is up; clear the credentials. */
     logout: (_, _params: IoParams['logout']) => {},
     clearCredentials: () => {},

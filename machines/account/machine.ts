@@ -5,7 +5,7 @@ import { closePolicy, type CloseAction } from './disconnect-policy.js';
 import type { AccountEvent } from './events.js';
 import { nextRandom } from './random.js';
 import { accountIo, io } from './io.js';
-import { TIMERS, type TimerName } from './timers.js';
+import { TIMERS, type StateTimerName } from './timers.js';
 import { reasonOf, transitionRecord } from './transition-record.js';
 
 // Typed references to the parameterized guards, for use inside and([...]).
@@ -31,15 +31,40 @@ export const accountMachine = accountIo.extend({
       }
       enqueue.assign({ state: params.state });
     }),
-    armTimer: enqueueActions(({ context, enqueue }, params: { name: TimerName }) => {
+    armTimer: enqueueActions(({ context, enqueue }, params: { name: StateTimerName }) => {
       const token = context.timerToken + 1;
       const timer = TIMERS[params.name];
       enqueue.assign({ timerToken: token, armed: params.name });
-      enqueue(io('startTimer', { name: params.name, fires: timer.fires, ms: timer.ms(context), token }));
+      enqueue(io('startTimer', { name: params.name, slot: 'state', fires: timer.fires, ms: timer.ms(context), token }));
     }),
     disarmTimer: enqueueActions(({ context, enqueue }) => {
       enqueue.assign({ timerToken: context.timerToken + 1, armed: null });
-      enqueue(io('stopTimer'));
+      enqueue(io('stopTimer', { slot: 'state' }));
+    }),
+    /**
+     * The ack deadline follows the oldest send in flight: armed when it changes (a first
+     * dispatch, or the previous oldest settled), stopped when nothing is in flight. Acks
+     * of later sends do not restart it: the oldest must be acked in time.
+     */
+    trackAckDeadline: enqueueActions(({ context, enqueue }) => {
+      const oldest = context.inFlight[0] ?? null;
+      if (oldest === context.ackFor) return;
+      const token = context.ackToken + 1;
+      enqueue.assign({ ackToken: token, ackFor: oldest });
+      if (oldest === null) enqueue(io('stopTimer', { slot: 'ack' }));
+      else enqueue(io('startTimer', { name: 'ack', slot: 'ack', fires: TIMERS.ack.fires, ms: TIMERS.ack.ms(context), token }));
+    }),
+    /** Same send, a new period (the last one passed while the event loop was stalled). */
+    rearmAckDeadline: enqueueActions(({ context, enqueue }) => {
+      const token = context.ackToken + 1;
+      enqueue.assign({ ackToken: token });
+      enqueue(io('startTimer', { name: 'ack', slot: 'ack', fires: TIMERS.ack.fires, ms: TIMERS.ack.ms(context), token }));
+    }),
+    /** Leaving the link: what is still in flight is requeued or awaited by a drain. */
+    stopAckDeadline: enqueueActions(({ context, enqueue }) => {
+      if (context.ackFor === null) return;
+      enqueue.assign({ ackToken: context.ackToken + 1, ackFor: null });
+      enqueue(io('stopTimer', { slot: 'ack' }));
     }),
     newConnection: enqueueActions(({ context, enqueue }) => {
       const connectionId = context.connectionId + 1;
@@ -174,6 +199,9 @@ export const accountMachine = accountIo.extend({
     isTracked: ({ context, event }) =>
       (event.type === 'SendAcked' || event.type === 'SendRejected') &&
       (context.outbox.includes(event.id) || context.inFlight.includes(event.id)),
+    ackDeadlineArmed: ({ context, event }) => event.type === 'AckTimedOut' && event.token === context.ackToken && context.ackFor !== null,
+    /** Unbounded, unlike the probe's: a loop that keeps stalling is caught by the keepalive. */
+    ackStallEarnsRetry: ({ context, event }) => event.type === 'AckTimedOut' && event.stalledMs >= context.timings.stallThresholdMs,
     stallEarnsRetry: ({ context, event }) =>
       event.type === 'ProbeTimedOut' &&
       event.stalledMs >= context.timings.stallThresholdMs &&
@@ -188,8 +216,9 @@ export const accountMachine = accountIo.extend({
   on: {
     Send: { guard: 'isNewSend', actions: 'holdSend' },
     Expire: { guard: 'isHeld', actions: 'expireHeld' },
-    SendAcked: { guard: 'isTracked', actions: 'settleAcked' },
-    SendRejected: { guard: 'isTracked', actions: 'settleRejected' },
+    // Outside `online` nothing is in flight, so only there does the deadline move.
+    SendAcked: { guard: 'isTracked', actions: ['settleAcked', 'trackAckDeadline'] },
+    SendRejected: { guard: 'isTracked', actions: ['settleRejected', 'trackAckDeadline'] },
     ProbeAnswered: { actions: 'recordProbeAnswer' },
   },
   states: {
@@ -243,13 +272,23 @@ export const accountMachine = accountIo.extend({
     // Logged in. Sends go straight out in every child state.
     online: {
       initial: 'open',
+      exit: 'stopAckDeadline',
       on: {
-        Send: { guard: 'isNewSend', actions: 'dispatchNow' },
+        Send: { guard: 'isNewSend', actions: ['dispatchNow', 'trackAckDeadline'] },
         SocketClosed: [
           { guard: and(['fromCurrentSocket', closeIs('loggedOut')]), target: 'loggedOut', actions: 'recordDisconnect' },
           { guard: and(['fromCurrentSocket', closeIs('stop')]), target: 'stopped', actions: ['recordDisconnect', 'requeueInFlight'] },
           { guard: and(['fromCurrentSocket', closeIs('reconnectNow')]), target: 'connecting', actions: ['recordDisconnect', 'requeueInFlight'] },
           { guard: 'fromCurrentSocket', target: 'reconnecting', actions: ['recordDisconnect', 'requeueInFlight'] },
+        ],
+        // The server lost a send or its ack. Go-back-N: that send and every later one go
+        // out again, in order and under the same ids, on a new connection (a later one
+        // the server did take is deduplicated by the receiver). The link is dead, not
+        // slow: nothing to drain, its close may never come.
+        AckTimedOut: [
+          // The deadline passed while our own process was frozen: the ack may sit unread.
+          { guard: and(['ackDeadlineArmed', 'ackStallEarnsRetry']), actions: 'rearmAckDeadline' },
+          { guard: 'ackDeadlineArmed', target: 'reconnecting', actions: ['closeCurrentSocket', 'recordDisconnect', 'requeueInFlight'] },
         ],
         Recycle: { target: 'draining', actions: { type: 'beginDrain', params: { next: 'reconnectNow' } } },
         Disconnect: { target: 'draining', actions: { type: 'beginDrain', params: { next: 'stop' } } },
@@ -257,7 +296,7 @@ export const accountMachine = accountIo.extend({
       },
       states: {
         open: {
-          entry: [{ type: 'enter', params: { state: 'open' } }, 'flushOutbox', { type: 'armTimer', params: { name: 'idle' } }],
+          entry: [{ type: 'enter', params: { state: 'open' } }, 'flushOutbox', 'trackAckDeadline', { type: 'armTimer', params: { name: 'idle' } }],
           exit: 'disarmTimer',
           on: {
             IdleElapsed: { guard: 'timerArmed', target: 'idle' },
@@ -284,10 +323,12 @@ export const accountMachine = accountIo.extend({
               // The deadline passed while our own process was frozen: probe again before
               // calling a healthy link dead (field stalls of 97–100 s dropped accounts).
               { guard: and(['timerArmed', 'stallEarnsRetry']), target: 'pinging', reenter: true, actions: 'countStallRetry' },
+              // Dead: nothing to drain, and a blackholed socket's close never comes (Baileys'
+              // end() waits out the WebSocket's 30 s close timeout); back off and reconnect.
               {
                 guard: 'timerArmed',
-                target: '#account.draining',
-                actions: ['countProbeTimeout', 'recordDisconnect', 'resetStallRetries', 'requeueInFlight', { type: 'beginDrain', params: { next: 'backoff' } }],
+                target: '#account.reconnecting',
+                actions: ['countProbeTimeout', 'closeCurrentSocket', 'recordDisconnect', 'resetStallRetries', 'requeueInFlight'],
               },
             ],
           },
@@ -295,9 +336,10 @@ export const accountMachine = accountIo.extend({
       },
     },
 
-    // The connection is being ended: in-flight sends are awaited (planned close) or
-    // requeued (dead link), new sends are held, and the socket's close is awaited so no
-    // event of the old socket can interleave with the next one.
+    // A planned close of a live link (recycle, operator stop): in-flight acks are awaited
+    // (up to drainTimeoutMs, then requeued), new sends are held, and the socket's close is
+    // awaited so no event of the old socket can interleave with the next one. A dead link
+    // is not drained (AckTimedOut, ProbeTimedOut).
     draining: {
       entry: [{ type: 'enter', params: { state: 'draining' } }, { type: 'armTimer', params: { name: 'drain' } }, { type: 'closeWhenSettled', params: { force: false } }],
       // `drain` stays in the context after exit: DrainTimedOut's actions still read it.
@@ -309,13 +351,11 @@ export const accountMachine = accountIo.extend({
           { guard: and(['fromCurrentSocket', closeIs('loggedOut')]), target: 'loggedOut', actions: 'recordDisconnect' },
           { guard: and(['fromCurrentSocket', closeIs('stop')]), target: 'stopped', actions: ['recordDisconnect', 'requeueInFlight'] },
           { guard: and(['fromCurrentSocket', drainNextIs('stop')]), target: 'stopped', actions: 'requeueInFlight' },
-          { guard: and(['fromCurrentSocket', drainNextIs('reconnectNow')]), target: 'connecting', actions: 'requeueInFlight' },
-          { guard: 'fromCurrentSocket', target: 'reconnecting', actions: 'requeueInFlight' },
+          { guard: 'fromCurrentSocket', target: 'connecting', actions: 'requeueInFlight' },
         ],
         DrainTimedOut: [
           { guard: and(['timerArmed', drainNextIs('stop')]), target: 'stopped', actions: ['requeueInFlight', { type: 'closeWhenSettled', params: { force: true } }] },
-          { guard: and(['timerArmed', drainNextIs('reconnectNow')]), target: 'connecting', actions: ['requeueInFlight', { type: 'closeWhenSettled', params: { force: true } }] },
-          { guard: 'timerArmed', target: 'reconnecting', actions: ['requeueInFlight', { type: 'closeWhenSettled', params: { force: true } }] },
+          { guard: 'timerArmed', target: 'connecting', actions: ['requeueInFlight', { type: 'closeWhenSettled', params: { force: true } }] },
         ],
         Disconnect: { actions: { type: 'redirectDrain', params: { next: 'stop' } } },
         Logout: { target: 'loggedOut', actions: { type: 'logout', params: ({ context }) => ({ connectionId: context.connectionId }) } },

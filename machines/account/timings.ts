@@ -13,6 +13,8 @@ export interface AccountTimings {
   connectTimeoutMs: number;
   /** draining: wait this long for in-flight acks and for the socket to close. */
   drainTimeoutMs: number;
+  /** online: the oldest send in flight not acked within this → the link is dead; resend from it. */
+  ackTimeoutMs: number;
   /** First backoff ceiling; full jitter picks in [0, ceiling). */
   backoffBaseMs: number;
   /** Backoff ceiling never grows past this. */
@@ -38,6 +40,11 @@ export const DEFAULT_TIMINGS: AccountTimings = {
   connectTimeoutMs: 20_000,
   // A server ack normally follows a send in < 100 ms; 2 s bounds a planned recycle.
   drainTimeoutMs: 2_000,
+  // An ack follows a send in < 100 ms, but the oldest send may first wait for a new
+  // chat's device lookup and prekey fetch (IQ round trips, each with its own answer);
+  // 10 s is twice the ping deadline yet keeps a lost send from waiting for a reconnect
+  // that a live link never has (issue 11: 150 s in flight with the keepalive passing).
+  ackTimeoutMs: 10_000,
   // The first retry after a transient drop (408/428) should be near-immediate.
   backoffBaseMs: 250,
   // A minute between attempts is the slowest a gateway operator tolerates.

@@ -23,6 +23,8 @@ export function reasonOf(event: AccountEvent, context: AccountContext): { reason
     case 'ProbeTimedOut':
       // A deadline that passed while the event loop was blocked says nothing about the link.
       return { reason: event.stalledMs >= context.timings.stallThresholdMs ? 'eventLoopStalled' : 'keepaliveTimeout' };
+    case 'AckTimedOut':
+      return { reason: event.stalledMs >= context.timings.stallThresholdMs ? 'eventLoopStalled' : 'ackTimeout' };
     case 'ConnectTimedOut':
       return { reason: 'connectTimeout' };
     case 'IdleElapsed':

@@ -15,6 +15,7 @@ export const timingsSchema = z
     pingTimeoutMs: ms('no probe answer within this: the link is dead'),
     connectTimeoutMs: ms('give a connection attempt up after this'),
     drainTimeoutMs: ms('wait this long for in-flight acks before a planned close'),
+    ackTimeoutMs: ms('the oldest send in flight not acked within this: the link is dead, resend from it'),
     backoffBaseMs: ms('first reconnect delay ceiling'),
     backoffCapMs: ms('largest reconnect delay ceiling'),
     stableAfterMs: ms('an open period this long resets the backoff'),

@@ -23,6 +23,7 @@ import type { LoopMonitor } from './loop-monitor.js';
 import { MachineTimer, type AccountTimer } from './machine-timer.js';
 import { Outbound } from './outbound.js';
 import type { FactSink, OutgoingSend } from './port.js';
+import { SendFacts } from './send-facts.js';
 import { Lru } from './lru.js';
 
 /** Credentials of one account (src/baileys/auth-store.ts, or in memory in tests). */
@@ -90,6 +91,7 @@ export class AccountRuntime {
   private current: LiveConnection | null = null;
   private readonly timer: AccountTimer;
   private readonly outbound: Outbound;
+  private readonly sendFacts: SendFacts;
   private readonly drops: DropDefence;
   private readonly seenInbound = new Lru<true>(INBOUND_DEDUP_SIZE);
   private lastPresenceAt: number | null = null;
@@ -103,6 +105,7 @@ export class AccountRuntime {
     this.now = opts.now ?? Date.now;
     this.timer = opts.timer ?? new MachineTimer(this.now);
     this.outbound = new Outbound(opts.account);
+    this.sendFacts = new SendFacts(opts.account, opts.sink);
     this.drops = new DropDefence({
       now: this.now,
       enabled: opts.recycleAheadOfDrops !== false,
@@ -269,15 +272,14 @@ export class AccountRuntime {
     const dispatchSend: Impl<'dispatchSend'> = (_, p) => this.dispatch(p.id, p.connectionId);
     const failSend: Impl<'failSend'> = (_, p) => {
       this.outbound.forget(p.id);
-      const code = p.code === 'logged_out' ? 'logged_out' : 'bad_request';
-      this.opts.sink({ account: this.account, type: 'send.failed', id: p.id, error: { code, message: p.message } });
+      this.sendFacts.failed(p.id, { code: p.code === 'logged_out' ? 'logged_out' : 'bad_request', message: p.message });
     };
     const expireSend: Impl<'expireSend'> = (_, p) => {
       this.outbound.forget(p.id);
-      this.opts.sink({ account: this.account, type: 'send.expired', id: p.id });
+      this.sendFacts.expired(p.id);
     };
     const startTimer: Impl<'startTimer'> = (_, request) => this.armTimer(request);
-    const stopTimer = () => this.timer.clear();
+    const stopTimer: Impl<'stopTimer'> = (_, p) => this.timer.clear(p.slot);
     const logout: Impl<'logout'> = () => {
       const live = this.current;
       this.current = null;
@@ -336,7 +338,7 @@ export class AccountRuntime {
         serverAck: guard('ack', (waId, error) => this.onServerAck(waId, error)),
         receipt: guard('receipt', (waId, ack) => {
           const id = this.outbound.sendIdOf(waId);
-          if (id) this.opts.sink({ account: this.account, type: 'send.acked', id, ack });
+          if (id) this.sendFacts.acked(id, ack);
         }),
         inbound: guard('message', (m) => this.onInbound(m)),
         credsChanged: guard('creds', () => {
@@ -401,10 +403,12 @@ export class AccountRuntime {
       return;
     }
     const waMessageId = this.outbound.waMessageId(payload);
+    this.sendFacts.started(id, waMessageId);
     try {
       await live.conn.sendText(payload.to, payload.text, waMessageId);
-      this.opts.sink({ account: this.account, type: 'send.sent', id, waMessageId });
+      this.sendFacts.written(id);
     } catch (err) {
+      this.sendFacts.abandoned(id);
       // The socket is going away (its close may come after this error): the send stays
       // in flight and the close requeues it.
       if (this.current?.id !== connectionId || isConnectionGone(err)) return;
@@ -420,12 +424,13 @@ export class AccountRuntime {
     const id = this.outbound.sendIdOf(waMessageId);
     if (!id) return;
     if (error) {
+      this.sendFacts.written(id);
       this.send({ type: 'SendRejected', id, error: `WhatsApp refused the message (error ${error})` });
       return;
     }
     this.outbound.acked(id, waMessageId);
     this.send({ type: 'SendAcked', id });
-    this.opts.sink({ account: this.account, type: 'send.acked', id, ack: 'server' });
+    this.sendFacts.acked(id, 'server');
   }
 
   private onInbound(m: InboundMessage): void {
@@ -444,21 +449,21 @@ export class AccountRuntime {
 
   private armTimer(request: TimerRequest): void {
     this.timer.arm(request, ({ at, armedAt, lateMs }) => {
-      if (request.fires !== 'ProbeTimedOut') {
-        this.send({ type: request.fires, token: request.token, at } as AccountEvent);
-        return;
-      }
+      const { fires: type, token } = request;
+      if (type !== 'ProbeTimedOut' && type !== 'AckTimedOut') return this.send({ type, token, at } as AccountEvent);
       // Late by more than the threshold, or a stall recorded meanwhile: the loop, not
       // the link, may be why no answer was read.
       const stalledMs = Math.max(lateMs, this.opts.loop.maxStallSince(armedAt));
-      this.opts.sink({
-        account: this.account,
-        type: 'keepalive',
-        probe: (this.opts.keepalive ?? DEFAULT_KEEPALIVE) === 'presence' ? 'presence' : 'ping',
-        outcome: stalledMs >= this.snapshot().context.timings.stallThresholdMs ? 'stalled' : 'timeout',
-        loopDelayMs: stalledMs,
-      });
-      this.send({ type: 'ProbeTimedOut', token: request.token, at, stalledMs });
+      if (type === 'ProbeTimedOut') {
+        this.opts.sink({
+          account: this.account,
+          type: 'keepalive',
+          probe: (this.opts.keepalive ?? DEFAULT_KEEPALIVE) === 'presence' ? 'presence' : 'ping',
+          outcome: stalledMs >= this.snapshot().context.timings.stallThresholdMs ? 'stalled' : 'timeout',
+          loopDelayMs: stalledMs,
+        });
+      }
+      this.send({ type, token, at, stalledMs });
     });
   }
 

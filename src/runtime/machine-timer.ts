@@ -1,9 +1,10 @@
 /**
- * The account machine's one timer. Arming replaces whatever was armed (the machine arms
- * on state entry and disarms on exit); the firing reports how late it came, which is
- * how a blocked event loop shows itself.
+ * The account machine's timers, one per slot (machines/account/timers.ts). Arming
+ * replaces whatever was armed in that slot (the machine arms on state entry and disarms
+ * on exit); the firing reports how late it came, which is how a blocked event loop
+ * shows itself.
  */
-import type { TimerRequest } from '../../machines/index.js';
+import type { TimerRequest, TimerSlot } from '../../machines/index.js';
 
 export interface TimerFiring {
   at: number;
@@ -11,29 +12,36 @@ export interface TimerFiring {
   lateMs: number;
 }
 
-/** What the runtime needs of a timer; tests substitute one they fire by hand. */
+/** What the runtime needs of its timers; tests substitute ones they fire by hand. */
 export interface AccountTimer {
   arm(request: TimerRequest, fire: (firing: TimerFiring) => void): void;
-  clear(): void;
+  /** Clear one slot, or every slot. */
+  clear(slot?: TimerSlot): void;
 }
 
 export class MachineTimer implements AccountTimer {
-  private handle: NodeJS.Timeout | null = null;
+  private readonly handles = new Map<TimerSlot, NodeJS.Timeout>();
 
   constructor(private readonly now: () => number) {}
 
   arm(request: TimerRequest, fire: (firing: TimerFiring) => void): void {
-    this.clear();
+    this.clear(request.slot);
     const armedAt = this.now();
-    this.handle = setTimeout(() => {
-      this.handle = null;
-      const at = this.now();
-      fire({ at, armedAt, lateMs: Math.max(0, at - armedAt - request.ms) });
-    }, request.ms);
+    this.handles.set(
+      request.slot,
+      setTimeout(() => {
+        this.handles.delete(request.slot);
+        const at = this.now();
+        fire({ at, armedAt, lateMs: Math.max(0, at - armedAt - request.ms) });
+      }, request.ms),
+    );
   }
 
-  clear(): void {
-    if (this.handle) clearTimeout(this.handle);
-    this.handle = null;
+  clear(slot?: TimerSlot): void {
+    for (const [s, handle] of this.handles) {
+      if (slot !== undefined && s !== slot) continue;
+      clearTimeout(handle);
+      this.handles.delete(s);
+    }
   }
 }

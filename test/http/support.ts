@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import pino from 'pino';
-import type { AccountStateName } from '../../machines/index.js';
+import type { AccountStateName, AccountTimings } from '../../machines/index.js';
 import { validateConfig } from '../../src/config/load.js';
+import type { KeepaliveStrategy } from '../../src/contract/index.js';
 import { startGateway, type RunningGateway } from '../../src/gateway/start.js';
 import type { Fact } from '../../src/runtime/port.js';
 import { startSimulator, type ProvisionedAccount, type RunningSimulator } from '../../src/simulator/index.js';
@@ -57,6 +58,10 @@ export interface ScenarioOptions {
   account?: string;
   /** Keep the data dir's credentials unprovisioned (the account pairs). */
   unpaired?: boolean;
+  /** Instead of pings: what the account's keepalive sends. */
+  keepalive?: KeepaliveStrategy;
+  /** Over FAST_TIMINGS. */
+  timings?: Partial<AccountTimings>;
 }
 
 export async function startScenario(options: ScenarioOptions = {}): Promise<Scenario> {
@@ -72,7 +77,7 @@ export async function startScenario(options: ScenarioOptions = {}): Promise<Scen
     nats: { url: nats.url, startLocal: false },
     whatsapp: { url: sim.wsUrl, trustRootPublicKey: sim.rootPublicKey },
     // Pings only: a presence probe would count as traffic the simulator answers differently.
-    defaults: { keepalive: 'ping', timings: FAST_TIMINGS },
+    defaults: { keepalive: options.keepalive ?? 'ping', timings: { ...FAST_TIMINGS, ...options.timings } },
     http: { port: 0, ...(options.token ? { token: options.token } : {}) },
     accounts: [{ id: account }],
   });

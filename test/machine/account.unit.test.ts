@@ -96,16 +96,26 @@ describe('the keepalive', () => {
     expect(run.snapshot().context.keepalive).toMatchObject({ lastRttMs: 30, answered: 1 });
   });
 
-  it('declares a silent link dead after pingTimeoutMs and reconnects', () => {
+  it('declares a silent link dead after pingTimeoutMs and reconnects without waiting for its close', () => {
     const run = openAccount();
+    run.send({ type: 'Send', id: 'a' });
     run.fire();
     run.fire();
     const dead = run.fire({ stalledMs: 0 });
-    expect(run.state()).toBe('draining');
-    expect(dead.records[0]).toMatchObject({ from: 'pinging', to: 'draining', reason: 'keepaliveTimeout' });
+    // A dead link has nothing to drain: its close may never come (a blackholed socket).
+    expect(run.state()).toBe('reconnecting');
+    expect(dead.records).toMatchObject([{ from: 'pinging', to: 'reconnecting', reason: 'keepaliveTimeout' }]);
     expect(dead.calls.map((c) => c.type)).toEqual(['closeSocket']);
+    expect(run.snapshot().context.outbox).toEqual(['a']);
+    // The old socket's close, whenever it comes, changes nothing.
     run.send({ type: 'SocketClosed', connectionId: 1, statusCode: 428, at: 0 });
     expect(run.state()).toBe('reconnecting');
+    run.fire();
+    run.send({ type: 'SocketOpened', connectionId: 2, at: 0 });
+    expect(run.calls.filter((c) => c.type === 'dispatchSend').map((c) => c.params)).toEqual([
+      { id: 'a', connectionId: 1 },
+      { id: 'a', connectionId: 2 },
+    ]);
   });
 
   it('probes once more when the deadline passed during an event-loop stall', () => {
@@ -118,7 +128,7 @@ describe('the keepalive', () => {
     expect(again.calls.map((c) => c.type)).toEqual(['sendProbe']);
     // A second stalled deadline is not excused again: the link is declared dead.
     run.fire({ stalledMs: 5 * DEFAULT_TIMINGS.stallThresholdMs });
-    expect(run.state()).toBe('draining');
+    expect(run.state()).toBe('reconnecting');
   });
 
   it('does not let inbound traffic postpone the probe by default', () => {
@@ -188,6 +198,96 @@ describe('sending', () => {
     const open = openAccount();
     open.send({ type: 'Send', id: 'b' });
     expect(open.send({ type: 'Expire', id: 'b' }).calls).toEqual([]);
+  });
+});
+
+describe('the ack deadline', () => {
+  it('runs for the oldest send in flight, and restarts when that one is acknowledged', () => {
+    const run = openAccount();
+    expect(run.armedAck()).toBeNull();
+    run.send({ type: 'Send', id: 'a' });
+    const first = run.armedAck();
+    expect(first).toMatchObject({ name: 'ack', slot: 'ack', fires: 'AckTimedOut', ms: DEFAULT_TIMINGS.ackTimeoutMs });
+    run.send({ type: 'Send', id: 'b' });
+    expect(run.armedAck()).toEqual(first);
+    // The keepalive's own timer runs beside it, untouched.
+    expect(run.armed()).toMatchObject({ name: 'idle' });
+    run.send({ type: 'SendAcked', id: 'a' });
+    expect(run.armedAck()!.token).not.toBe(first!.token);
+    run.send({ type: 'SendRejected', id: 'b', error: '479' });
+    expect(run.armedAck()).toBeNull();
+  });
+
+  it('keeps running through the keepalive cycle', () => {
+    const run = openAccount();
+    run.send({ type: 'Send', id: 'a' });
+    const armed = run.armedAck();
+    run.fire(); // idle
+    run.fire(); // pinging
+    run.send({ type: 'ProbeAnswered', probeId: run.snapshot().context.probeId, rttMs: 5 });
+    expect(run.state()).toBe('open');
+    expect(run.armedAck()).toEqual(armed);
+  });
+
+  it('declares the link dead when it passes, and resends the unacknowledged send and all after it, in order, with the same ids', () => {
+    const run = openAccount();
+    run.send({ type: 'Send', id: 'a' });
+    run.send({ type: 'Send', id: 'b' });
+    run.send({ type: 'Send', id: 'c' });
+    run.send({ type: 'SendAcked', id: 'a' });
+    const dead = run.fireAck();
+    expect(run.state()).toBe('reconnecting');
+    expect(dead.records).toMatchObject([{ from: 'open', to: 'reconnecting', event: 'AckTimedOut', reason: 'ackTimeout' }]);
+    expect(dead.calls.map((c) => c.type)).toEqual(['closeSocket']);
+    expect(run.armedAck()).toBeNull();
+    expect(run.snapshot().context.lastDisconnects[0]).toMatchObject({ reason: 'ackTimeout' });
+    run.send({ type: 'Send', id: 'd' });
+    expect(run.snapshot().context.outbox).toEqual(['b', 'c', 'd']);
+    run.fire();
+    run.send({ type: 'SocketOpened', connectionId: 2, at: 0 });
+    expect(run.calls.flatMap((c) => (c.type === 'dispatchSend' && c.params.connectionId === 2 ? [c.params.id] : []))).toEqual(['b', 'c', 'd']);
+    // The resent sends get a deadline of their own.
+    expect(run.armedAck()).toMatchObject({ name: 'ack' });
+  });
+
+  it('is declared dead from idle and pinging too', () => {
+    for (const steps of [1, 2]) {
+      const run = openAccount();
+      run.send({ type: 'Send', id: 'a' });
+      for (let i = 0; i < steps; i++) run.fire();
+      const from = run.state();
+      expect(run.fireAck().records).toMatchObject([{ from, to: 'reconnecting', reason: 'ackTimeout' }]);
+    }
+  });
+
+  it('gives a deadline that passed during an event-loop stall one more period', () => {
+    const run = openAccount();
+    run.send({ type: 'Send', id: 'a' });
+    const first = run.armedAck()!;
+    const stalled = run.fireAck({ stalledMs: 5 * DEFAULT_TIMINGS.stallThresholdMs });
+    expect(run.state()).toBe('open');
+    expect(stalled.records).toEqual([]);
+    expect(run.armedAck()!.token).not.toBe(first.token);
+    run.fireAck();
+    expect(run.state()).toBe('reconnecting');
+  });
+
+  it('ignores a deadline it has already moved past', () => {
+    const run = openAccount();
+    run.send({ type: 'Send', id: 'a' });
+    const stale = run.armedAck()!;
+    run.send({ type: 'SendAcked', id: 'a' });
+    run.send({ type: 'Send', id: 'b' });
+    run.send({ type: 'AckTimedOut', token: stale.token, at: 0, stalledMs: 0 });
+    expect(run.state()).toBe('open');
+  });
+
+  it('is not armed once the link is left', () => {
+    const run = openAccount();
+    run.send({ type: 'Send', id: 'a' });
+    run.send({ type: 'Recycle' });
+    expect(run.state()).toBe('draining');
+    expect(run.armedAck()).toBeNull();
   });
 });
 

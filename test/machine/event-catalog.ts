@@ -67,6 +67,10 @@ function catalogEvents(snapshot: AccountSnapshot): AccountEvent[] {
       events.push({ type: fires, token, at: 0 });
     }
   }
+  if (c.ackFor !== null) {
+    events.push({ type: 'AckTimedOut', token: c.ackToken, at: 0, stalledMs: 0 });
+    events.push({ type: 'AckTimedOut', token: c.ackToken, at: 0, stalledMs: 10 * c.timings.stallThresholdMs });
+  }
   return events;
 }
 
@@ -103,6 +107,8 @@ export function bindTo(template: AccountEvent, live: AccountSnapshot): AccountEv
     case 'BackoffElapsed':
     case 'DrainTimedOut':
       return { ...template, token: c.timerToken };
+    case 'AckTimedOut':
+      return { ...template, token: c.ackToken };
     case 'Connect':
     case 'Disconnect':
     case 'Logout':

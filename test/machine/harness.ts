@@ -31,7 +31,9 @@ export function runAccount(input: Partial<AccountInput> = {}) {
   const records: TransitionRecord[] = [];
   const steps: Step[] = [];
   const taken: AnyTransitionDefinition[] = [];
+  // The machine's timer slots (timers.ts): the state's timer and the ack deadline.
   let armed: TimerRequest | null = null;
+  let armedAck: TimerRequest | null = null;
   let step = 0;
 
   const record =
@@ -50,10 +52,12 @@ export function runAccount(input: Partial<AccountInput> = {}) {
       logout: record('logout'),
       clearCredentials: () => calls.push({ type: 'clearCredentials', params: undefined, step }),
       startTimer: (_, params) => {
-        armed = params;
+        if (params.slot === 'ack') armedAck = params;
+        else armed = params;
       },
-      stopTimer: () => {
-        armed = null;
+      stopTimer: (_, params) => {
+        if (params.slot === 'ack') armedAck = null;
+        else armed = null;
       },
     },
   });
@@ -77,6 +81,13 @@ export function runAccount(input: Partial<AccountInput> = {}) {
     return s;
   };
 
+  const fire = (request: TimerRequest | null, extra: { stalledMs?: number; at?: number }) => {
+    if (!request) throw new Error(`no timer armed in ${stateName(actor.getSnapshot())}`);
+    const { fires, token } = request;
+    const at = extra.at ?? 0;
+    return send(fires === 'ProbeTimedOut' || fires === 'AckTimedOut' ? { type: fires, token, at, stalledMs: extra.stalledMs ?? 0 } : { type: fires, token, at });
+  };
+
   return {
     actor,
     calls,
@@ -87,13 +98,11 @@ export function runAccount(input: Partial<AccountInput> = {}) {
     snapshot: () => actor.getSnapshot(),
     state: (): AccountStateName => stateName(actor.getSnapshot()),
     armed: () => armed,
-    /** Fire the armed timer as the runtime would. */
-    fire: (extra: { stalledMs?: number; at?: number } = {}) => {
-      if (!armed) throw new Error(`no timer armed in ${stateName(actor.getSnapshot())}`);
-      const { fires, token } = armed;
-      const at = extra.at ?? 0;
-      return send(fires === 'ProbeTimedOut' ? { type: fires, token, at, stalledMs: extra.stalledMs ?? 0 } : { type: fires, token, at });
-    },
+    armedAck: () => armedAck,
+    /** Fire the state's armed timer as the runtime would. */
+    fire: (extra: { stalledMs?: number; at?: number } = {}) => fire(armed, extra),
+    /** Fire the armed ack deadline as the runtime would. */
+    fireAck: (extra: { stalledMs?: number; at?: number } = {}) => fire(armedAck, extra),
   };
 }
 

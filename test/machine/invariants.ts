@@ -99,6 +99,15 @@ export function checkInvariants(run: AccountRun): void {
       if (TIMED_STATES.includes(to) !== (armed !== null)) throw new InvariantBroken('timer armed state wrong', step, i, String(armed?.name));
     }
     if (TIMED_STATES.includes(to) !== (ctx.armed !== null)) throw new InvariantBroken('context.armed wrong', step, i, String(ctx.armed));
+    // The ack deadline waits for the oldest send in flight while online, and only then.
+    const ackFor = CONNECTED_STATES.includes(to) ? (ctx.inFlight[0] ?? null) : null;
+    if (ctx.ackFor !== ackFor) throw new InvariantBroken('ack deadline not on the oldest send in flight', step, i, `${ctx.ackFor} vs ${ackFor}`);
+    if (run.steps.length - 1 === i) {
+      const armedAck = run.armedAck();
+      if ((armedAck !== null) !== (ackFor !== null) || (armedAck && armedAck.token !== ctx.ackToken)) {
+        throw new InvariantBroken('ack timer armed wrong', step, i, JSON.stringify(armedAck));
+      }
+    }
     if (to === 'reconnecting' && from !== 'reconnecting') {
       const ceiling = backoffCeiling(ctx.attempt, ctx.timings);
       if (ctx.backoffMs < 0 || ctx.backoffMs >= Math.max(1, ceiling) || ceiling > ctx.timings.backoffCapMs) {

@@ -30,7 +30,8 @@ function realizablePaired(s: AccountSnapshot, e: AccountEvent): boolean {
   const c = s.context;
   // A send's ack is a frame, and any frame ends `pinging` early; so while a send is in
   // flight only what drains at once (Recycle, Disconnect) may follow.
-  if (ONLINE.includes(state) && c.inFlight.length > 0 && !['Recycle', 'Disconnect', 'SendAcked', 'SendRejected'].includes(e.type)) return false;
+  // (AckTimedOut: on such a path the ack is held back, a lost ack.)
+  if (ONLINE.includes(state) && c.inFlight.length > 0 && !['Recycle', 'Disconnect', 'SendAcked', 'SendRejected', 'AckTimedOut'].includes(e.type)) return false;
   switch (e.type) {
     case 'Connect':
     case 'Disconnect':
@@ -65,6 +66,8 @@ function realizablePaired(s: AccountSnapshot, e: AccountEvent): boolean {
     case 'BackoffElapsed':
     case 'DrainTimedOut':
       return true;
+    case 'AckTimedOut':
+      return ONLINE.includes(state);
     default:
       return false; // pairing, expiry and rejection: paired accounts do not pair; see the unpaired model
   }

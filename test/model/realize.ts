@@ -12,6 +12,7 @@ import {
   type AccountSnapshot,
   type AccountStateName,
   type TimerRequest,
+  type TimerSlot,
 } from '../../machines/index.js';
 import { trustServerRoot } from '../../src/baileys/trust.js';
 import { Gateway } from '../../src/runtime/gateway.js';
@@ -25,6 +26,8 @@ import type { AccountAuth } from '../../src/runtime/account-runtime.js';
 const quiet = pino({ level: 'silent' });
 /** Acks come this late, so a send is still in flight while a drain is observed. */
 const ACK_LATENCY_MS = 250;
+/** Acks are held back this long on a path where the ack deadline passes: a lost ack. */
+const ACK_HELD_MS = 60_000;
 /** Ping replies are held back this long: `pinging` lasts until the test acts. */
 const PING_HELD_MS = 60_000;
 /** A ping reply this late arrives after an inbound frame has ended `pinging`. */
@@ -35,23 +38,25 @@ const PEER = '4915100000077@s.whatsapp.net';
 /** No frame for this long after a login: the server has said what it had to say. */
 const QUIET_MS = 300;
 
-/** A timer the test fires: the machine arms it, the runner decides when time has passed. */
+/** Timers the test fires: the machine arms them, the runner decides when time has passed. */
 class ManualTimer implements AccountTimer {
-  armed: { request: TimerRequest; fire: (f: TimerFiring) => void; armedAt: number } | null = null;
+  readonly armed = new Map<TimerSlot, { request: TimerRequest; fire: (f: TimerFiring) => void; armedAt: number }>();
 
   arm(request: TimerRequest, fire: (f: TimerFiring) => void): void {
-    this.armed = { request, fire, armedAt: Date.now() };
+    this.armed.set(request.slot, { request, fire, armedAt: Date.now() });
   }
 
-  clear(): void {
-    this.armed = null;
+  clear(slot?: TimerSlot): void {
+    if (slot === undefined) this.armed.clear();
+    else this.armed.delete(slot);
   }
 
   fire(expected: string): void {
-    const armed = this.armed;
+    const slot: TimerSlot = expected === 'AckTimedOut' ? 'ack' : 'state';
+    const armed = this.armed.get(slot);
     if (!armed) throw new Error(`no timer armed to fire ${expected}`);
     if (armed.request.fires !== expected) throw new Error(`armed timer fires ${armed.request.fires}, the path wants ${expected}`);
-    this.armed = null;
+    this.armed.delete(slot);
     const at = Date.now();
     armed.fire({ at, armedAt: armed.armedAt, lateMs: 0 });
   }
@@ -121,13 +126,14 @@ export class RealSystem {
     const needsProbeAnswer = has((s) => s.event.type === 'ProbeAnswered');
     const inboundWhilePinging = has((s, before) => s.event.type === 'InboundReceived' && before === 'pinging');
     const rejects = has((s) => s.event.type === 'SendRejected');
+    const ackLost = has((s) => s.event.type === 'AckTimedOut');
     if (paired) {
       const p = this.sim.provisionAccount();
       this.phones.set(account, p.account.phone);
       this.auths.set(account, memoryAccountAuth(fromBufferJson(p.creds), fromBufferJson(p.keys)));
       this.sim.setFaults(
         {
-          ackLatencyMs: ACK_LATENCY_MS,
+          ackLatencyMs: ackLost ? ACK_HELD_MS : ACK_LATENCY_MS,
           // Held back: `pinging` lasts until the test acts; or late, answering after an
           // inbound frame ended `pinging` (a probe answered in `open`).
           ...(needsProbeAnswer ? {} : { pingLatencyMs: inboundWhilePinging ? PING_LATE_MS : PING_HELD_MS }),
@@ -148,7 +154,7 @@ export class RealSystem {
         const expected = stateName(step.state);
         // Faults that decide the next login are set before anything can start it.
         if (before !== 'connecting') this.prepareNextLogin(account, steps, i);
-        await this.produce(account, before, step.event, steps[i + 1]?.event);
+        await this.produce(account, before, step.event);
         await this.expectState(account, before, expected, step.event);
         this.reached.add(expected);
         // A refused login re-entered `connecting`: the next login is already on its way.
@@ -181,7 +187,7 @@ export class RealSystem {
     }
   }
 
-  private async produce(account: string, state: AccountStateName, event: AccountEvent, next?: AccountEvent): Promise<void> {
+  private async produce(account: string, state: AccountStateName, event: AccountEvent): Promise<void> {
     const g = this.gateway;
     const phone = this.phones.get(account);
     const timer = this.timers.get(account)!;
@@ -242,8 +248,8 @@ export class RealSystem {
         timer.fire(event.type);
         return;
       case 'ProbeTimedOut':
-        // A dead link whose close then hangs (the drain times out): blackhole the socket.
-        if (next?.type === 'DrainTimedOut' && phone) this.sim.inject({ type: 'freeze' }, phone);
+      case 'AckTimedOut':
+        // AckTimedOut: the path held the ack back (ACK_HELD_MS), as a server that lost it.
         if (event.stalledMs > 0) {
           const stalledFrom = Date.now();
           const until = stalledFrom + STALL_MS;
@@ -253,7 +259,7 @@ export class RealSystem {
           // The deadline fires once the loop monitor has recorded the stall.
           await this.facts.until('the stall recorded', () => (this.loop.maxStallSince(stalledFrom) > 0 ? true : undefined), 5_000, 10);
         }
-        timer.fire('ProbeTimedOut');
+        timer.fire(event.type);
         return;
       default: {
         const unreachable: never = event;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeepaliveStrategy } from '../../src/contract/index.js';
 import type { TrafficKind } from '../../src/simulator/index.js';
-import { FAST_TIMINGS, startHarness, type Harness } from './support.js';
+import { FACT_DEADLINE_MS, FAST_TIMINGS, startHarness, type Harness } from './support.js';
 
 // The field report's server timer: ~16 min. Scaled by TIME_SCALE it runs in 960 ms;
 // the probe cadence is a sixth of it (140 ms + jitter). The defaults keep a far larger
@@ -77,14 +77,29 @@ describe('liveness', () => {
     await h.facts.until('a probe answered', () => (h.facts.transitions('halfopen').filter((t) => t.from === 'pinging' && t.to === 'open').length > answered ? true : undefined));
     const silentAt = Date.now();
     h.sim.setFaults({ silence: true }, phone);
-    await h.facts.until('dead link declared', () => h.facts.transitions('halfopen').find((t) => t.from === 'pinging' && t.to === 'draining'));
+    await h.facts.until('dead link declared', () => h.facts.transitions('halfopen').find((t) => t.from === 'pinging' && t.to === 'reconnecting' && t.reason === 'keepaliveTimeout'));
     const detectedMs = Date.now() - silentAt;
     const bound = FAST_TIMINGS.idleAfterMs! + FAST_TIMINGS.probeJitterMs! + FAST_TIMINGS.pingTimeoutMs!;
     // Scheduling noise on a shared 2-core machine is allowed for, not a second cycle.
     expect(detectedMs).toBeLessThan(bound + FAST_TIMINGS.idleAfterMs!);
     expect(h.facts.of('keepalive', 'halfopen').some((k) => k.outcome === 'timeout')).toBe(true);
     h.sim.clearFaults(phone, ['silence']);
-    await h.facts.until('open again', () => h.facts.transitions('halfopen').find((t, i, all) => t.to === 'open' && all.slice(0, i).some((x) => x.to === 'draining')));
+    await h.facts.until('open again', () => h.facts.transitions('halfopen').find((t, i, all) => t.to === 'open' && all.slice(0, i).some((x) => x.reason === 'keepaliveTimeout')));
+  });
+
+  it('is open again after a blackholed link without waiting for its close, and resends what it had written', async () => {
+    // Only the keepalive may notice (no ack deadline), and a drain would outlast the test:
+    // the account must not wait for a close that never comes (issue 19, item 4).
+    const never = 600_000;
+    expect(never).toBeGreaterThan(10 * FACT_DEADLINE_MS);
+    const { phone } = await h.addAccount('frozen', { timings: { ...FAST_TIMINGS, drainTimeoutMs: never, ackTimeoutMs: never } });
+    await h.facts.entered('frozen', 'open');
+    h.sim.inject({ type: 'freeze' }, phone);
+    expect(h.gateway.submit('frozen', { id: 'f1', to: '4915100000301@s.whatsapp.net', text: 'into the void' })).toBe('dispatched');
+    await h.facts.until('dead link declared', () => h.facts.transitions('frozen').find((t) => t.from === 'pinging' && t.reason === 'keepaliveTimeout'));
+    expect(h.facts.transitions('frozen').filter((t) => t.to === 'draining')).toEqual([]);
+    await h.facts.entered('frozen', 'open', 2);
+    await h.facts.until('the send acknowledged on the new link', () => h.facts.of('send.acked', 'frozen').find((a) => a.id === 'f1' && a.ack === 'server'));
   });
 
   it('does not kill a healthy link when the event loop stalls past the probe deadline', async () => {

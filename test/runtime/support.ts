@@ -23,6 +23,7 @@ export const FAST_TIMINGS: Partial<AccountTimings> = {
   pingTimeoutMs: 400,
   connectTimeoutMs: 5_000,
   drainTimeoutMs: 500,
+  ackTimeoutMs: 2_000,
   backoffBaseMs: 50,
   backoffCapMs: 1_000,
   stableAfterMs: 5_000,
