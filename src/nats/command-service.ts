@@ -27,6 +27,7 @@ import {
   type WaErrorCode,
 } from '../contract/index.js';
 import type { AccountOptions, AccountsPort } from '../runtime/port.js';
+import type { Adoptions } from './adoption.js';
 import type { EventPublisher } from './event-publisher.js';
 import type { Projection } from './projection.js';
 import type { Sends } from './sends.js';
@@ -55,6 +56,8 @@ export type AccountAdmin = {
 export type CommandServiceOptions = {
   nc: NatsConnection;
   accounts: AccountsPort;
+  /** Says whether an account not in the runtime is unknown or still being adopted. */
+  adoptions: Adoptions;
   admin: AccountAdmin;
   sends: Sends;
   publisher: EventPublisher;
@@ -141,8 +144,7 @@ async function execute(o: CommandServiceOptions, cmd: Command): Promise<OkReplyO
 }
 
 function known(o: CommandServiceOptions, account: string): string {
-  if (!o.accounts.has(account)) throw new WaError('unknown_account', `no account "${account}" on this gateway`);
-  return account;
+  return o.adoptions.require(account);
 }
 
 async function status(o: CommandServiceOptions, account: string): Promise<OkReplyOf<'status'>> {

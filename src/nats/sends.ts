@@ -15,12 +15,15 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type OkReplyOf, type SendCommand, WaError, type WaEvent } from '../contract/index.js';
 import type { AccountsPort, OutgoingSend } from '../runtime/port.js';
+import { Adoptions } from './adoption.js';
 import { Deadlines } from './deadlines.js';
 import type { EventPublisher } from './event-publisher.js';
 import type { Projection, QueuedSend, SendRecord } from './projection.js';
 
 export type SendsOptions = {
   accounts: AccountsPort;
+  /** Accounts being adopted get `unavailable`, not `unknown_account` (default: none are). */
+  adoptions?: Adoptions;
   publisher: EventPublisher;
   projection: Projection;
   logger: Logger;
@@ -36,16 +39,17 @@ export class Sends {
   readonly #unsettled = new Map<string, Promise<WaEvent>>();
   readonly #now: () => number;
   readonly #newId: () => string;
+  readonly #adoptions: Adoptions;
 
   constructor(private readonly o: SendsOptions) {
+    this.#adoptions = o.adoptions ?? new Adoptions(o.accounts);
     this.#now = o.now ?? Date.now;
     this.#newId = o.newId ?? randomUUID;
     this.deadlines = new Deadlines((account, id) => this.expireIfHeld(account, id), this.#now);
   }
 
   async send(cmd: SendCommand): Promise<OkReplyOf<'send'>> {
-    const { account } = cmd;
-    if (!this.o.accounts.has(account)) throw new WaError('unknown_account', `no account "${account}" on this gateway`);
+    const account = this.#adoptions.require(cmd.account);
     const id = cmd.id ?? this.#newId();
     const known = this.o.projection.send(account, id);
     if (known) return reply(id, known);
