@@ -18,6 +18,7 @@ import type { Service } from '@nats-io/services';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { assertAccountId } from '../contract/index.js';
 import type { AccountOptions, AccountsPort, FactSink } from '../runtime/port.js';
 import { ADOPT_CONCURRENCY, Adoptions, inPool } from './adoption.js';
 import { startCommandService } from './command-service.js';
@@ -132,6 +133,8 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
     for (const account of initial) recover(account);
 
     const addAccount = async (account: string, opts: AccountOptions = {}) => {
+      // A bad id would fail every takeover attempt forever: refuse it here (bad_request, with why).
+      assertAccountId(account);
       if (accounts.has(account)) return;
       await adoptions.run(account, async () => {
         await publisher.adopt([account]);

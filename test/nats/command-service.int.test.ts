@@ -159,6 +159,15 @@ describe('the other verbs', () => {
     expect((await request(nc, accountsCmdSubject('remove'), { account })).ok).toBe(false);
   });
 
+  it('accounts.add refuses the reserved id "accounts" with bad_request saying why, and adds nothing', async () => {
+    const fake = new FakeAccounts();
+    await layerWith(fake);
+    const reply = errorReplySchema.parse(await request(nc, accountsCmdSubject('add'), { account: 'accounts' }));
+    expect(reply.error.code).toBe('bad_request');
+    expect(reply.error.message).toMatch(/reserved.*wa\.cmd\.accounts\./);
+    expect(fake.accounts.size).toBe(0);
+  });
+
   it('is discoverable through $SRV.PING and $SRV.INFO', async () => {
     await oneAccount();
     const ping = await request(nc, `$SRV.PING.${SERVICE_NAME}`);
