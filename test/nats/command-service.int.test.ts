@@ -168,6 +168,22 @@ describe('the other verbs', () => {
     expect(fake.accounts.size).toBe(0);
   });
 
+  it('$SRV.STATS counts error replies in num_errors, with the last error\'s code', async () => {
+    const { layer, account } = await oneAccount();
+    const bad: [string, unknown][] = [
+      [cmdSubject('nobody', 'status'), {}],
+      [cmdSubject(account, 'send'), { to: 'not a number', text: 'hi' }],
+      [`wa.cmd.${account}.reboot`, {}],
+      [cmdSubject(account, 'send'), '{"to":'],
+    ];
+    for (const [subject, body] of bad) expect((await request(nc, subject, body)).ok).toBe(false);
+    expect((await request(nc, cmdSubject(account, 'status'))).ok).toBe(true);
+    const stats = await request(nc, `$SRV.STATS.${SERVICE_NAME}.${layer.service.info().id}`);
+    const endpoints = stats['endpoints'] as { name: string; num_requests: number; num_errors: number; last_error?: string }[];
+    const commands = endpoints.find((e) => e.name === 'commands');
+    expect(commands).toMatchObject({ num_requests: bad.length + 1, num_errors: bad.length, last_error: 'bad_request' });
+  });
+
   it('is discoverable through $SRV.PING and $SRV.INFO', async () => {
     await oneAccount();
     const ping = await request(nc, `$SRV.PING.${SERVICE_NAME}`);
