@@ -39,6 +39,7 @@ const SERVICE_ERROR_CODES: Record<WaErrorCode, number> = {
   too_large: 413,
   logged_out: 409,
   not_paired: 409,
+  conflict: 409,
   timeout: 504,
   unavailable: 503,
   internal: 500,

@@ -1,7 +1,7 @@
 /**
  * Start-up of a real gateway (in-process `startGateway`, real Baileys, the simulator, a
- * real nats-server): taking the configured accounts over while NATS misbehaves, and
- * what clients hear while that is going on.
+ * real nats-server): taking the configured accounts over while NATS misbehaves, what
+ * clients hear while that is going on, and the sends a started gateway must refuse.
  */
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -155,6 +155,30 @@ describe('while a restarting gateway adopts its accounts', () => {
     expect(codes.get('unknown_account') ?? 0, JSON.stringify([...codes])).toBe(0);
     // The window was hit: commands did arrive before the accounts were adopted.
     expect(codes.get('unavailable') ?? 0, JSON.stringify([...codes])).toBeGreaterThan(0);
+  }, 60_000);
+});
+
+describe('a started gateway refuses sends it cannot honour', () => {
+  it('not_paired for an account never paired; conflict for a send id reused with another recipient or text', async () => {
+    const w = await setUp(['paired']);
+    // `fresh` has no credentials: it starts, asks for a QR (pairing), and is never paired.
+    const config = configFor(w, ['paired', 'fresh']);
+    const { logger } = capturingLogger();
+    w.gateway = await startGateway(config, logger);
+    const client = await connectTo(w.nats.url);
+    w.extra.push(client);
+    const send = async (account: string, body: Record<string, unknown>) =>
+      (await client.request(cmdSubject(account, 'send'), JSON.stringify(body), { timeout: 5_000 })).json<{ ok: boolean; seq?: number; error?: { code: string; message: string } }>();
+
+    const fresh = await send('fresh', { id: 'np-1', to: '+4915100000001', text: 'hi' });
+    expect(fresh).toMatchObject({ ok: false, error: { code: 'not_paired' } });
+    expect(w.gateway.layer.projection.outbox('fresh')).toEqual([]);
+
+    const first = await send('paired', { id: 'k-1', to: '+4915100000001', text: 'hi' });
+    expect(first).toMatchObject({ ok: true });
+    expect(await send('paired', { id: 'k-1', to: '4915100000001@s.whatsapp.net', text: 'hi' })).toMatchObject({ ok: true, seq: first.seq });
+    expect(await send('paired', { id: 'k-1', to: '+4915100000001', text: 'something else' })).toMatchObject({ ok: false, error: { code: 'conflict' } });
+    expect(await send('paired', { id: 'k-1', to: '+4915100000002', text: 'hi' })).toMatchObject({ ok: false, error: { code: 'conflict' } });
   }, 60_000);
 });
 
