@@ -66,17 +66,22 @@ export async function readEvents(
     const until = info.state.last_seq;
     if (info.state.messages === 0 || abandoned) return stats;
     progress('the stream info');
-    consumer = await js.consumers.get(EVENTS_STREAM, { filter_subjects: filter });
-    const ci = await consumer.info(true);
+    const c = await js.consumers.get(EVENTS_STREAM, { filter_subjects: filter });
+    // Given up meanwhile: the cleanup in `finally` has run, so this consumer is ours to drop.
+    if (abandoned) return dropLate(c, undefined, stats);
+    consumer = c;
+    const ci = await c.info(true);
     if (ci.num_pending === 0 || abandoned) return stats;
     progress('the consumer info');
-    messages = await consumer.consume({ max_messages: READ_BATCH });
-    for await (const m of messages) {
+    const msgs = await c.consume({ max_messages: READ_BATCH });
+    if (abandoned) return dropLate(c, msgs, stats);
+    messages = msgs;
+    for await (const m of msgs) {
       if (abandoned) break;
       progress(`stream seq ${m.seq}`);
       take(m, stats, onEvent, logger);
       if (m.seq >= until || m.info.pending === 0) {
-        messages.stop();
+        msgs.stop();
         break;
       }
     }
@@ -96,6 +101,13 @@ export async function readEvents(
     // and an ordered consumer is ephemeral (the server drops it when inactive).
     void consumer?.delete().catch(() => undefined);
   }
+}
+
+/** A consumer (and its pull) that came back after the read was given up: stop and drop it. */
+function dropLate(consumer: Consumer, messages: ConsumerMessages | undefined, stats: ReadStats): ReadStats {
+  messages?.stop();
+  void consumer.delete().catch(() => undefined);
+  return stats;
 }
 
 function take(m: JsMsg, stats: ReadStats, onEvent: (event: WaEvent, streamSeq: number) => void, logger: Logger): void {
