@@ -4,7 +4,7 @@
  * account `default` against WhatsApp with NATS on localhost.
  */
 import { z } from 'zod';
-import { ACCOUNT_ID_PATTERN, KEEPALIVE_STRATEGIES } from '../contract/index.js';
+import { accountIdSchema, KEEPALIVE_STRATEGIES } from '../contract/index.js';
 
 const ms = (what: string) => z.number().int().positive().describe(what);
 
@@ -37,7 +37,7 @@ export const accountSettingsSchema = z
 
 export const accountSchema = accountSettingsSchema
   .extend({
-    id: z.string().regex(ACCOUNT_ID_PATTERN, 'account ids are 1–32 of a-z 0-9 _ - starting with a letter or digit').describe('account id, one NATS subject token'),
+    id: accountIdSchema.describe('account id, one NATS subject token; `accounts` is reserved (the fleet API wa.cmd.accounts.<verb>)'),
     /** Connect at start (default true). */
     connect: z.boolean().default(true).describe('connect at start'),
   })

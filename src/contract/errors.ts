@@ -10,6 +10,8 @@ export const WA_ERROR_CODES = [
   'too_large',
   'logged_out',
   'not_paired',
+  /** A send id reused for a different request (recipient or text): an id names one request. */
+  'conflict',
   'timeout',
   'unavailable',
   'internal',

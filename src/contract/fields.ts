@@ -4,12 +4,16 @@
  */
 import { z } from 'zod';
 import { WA_ERROR_CODES } from './errors.js';
-import { ACCOUNT_ID_PATTERN, RESERVED_ACCOUNT_IDS } from './subjects.js';
+import { ACCOUNT_ID_PATTERN, reservedAccountId } from './subjects.js';
 
+/** An account id: one subject token, not reserved. The config schema uses it too. */
 export const accountIdSchema = z
   .string()
-  .regex(ACCOUNT_ID_PATTERN, 'account id must match [a-z0-9][a-z0-9_-]{0,31}')
-  .refine((s) => !(RESERVED_ACCOUNT_IDS as readonly string[]).includes(s), 'account id is reserved');
+  .regex(ACCOUNT_ID_PATTERN, 'account ids are 1–32 of a-z 0-9 _ - starting with a letter or digit')
+  .check((ctx) => {
+    const reserved = reservedAccountId(ctx.value);
+    if (reserved) ctx.issues.push({ code: 'custom', message: reserved, input: ctx.value });
+  });
 
 /**
  * A send id is chosen by the client and makes `send` idempotent. Restricted to a

@@ -9,10 +9,20 @@ import { WaError } from './errors.js';
 export const ACCOUNT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
 /**
- * `wa.cmd.accounts.<verb>` is the fleet-level API, so an account may not be called
- * `accounts`: its commands would be indistinguishable from the fleet's.
+ * Ids that match the pattern but no account may have, each with why (shown in the
+ * config error and the `accounts.add` reply). `wa.cmd.accounts.<verb>` is the fleet
+ * API, so an account called `accounts` could not be told from it.
  */
-export const RESERVED_ACCOUNT_IDS = ['accounts'] as const;
+const RESERVED_ACCOUNT_ID_REASONS = {
+  accounts: 'it is the subject token of the fleet API (wa.cmd.accounts.<verb>), so the account\'s commands could not be told from the fleet\'s',
+} as const satisfies Record<string, string>;
+
+export const RESERVED_ACCOUNT_IDS = Object.keys(RESERVED_ACCOUNT_ID_REASONS) as readonly (keyof typeof RESERVED_ACCOUNT_ID_REASONS)[];
+
+/** Why `id` is reserved, or undefined when it is not. */
+export function reservedAccountId(id: string): string | undefined {
+  return Object.hasOwn(RESERVED_ACCOUNT_ID_REASONS, id) ? `account id "${id}" is reserved: ${RESERVED_ACCOUNT_ID_REASONS[id as keyof typeof RESERVED_ACCOUNT_ID_REASONS]}` : undefined;
+}
 
 export const EVENTS_STREAM = 'WA_EVENTS';
 export const EVT_PREFIX = 'wa.evt';
@@ -33,19 +43,14 @@ export type AccountsVerb = (typeof ACCOUNTS_VERBS)[number];
 export type FleetVerb = `accounts.${AccountsVerb}`;
 
 export function isAccountId(value: unknown): boolean {
-  return (
-    typeof value === 'string' &&
-    ACCOUNT_ID_PATTERN.test(value) &&
-    !(RESERVED_ACCOUNT_IDS as readonly string[]).includes(value)
-  );
+  return typeof value === 'string' && ACCOUNT_ID_PATTERN.test(value) && reservedAccountId(value) === undefined;
 }
 
 export function accountIdError(value: unknown): WaError {
+  const reserved = typeof value === 'string' ? reservedAccountId(value) : undefined;
+  if (reserved) return new WaError('bad_request', reserved);
   const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : typeof value;
-  return new WaError(
-    'bad_request',
-    `invalid account id ${shown}: expected ${ACCOUNT_ID_PATTERN.source}, not "accounts"`,
-  );
+  return new WaError('bad_request', `invalid account id ${shown}: expected ${ACCOUNT_ID_PATTERN.source}`);
 }
 
 /** Throws `bad_request`: a builder given a bad id is a caller bug, not a client input. */

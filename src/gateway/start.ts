@@ -70,14 +70,13 @@ export async function startGateway(config: Config, logger: Logger, options: Star
   });
 
   try {
-    layer = await startNatsLayer({ nc: nats.nc, accounts: gateway, logger, stream: config.stream });
+    // The configured accounts are announced: from the first command on, they answer `unavailable` until adopted.
+    layer = await startNatsLayer({ nc: nats.nc, accounts: gateway, logger, stream: config.stream, pending: config.accounts.map((a) => a.id) });
     for (const fact of early.splice(0)) layer.sink(fact);
     // Before the accounts, so pages and metrics see their first transitions.
     observability = await startObservability({ config, logger, nc: nats.nc, gateway, layer, loop });
-    for (const account of config.accounts) {
-      const { id, connect, ...settings } = account;
-      await layer.addAccount(id, { ...settings, connect });
-    }
+    // Concurrently (ADOPT_CONCURRENCY at a time): one slow takeover must not hold up the others.
+    await layer.addAccounts(config.accounts.map(({ id, connect, ...settings }) => ({ account: id, options: { ...settings, connect } })));
   } catch (err) {
     await observability?.close().catch(() => undefined);
     stately?.stop();

@@ -5,7 +5,7 @@
  *
  * Every request gets exactly one reply: `{ ok: true, … }` or `{ ok: false, error:
  * { code, message } }`. Errors are also flagged in the micro-service headers
- * (`Nats-Service-Error-Code`), so `$SRV.STATS` counts them. Nothing a client sends can
+ * (`Nats-Service-Error-Code`) and counted in `$SRV.STATS` (`num_errors`). Nothing a client sends can
  * throw out of the handler: decoding never throws, every runtime call is wrapped, and
  * an unexpected error becomes `internal` (logged with its cause, never replied with it).
  */
@@ -27,6 +27,7 @@ import {
   type WaErrorCode,
 } from '../contract/index.js';
 import type { AccountOptions, AccountsPort } from '../runtime/port.js';
+import type { Adoptions } from './adoption.js';
 import type { EventPublisher } from './event-publisher.js';
 import type { Projection } from './projection.js';
 import type { Sends } from './sends.js';
@@ -38,10 +39,21 @@ const SERVICE_ERROR_CODES: Record<WaErrorCode, number> = {
   too_large: 413,
   logged_out: 409,
   not_paired: 409,
+  conflict: 409,
   timeout: 504,
   unavailable: 503,
   internal: 500,
 };
+
+/** The one endpoint's name in `$SRV.INFO|STATS`. */
+const ENDPOINT = 'commands';
+
+/**
+ * Error replies sent, for `$SRV.STATS`. @nats-io/services counts an error only when a
+ * handler throws synchronously; ours answers every error as a typed reply after
+ * awaiting, so without this `num_errors` would stay 0 however many errors went out.
+ */
+type ErrorTally = { count: number; lastCode?: WaErrorCode };
 
 /** `status` waits this long for the account's buffered events so it reports what just happened. */
 const STATUS_FLUSH_MS = 500;
@@ -55,6 +67,8 @@ export type AccountAdmin = {
 export type CommandServiceOptions = {
   nc: NatsConnection;
   accounts: AccountsPort;
+  /** Says whether an account not in the runtime is unknown or still being adopted. */
+  adoptions: Adoptions;
   admin: AccountAdmin;
   sends: Sends;
   publisher: EventPublisher;
@@ -69,7 +83,9 @@ export async function startCommandService(o: CommandServiceOptions): Promise<Ser
   // @nats-io/services 3.0.0-25 pins its own nats-core copy: same runtime object, two type identities.
   const svcm = new Svcm(o.nc as unknown as ConstructorParameters<typeof Svcm>[0]);
   const service = await svcm.add({ name: SERVICE_NAME, version: SERVICE_VERSION, description: SERVICE_DESCRIPTION });
-  service.addEndpoint('commands', {
+  const errors: ErrorTally = { count: 0 };
+  reportErrorReplies(service, errors);
+  service.addEndpoint(ENDPOINT, {
     subject: CMD_WILDCARD,
     metadata: { verbs: 'send status connect disconnect logout pair accounts.list accounts.add accounts.remove' },
     handler: (err, msg) => {
@@ -77,14 +93,38 @@ export async function startCommandService(o: CommandServiceOptions): Promise<Ser
         o.logger.error({ err }, 'command endpoint stopped');
         return;
       }
-      void handle(o, msg);
+      void handle(o, msg, errors);
     },
   });
   o.logger.info({ service: SERVICE_NAME, subject: CMD_WILDCARD }, 'command service started');
   return service;
 }
 
-async function handle(o: CommandServiceOptions, msg: ServiceMsg): Promise<void> {
+/**
+ * Adds the error replies to the library's figures whenever `$SRV.STATS` is asked (the
+ * library's STATS handler calls `service.stats()`), and clears them with `reset()`.
+ * `last_error` is the contract code only: the message may echo a client's input.
+ */
+function reportErrorReplies(service: Service, errors: ErrorTally): void {
+  const libraryStats = service.stats.bind(service);
+  const libraryReset = service.reset.bind(service);
+  service.stats = async () => {
+    const stats = await libraryStats();
+    for (const e of stats.endpoints ?? []) {
+      if (e.name !== ENDPOINT) continue;
+      e.num_errors += errors.count;
+      if (errors.lastCode) e.last_error = errors.lastCode;
+    }
+    return stats;
+  };
+  service.reset = () => {
+    errors.count = 0;
+    delete errors.lastCode;
+    libraryReset();
+  };
+}
+
+async function handle(o: CommandServiceOptions, msg: ServiceMsg, errors: ErrorTally): Promise<void> {
   let body: { ok: boolean };
   let error: WaError | undefined;
   const cmd = decodeCommand(msg.subject, msg.data);
@@ -95,6 +135,10 @@ async function handle(o: CommandServiceOptions, msg: ServiceMsg): Promise<void> 
     error = toWaError(err);
     if (error.code === 'internal') o.logger.error({ err, subject: msg.subject }, 'command failed unexpectedly');
     body = { ok: false, error: error.toWire() } as { ok: false };
+  }
+  if (error) {
+    errors.count++;
+    errors.lastCode = error.code;
   }
   try {
     if (error) msg.respondError(SERVICE_ERROR_CODES[error.code], error.code, encodeReply(body));
@@ -141,8 +185,7 @@ async function execute(o: CommandServiceOptions, cmd: Command): Promise<OkReplyO
 }
 
 function known(o: CommandServiceOptions, account: string): string {
-  if (!o.accounts.has(account)) throw new WaError('unknown_account', `no account "${account}" on this gateway`);
-  return account;
+  return o.adoptions.require(account);
 }
 
 async function status(o: CommandServiceOptions, account: string): Promise<OkReplyOf<'status'>> {

@@ -30,6 +30,8 @@ export class EventCounters {
   fenceMarkers = 0;
   /** Accounts this process lost to another writer. */
   fencedAccounts = 0;
+  /** Takeover attempts (fence + read of the account's history) that failed and were retried, per account. */
+  takeoverFailures = 0;
   readonly #dropped = new Map<string, number>();
   /** Read by the buffer owner: facts accepted and not yet acked. */
   #buffered: () => number = () => 0;
@@ -89,6 +91,7 @@ export function registerEventMetrics(registry: Registry, counters: EventCounters
   total('wa_events_duplicate_acks_total', 'Publish retries JetStream recognised as already stored.', () => counters.duplicates);
   total('wa_events_publish_failures_total', 'Event publish attempts that failed and were retried.', () => counters.publishFailures);
   total('wa_events_fenced_accounts_total', 'Accounts taken over by another writer.', () => counters.fencedAccounts);
+  total('wa_events_takeover_failures_total', 'Takeover attempts (fence and read of an account\'s history) that failed and were retried.', () => counters.takeoverFailures);
   new Gauge({
     name: 'wa_events_buffered',
     help: 'Facts accepted and not yet acked by JetStream (the offline buffer).',

@@ -32,6 +32,11 @@ export const PUBLISHER_DEFAULTS = {
   publishTimeoutMs: 2_000,
 };
 
+/** A takeover that failed (fence or read) is retried after this, doubling: a lost request across a restart is retried soon. */
+export const TAKEOVER_RETRY_BASE_MS = 100;
+/** ...up to this: while NATS is away an account is re-tried every 2 s, so it is adopted within ~2 s of NATS coming back. */
+export const TAKEOVER_RETRY_MAX_MS = 2_000;
+
 /** `close()` publishes what it can for this long before it drops the rest: a restart should not lose a second of facts. */
 export const CLOSE_FLUSH_MS = 2_000;
 /** Default wait of `flushed()`: longer than a few retried publishes. */
@@ -56,7 +61,15 @@ export type PublisherOptions = {
 type Waiter = { resolve: (e: WaEvent) => void; reject: (err: WaError) => void };
 type Entry = Buffered & { event: WaEvent; waiter?: Waiter };
 
-type AccountWriter = { writer: FencedWriter; phase: 'adopting' | 'ready' | 'fenced'; nextSeq: number; pumping: boolean; logger: Logger };
+type AccountWriter = {
+  writer: FencedWriter;
+  phase: 'adopting' | 'ready' | 'fenced';
+  nextSeq: number;
+  pumping: boolean;
+  logger: Logger;
+  /** Failed takeover attempts so far (reset once taken over). */
+  takeoverFailures: number;
+};
 
 export type PublishTicket = { acked: Promise<WaEvent>; withdraw: () => boolean };
 
@@ -125,6 +138,7 @@ export class EventPublisher {
   }
 
   private async takeOver(fresh: string[]): Promise<void> {
+    const started = Date.now();
     for (let attempt = 0; !this.#closed; attempt++) {
       try {
         await Promise.all(fresh.map((a) => this.fenceOnce(a)));
@@ -140,15 +154,32 @@ export class EventPublisher {
           this.#o.projection.replace(view);
           st.nextSeq = view.lastSeq + 1;
           st.phase = 'ready';
-          st.logger.info({ lastSeq: view.lastSeq, outbox: view.outbox.size }, 'account taken over: fenced and rebuilt from WA_EVENTS');
+          const retried = st.takeoverFailures > 0 ? { failedAttempts: st.takeoverFailures, tookMs: Date.now() - started } : {};
+          st.takeoverFailures = 0;
+          st.logger.info({ lastSeq: view.lastSeq, outbox: view.outbox.size, ...retried }, 'account taken over: fenced and rebuilt from WA_EVENTS');
           this.pump(a);
         }
         return;
       } catch (err) {
-        this.#o.logger.warn({ err, accounts: fresh, attempt }, 'takeover failed; retrying');
-        await sleep(backoffDelay(attempt), this.#abort.signal);
+        const retryInMs = backoffDelay(attempt, TAKEOVER_RETRY_BASE_MS, TAKEOVER_RETRY_MAX_MS);
+        for (const a of fresh) {
+          const st = this.state(a);
+          st.takeoverFailures++;
+          this.counters.takeoverFailures++;
+          // Every failure while NATS is away would be a line every 2 s: log the 1st, 2nd, 4th, 8th, …
+          if ((st.takeoverFailures & (st.takeoverFailures - 1)) === 0) {
+            st.logger.warn({ err, failedAttempts: st.takeoverFailures, retryInMs }, 'takeover (fence and read of WA_EVENTS) failed; retrying');
+          }
+        }
+        await sleep(retryInMs, this.#abort.signal);
       }
     }
+  }
+
+  /** Failed takeover attempts of an account still being adopted (0 when adopted or unknown). */
+  takeoverFailures(account: string): number {
+    const st = this.#accounts.get(account);
+    return st?.phase === 'adopting' ? st.takeoverFailures : 0;
   }
 
   isReady(account: string): boolean {
@@ -208,7 +239,7 @@ export class EventPublisher {
     let st = this.#accounts.get(account);
     if (!st) {
       const writer = new FencedWriter(account, this.#o.writerId, this.#o.js, this.#o.jsm, this.#o.publishTimeoutMs);
-      st = { writer, phase: 'adopting', nextSeq: 1, pumping: false, logger: this.#o.logger.child({ account }) };
+      st = { writer, phase: 'adopting', nextSeq: 1, pumping: false, logger: this.#o.logger.child({ account }), takeoverFailures: 0 };
       this.#accounts.set(account, st);
     }
     return st;

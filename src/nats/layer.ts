@@ -18,7 +18,9 @@ import type { Service } from '@nats-io/services';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { assertAccountId } from '../contract/index.js';
 import type { AccountOptions, AccountsPort, FactSink } from '../runtime/port.js';
+import { ADOPT_CONCURRENCY, Adoptions, inPool } from './adoption.js';
 import { startCommandService } from './command-service.js';
 import { EventCounters, registerEventMetrics } from './counters.js';
 import { EventPublisher, PUBLISHER_DEFAULTS } from './event-publisher.js';
@@ -49,6 +51,12 @@ export type NatsLayerOptions = {
   registry?: Registry;
   /** Another writer took an account over. Default: log and stop the account in the runtime. */
   onFenced?: (account: string) => void;
+  /**
+   * Accounts the caller adds right after start (the config's). From the moment the
+   * command service answers until each is adopted, its commands get `unavailable`
+   * (retry), not `unknown_account`.
+   */
+  pending?: readonly string[];
 };
 
 export type NatsLayer = {
@@ -62,6 +70,13 @@ export type NatsLayer = {
   writerId: string;
   /** Takes the account over (fence + rebuild), adds it to the runtime, hands it its outbox. */
   addAccount(account: string, options?: AccountOptions): Promise<void>;
+  /**
+   * `addAccount` for each, `ADOPT_CONCURRENCY` at a time, so a slow takeover holds up
+   * no other account. Settles when all have; rejects with the first failure, if any.
+   */
+  addAccounts(list: readonly { account: string; options?: AccountOptions }[]): Promise<void>;
+  /** Which accounts commands may use, and which are still being adopted. */
+  adoptions: Adoptions;
   /** Removes it from the runtime and fails what it still had queued (`send.failed`). */
   removeAccount(account: string): Promise<void>;
   /** Stops the service, publishes what it can (bounded), closes an own connection. */
@@ -105,7 +120,9 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
       publishTimeoutMs: options.publishTimeoutMs ?? PUBLISHER_DEFAULTS.publishTimeoutMs,
       onFenced,
     });
-    const sends = new Sends({ accounts, publisher, projection, logger: log, recordTimeoutMs: options.recordTimeoutMs ?? RECORD_TIMEOUT_MS });
+    const adoptions = new Adoptions(accounts, (account) => publisher.takeoverFailures(account));
+    adoptions.announce(options.pending ?? []);
+    const sends = new Sends({ accounts, adoptions, publisher, projection, logger: log, recordTimeoutMs: options.recordTimeoutMs ?? RECORD_TIMEOUT_MS });
 
     const recover = (account: string) => {
       const r = sends.recover(account);
@@ -116,10 +133,20 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
     for (const account of initial) recover(account);
 
     const addAccount = async (account: string, opts: AccountOptions = {}) => {
+      // A bad id would fail every takeover attempt forever: refuse it here (bad_request, with why).
+      assertAccountId(account);
       if (accounts.has(account)) return;
-      await publisher.adopt([account]);
-      await accounts.add(account, opts);
-      recover(account);
+      await adoptions.run(account, async () => {
+        await publisher.adopt([account]);
+        await accounts.add(account, opts);
+        recover(account);
+      });
+    };
+    const addAccounts = async (list: readonly { account: string; options?: AccountOptions }[]) => {
+      const results = await inPool(list, ADOPT_CONCURRENCY, (a) => addAccount(a.account, a.options));
+      const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ account: list[i]?.account, err: r.reason as unknown }] : []));
+      for (const f of failed) log.child({ account: f.account }).error({ err: f.err }, 'could not add the account');
+      if (failed[0]) throw failed[0].err;
     };
     const removeAccount = async (account: string) => {
       await accounts.remove(account);
@@ -130,6 +157,7 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
     const service = await startCommandService({
       nc,
       accounts,
+      adoptions,
       admin: { add: addAccount, remove: removeAccount },
       sends,
       publisher,
@@ -148,6 +176,8 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
       sends,
       writerId,
       addAccount,
+      addAccounts,
+      adoptions,
       removeAccount,
       async close() {
         if (closed) return;

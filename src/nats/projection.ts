@@ -9,11 +9,13 @@
  *   of `statusReplySchema`);
  * - outbox: `send.queued` minus `send.acked|failed|expired`, in queue order, each
  *   with the `waMessageId` of its `send.sent` if the stream has one;
- * - sends: the idempotency index, send id → seq of its `send.queued` and status. It
+ * - sends: the idempotency index, send id → seq of its `send.queued`, status and the
+ *   fingerprint of its recipient and text (a reused id must name the same request). It
  *   remembers what the stream still holds, so the idempotency horizon of `send` is the
  *   stream's retention (`maxAgeMs`), documented in docs/subjects.md;
  * - lastSeq: the per-account seq the next writer continues from.
  */
+import { createHash } from 'node:crypto';
 import type { AccountState, SendStatus, WaEvent, WireError } from '../contract/index.js';
 
 /** Enough to see a 408 loop in a `status` reply without paging through events. */
@@ -30,7 +32,23 @@ export type QueuedSend = {
   waMessageId?: string;
 };
 
-export type SendRecord = { seq: number; status: SendStatus; waMessageId?: string; error?: WireError };
+export type SendRecord = {
+  seq: number;
+  status: SendStatus;
+  /** `requestFingerprint` of the recipient and text it was queued with: a reused id must name the same request. */
+  request: string;
+  waMessageId?: string;
+  error?: WireError;
+};
+
+/**
+ * What makes two sends with one id the same request: the (normalised) recipient and the
+ * text. A hash, so the index does not keep every text for the stream's retention; 128
+ * bits make a false match between two different requests practically impossible.
+ */
+export function requestFingerprint(to: string, text: string): string {
+  return createHash('sha256').update(to).update('\u0000').update(text).digest('base64url').slice(0, 22);
+}
 
 export type DisconnectRecord = { at: string; statusCode?: number; reason?: string };
 
@@ -85,7 +103,7 @@ export function evolve(view: AccountView, event: WaEvent): boolean {
       const q: QueuedSend = { id: event.id, seq: event.seq, to: event.to, text: event.text };
       if (event.deadline !== undefined) q.deadline = event.deadline;
       view.outbox.set(event.id, q);
-      view.sends.set(event.id, { seq: event.seq, status: 'queued' });
+      view.sends.set(event.id, { seq: event.seq, status: 'queued', request: requestFingerprint(event.to, event.text) });
       return true;
     }
     case 'send.sent': {

@@ -15,12 +15,15 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type OkReplyOf, type SendCommand, WaError, type WaEvent } from '../contract/index.js';
 import type { AccountsPort, OutgoingSend } from '../runtime/port.js';
+import { Adoptions } from './adoption.js';
 import { Deadlines } from './deadlines.js';
 import type { EventPublisher } from './event-publisher.js';
-import type { Projection, QueuedSend, SendRecord } from './projection.js';
+import { type Projection, type QueuedSend, requestFingerprint, type SendRecord } from './projection.js';
 
 export type SendsOptions = {
   accounts: AccountsPort;
+  /** Accounts being adopted get `unavailable`, not `unknown_account` (default: none are). */
+  adoptions?: Adoptions;
   publisher: EventPublisher;
   projection: Projection;
   logger: Logger;
@@ -32,29 +35,41 @@ export type SendsOptions = {
 
 export class Sends {
   readonly deadlines: Deadlines;
-  /** account\0id → the record of a send whose `send.queued` is not acked or dropped yet. */
-  readonly #unsettled = new Map<string, Promise<WaEvent>>();
+  /** account\0id → the record of a send whose `send.queued` is not acked or dropped yet, and its request's fingerprint. */
+  readonly #unsettled = new Map<string, { recorded: Promise<WaEvent>; request: string }>();
   readonly #now: () => number;
   readonly #newId: () => string;
+  readonly #adoptions: Adoptions;
 
   constructor(private readonly o: SendsOptions) {
+    this.#adoptions = o.adoptions ?? new Adoptions(o.accounts);
     this.#now = o.now ?? Date.now;
     this.#newId = o.newId ?? randomUUID;
     this.deadlines = new Deadlines((account, id) => this.expireIfHeld(account, id), this.#now);
   }
 
   async send(cmd: SendCommand): Promise<OkReplyOf<'send'>> {
-    const { account } = cmd;
-    if (!this.o.accounts.has(account)) throw new WaError('unknown_account', `no account "${account}" on this gateway`);
+    const account = this.#adoptions.require(cmd.account);
     const id = cmd.id ?? this.#newId();
+    const request = requestFingerprint(cmd.to, cmd.text);
     const known = this.o.projection.send(account, id);
-    if (known) return reply(id, known);
+    if (known) {
+      if (known.request !== request) throw conflict(id);
+      return reply(id, known);
+    }
     const key = `${account}\u0000${id}`;
     const pending = this.#unsettled.get(key);
-    if (pending) return this.await(account, id, pending, 'an earlier request with this id');
+    if (pending) {
+      if (pending.request !== request) throw conflict(id);
+      return this.await(account, id, pending.recorded, 'an earlier request with this id');
+    }
 
     if (this.o.accounts.state(account) === 'loggedOut') {
       throw new WaError('logged_out', `account "${account}" is logged out; pair it again before sending`);
+    }
+    // Queued, it would wait for a pairing nobody may ever do: say so now instead.
+    if (!this.o.accounts.isPaired(account)) {
+      throw new WaError('not_paired', `account "${account}" is not paired with a phone yet; pair it (wa.cmd.${account}.pair) before sending`);
     }
     if (cmd.deadline !== undefined && Date.parse(cmd.deadline) <= this.#now()) {
       throw new WaError('bad_request', `deadline ${cmd.deadline} has already passed (gateway time ${new Date(this.#now()).toISOString()})`);
@@ -67,7 +82,7 @@ export class Sends {
       if (event.type === 'send.queued') this.handOver(account, { id, seq: event.seq, to: event.to, text: event.text, ...(event.deadline !== undefined ? { deadline: event.deadline } : {}) });
       return event;
     });
-    this.#unsettled.set(key, recorded);
+    this.#unsettled.set(key, { recorded, request });
     recorded.then(
       () => this.#unsettled.delete(key),
       () => this.#unsettled.delete(key),
@@ -153,6 +168,11 @@ export class Sends {
       clearTimeout(timer);
     }
   }
+}
+
+/** An idempotency key names one request, as in payment APIs: the text is not echoed back. */
+function conflict(id: string): WaError {
+  return new WaError('conflict', `send id "${id}" was already used for a different request (recipient or text differ); use a new id for a new message`);
 }
 
 function reply(id: string, rec: SendRecord): OkReplyOf<'send'> {

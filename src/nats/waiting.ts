@@ -8,8 +8,8 @@ export const RETRY_BASE_MS = 25;
 /** Cap: NATS back after an outage is noticed within a second. */
 export const RETRY_MAX_MS = 1_000;
 
-export function backoffDelay(attempt: number): number {
-  return Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.min(attempt, 16));
+export function backoffDelay(attempt: number, baseMs = RETRY_BASE_MS, maxMs = RETRY_MAX_MS): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 16));
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts (never rejects). */

@@ -48,6 +48,10 @@ export class Gateway implements AccountsPort {
     return this.get(account).state();
   }
 
+  isPaired(account: string): boolean {
+    return this.get(account).isPaired();
+  }
+
   runtime(account: string): AccountRuntime {
     return this.get(account);
   }

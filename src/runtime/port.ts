@@ -42,6 +42,12 @@ export interface AccountsPort {
   list(): { account: string; state: AccountStateName }[];
   has(account: string): boolean;
   state(account: string): AccountStateName;
+  /**
+   * The account's credentials hold a device identity WhatsApp signed (written at
+   * pair-success). False for an account never paired, or whose credentials a logout
+   * cleared and that has not been paired again.
+   */
+  isPaired(account: string): boolean;
   add(account: string, options?: AccountOptions): Promise<void>;
   remove(account: string): Promise<void>;
   /**

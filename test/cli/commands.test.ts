@@ -206,6 +206,12 @@ describe('wa-connd commands against a running gateway', () => {
     }
   });
 
+  it('start refuses the reserved account id "accounts" from WA_CONND_ACCOUNTS: exits 2 and says why', async () => {
+    const r = await runCli(['start'], { NATS_URL: w.nats.url, WA_CONND_ACCOUNTS: 'sales,accounts', WA_CONND_HTTP_PORT: '0', WA_CONND_DATA_DIR: w.dataDir }, 15_000);
+    expect(r.code, r.stderr + r.stdout).toBe(2);
+    expect(r.stderr).toMatch(/accounts\.1\.id: got "accounts"; .*reserved.*wa\.cmd\.accounts\./);
+  });
+
   it('exits 3 when no NATS answers, and 4 when NATS answers but no gateway does', async () => {
     const down = await runCli(['accounts', 'list'], { NATS_URL: 'nats://127.0.0.1:1' });
     expect(down.code).toBe(3);

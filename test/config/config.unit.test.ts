@@ -32,6 +32,14 @@ describe('configuration', () => {
     expect(problems(() => validateConfig({ accounts: [{ id: 'a' }, { id: 'a' }] }))).toEqual(['accounts.1.id: got "a"; account id a appears twice']);
   });
 
+  it('refuses the reserved account id "accounts" (file and WA_CONND_ACCOUNTS), saying why', () => {
+    const fromFile = problems(() => validateConfig({ accounts: [{ id: 'sales' }, { id: 'accounts' }] }));
+    expect(fromFile).toHaveLength(1);
+    expect(fromFile[0]).toMatch(/^accounts\.1\.id: got "accounts"; .*reserved.*wa\.cmd\.accounts\./);
+    const fromEnv = problems(() => loadConfig({ env: { WA_CONND_ACCOUNTS: 'sales,accounts' } }));
+    expect(fromEnv).toEqual(fromFile);
+  });
+
   it('reads YAML and lets the environment override it', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'wa-connd-config-'));
     const file = path.join(dir, 'gw.yaml');

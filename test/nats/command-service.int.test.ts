@@ -110,6 +110,47 @@ describe('send', () => {
     expect(fake.wire).toHaveLength(1);
   });
 
+  it('refuses a send to a never-paired account with not_paired, recording nothing', async () => {
+    const fake = new FakeAccounts();
+    const layer = await layerWith(fake);
+    const account = nextAccount();
+    fake.unpaired.add(account);
+    await layer.addAccount(account, { connect: false });
+    const reply = errorReplySchema.parse(await request(nc, cmdSubject(account, 'send'), { id: 'np-1', to, text: 'hi' }));
+    expect(reply.error.code).toBe('not_paired');
+    expect(reply.error.message).toMatch(/pair/);
+    expect(fake.submits).toHaveLength(0);
+    expect(layer.projection.send(account, 'np-1')).toBeUndefined();
+  });
+
+  it('answers conflict when a send id is reused with a different recipient or text, and the first send stands', async () => {
+    const { fake, layer, account } = await oneAccount({ autoAck: false, connect: false });
+    const first = await request(nc, cmdSubject(account, 'send'), { id: 'key-1', to, text: 'hi' });
+    expect(first).toMatchObject({ ok: true, status: 'queued' });
+    // The same request again (recipient spelt another way, a deadline added) is a repeat, not a conflict.
+    const later = new Date(Date.now() + 60_000).toISOString();
+    expect(await request(nc, cmdSubject(account, 'send'), { id: 'key-1', to: jid, text: 'hi', deadline: later })).toEqual(first);
+    for (const other of [{ to, text: 'hello' }, { to: '+4915100000002', text: 'hi' }]) {
+      const reply = errorReplySchema.parse(await request(nc, cmdSubject(account, 'send'), { id: 'key-1', ...other }));
+      expect(reply.error.code).toBe('conflict');
+      expect(reply.error.message).not.toContain('hello');
+    }
+    // Concurrent requests with one id and different texts: one is queued, the others conflict.
+    const race = await Promise.all(['a', 'b', 'c'].map((text) => request(nc, cmdSubject(account, 'send'), { id: 'key-2', to, text })));
+    expect(race.filter((r) => r.ok)).toHaveLength(1);
+    expect(race.filter((r) => !r.ok).map((r) => (r['error'] as { code: string }).code)).toEqual(['conflict', 'conflict']);
+    expect(fake.submits.map((s) => s.send.id)).toEqual(['key-1', 'key-2']);
+    // A restarted gateway (projection rebuilt from the stream) still tells them apart.
+    await layer.publisher.flushed(account);
+    await layer.service.stop();
+    layers.splice(layers.indexOf(layer), 1);
+    const fake2 = new FakeAccounts();
+    fake2.preload(account, 'stopped');
+    await layerWith(fake2);
+    expect(await request(nc, cmdSubject(account, 'send'), { id: 'key-1', to, text: 'hi' })).toMatchObject({ ok: true, seq: first['seq'] });
+    expect(errorReplySchema.parse(await request(nc, cmdSubject(account, 'send'), { id: 'key-1', to, text: 'bye' })).error.code).toBe('conflict');
+  });
+
   it('refuses a deadline already past, an unknown account and a logged-out account', async () => {
     const { fake, account } = await oneAccount();
     const past = await request(nc, cmdSubject(account, 'send'), { to, text: 'hi', deadline: '2020-01-01T00:00:00Z' });
@@ -157,6 +198,31 @@ describe('the other verbs', () => {
     await waitFor(() => layer.projection.send(account, 'q-1')?.status === 'failed', 'the removed account\'s send to fail');
     expect(layer.projection.send(account, 'q-1')?.error?.code).toBe('unknown_account');
     expect((await request(nc, accountsCmdSubject('remove'), { account })).ok).toBe(false);
+  });
+
+  it('accounts.add refuses the reserved id "accounts" with bad_request saying why, and adds nothing', async () => {
+    const fake = new FakeAccounts();
+    await layerWith(fake);
+    const reply = errorReplySchema.parse(await request(nc, accountsCmdSubject('add'), { account: 'accounts' }));
+    expect(reply.error.code).toBe('bad_request');
+    expect(reply.error.message).toMatch(/reserved.*wa\.cmd\.accounts\./);
+    expect(fake.accounts.size).toBe(0);
+  });
+
+  it('$SRV.STATS counts error replies in num_errors, with the last error\'s code', async () => {
+    const { layer, account } = await oneAccount();
+    const bad: [string, unknown][] = [
+      [cmdSubject('nobody', 'status'), {}],
+      [cmdSubject(account, 'send'), { to: 'not a number', text: 'hi' }],
+      [`wa.cmd.${account}.reboot`, {}],
+      [cmdSubject(account, 'send'), '{"to":'],
+    ];
+    for (const [subject, body] of bad) expect((await request(nc, subject, body)).ok).toBe(false);
+    expect((await request(nc, cmdSubject(account, 'status'))).ok).toBe(true);
+    const stats = await request(nc, `$SRV.STATS.${SERVICE_NAME}.${layer.service.info().id}`);
+    const endpoints = stats['endpoints'] as { name: string; num_requests: number; num_errors: number; last_error?: string }[];
+    const commands = endpoints.find((e) => e.name === 'commands');
+    expect(commands).toMatchObject({ num_requests: bad.length + 1, num_errors: bad.length, last_error: 'bad_request' });
   });
 
   it('is discoverable through $SRV.PING and $SRV.INFO', async () => {

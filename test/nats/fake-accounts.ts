@@ -22,6 +22,8 @@ export class FakeAccounts implements AccountsPort {
   /** Every send that went "to WhatsApp", with its message id. */
   readonly wire: { account: string; id: string; waMessageId: string }[] = [];
   sink: FactSink = () => undefined;
+  /** Accounts whose credentials hold no device identity (never paired). */
+  readonly unpaired = new Set<string>();
 
   constructor(private readonly options: FakeOptions = {}) {}
 
@@ -33,6 +35,10 @@ export class FakeAccounts implements AccountsPort {
   }
   state(account: string) {
     return this.get(account).state;
+  }
+  isPaired(account: string) {
+    this.get(account);
+    return !this.unpaired.has(account);
   }
   async add(account: string, options: AccountOptions = {}) {
     if (this.accounts.has(account)) throw new WaError('bad_request', `account ${account} exists`);

@@ -1,7 +1,7 @@
 /** The projections as a pure fold: given(events) → view. */
 import { describe, expect, it } from 'vitest';
 import { makeEvent, type EventBody, type EventType, type WaEvent } from '../../src/contract/index.js';
-import { emptyView, evolve, MAX_DISCONNECTS, Projection } from '../../src/nats/projection.js';
+import { emptyView, evolve, MAX_DISCONNECTS, Projection, requestFingerprint } from '../../src/nats/projection.js';
 
 const A = 'acct';
 let seq = 0;
@@ -43,10 +43,19 @@ describe('the outbox', () => {
   it('indexes every send id with the seq of its send.queued and how far it got', () => {
     seq = 0;
     const p = given(queued('s1'), queued('s2'), ev('send.sent', { id: 's1', waMessageId: 'W1' }), ev('send.failed', { id: 's2', error: { code: 'logged_out', message: 'gone' } }));
-    expect(p.send(A, 's1')).toEqual({ seq: 1, status: 'sent', waMessageId: 'W1' });
-    expect(p.send(A, 's2')).toEqual({ seq: 2, status: 'failed', error: { code: 'logged_out', message: 'gone' } });
+    expect(p.send(A, 's1')).toEqual({ seq: 1, status: 'sent', request: requestFingerprint(to, 't-s1'), waMessageId: 'W1' });
+    expect(p.send(A, 's2')).toEqual({ seq: 2, status: 'failed', request: requestFingerprint(to, 't-s2'), error: { code: 'logged_out', message: 'gone' } });
     p.apply(ev('send.acked', { id: 's1', ack: 'delivered' }));
     expect(p.send(A, 's1')?.status).toBe('acked');
+  });
+
+  it('fingerprints a request by recipient and text, and nothing else', () => {
+    const f = requestFingerprint(to, 'hi');
+    expect(requestFingerprint(to, 'hi')).toBe(f);
+    expect(requestFingerprint(to, 'hi ')).not.toBe(f);
+    expect(requestFingerprint('4915100000002@s.whatsapp.net', 'hi')).not.toBe(f);
+    // The separator keeps recipient and text apart.
+    expect(requestFingerprint('a', 'bc')).not.toBe(requestFingerprint('ab', 'c'));
   });
 
   it('keeps the first settlement: a late ack does not revive a failed send', () => {
