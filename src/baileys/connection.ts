@@ -15,6 +15,7 @@ import makeWASocket, {
   type WASocket,
 } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
+import { baileysLogger } from './log-levels.js';
 
 /**
  * Baileys ends a socket with 408 when no frame was read for keepAliveIntervalMs + 5 s
@@ -112,7 +113,8 @@ export function openConnection(options: ConnectionOptions, on: ConnectionEvents)
   const sock: WASocket = makeWASocket({
     ...(options.waWebSocketUrl ? { waWebSocketUrl: options.waWebSocketUrl } : {}),
     auth: options.auth,
-    logger: options.logger,
+    // Baileys calls routine disconnects errors; they are not (log-levels.ts).
+    logger: baileysLogger(options.logger),
     browser: Browsers.ubuntu('wa-connd'),
     keepAliveIntervalMs: KEEPALIVE_DISABLED_MS,
     connectTimeoutMs: options.connectTimeoutMs,
