@@ -12,6 +12,10 @@ export const EXIT = {
   natsUnreachable: 3,
   /** NATS is up but no gateway answered (none running, or it did not reply in time). */
   noGateway: 4,
+  /** `start`: the gateway could not start (the HTTP port is taken, an account's credentials are locked by another process, …); stderr says what and what to do. */
+  startFailed: 5,
+  /** `start`: an unhandled error (a bug) stopped the gateway; the log has it at fatal with the stack. 70 = EX_SOFTWARE (sysexits.h). */
+  internalError: 70,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
