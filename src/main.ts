@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { EXIT } from './cli/exit-codes.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { NatsUnavailableError } from './bootstrap/nats.js';
+import { printReachability } from './gateway/notices.js';
 import { printQrCodes, startGateway, type RunningGateway } from './gateway/start.js';
 import { createLogger, guardConsole } from './logging/logger.js';
 
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
   }
   const gateway = running;
   printQrCodes(gateway);
+  printReachability(gateway);
   logger.info({ accounts: config.accounts.map((a) => a.id), nats: config.nats.url }, 'wa-connd running');
 
   const stop = (signal: string) => {

@@ -32,7 +32,7 @@ export type QueuedSend = {
 
 export type SendRecord = { seq: number; status: SendStatus; waMessageId?: string; error?: WireError };
 
-export type DisconnectRecord = { at: string; statusCode?: number; reason?: string };
+export type DisconnectRecord = { at: string; statusCode?: number; reason?: string; cause?: string };
 
 export type AccountView = {
   account: string;
@@ -77,6 +77,7 @@ export function evolve(view: AccountView, event: WaEvent): boolean {
         const d: DisconnectRecord = { at: event.at };
         if (event.statusCode !== undefined) d.statusCode = event.statusCode;
         if (event.reason !== undefined) d.reason = event.reason;
+        if (event.cause !== undefined) d.cause = event.cause;
         view.lastDisconnects = [d, ...view.lastDisconnects].slice(0, MAX_DISCONNECTS);
       }
       return true;
