@@ -13,7 +13,8 @@ export function unreachableHint(cause: string): string {
   if (cause === 'ECONNREFUSED') return 'the connection was refused: nothing listens there, or a firewall rejects it';
   if (/^(ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|ENETDOWN|EHOSTDOWN)$/.test(cause)) return 'no route or no answer: check the network connection, firewall and proxy';
   if (/^(ECONNRESET|EPIPE)$/.test(cause)) return 'the connection was cut during the handshake: check for a proxy or firewall in the way';
-  if (/CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_/.test(cause)) return 'TLS failed: a TLS-inspecting proxy, or a wrong system clock';
+  // EPROTO: OpenSSL refused the handshake (e.g. something that does not speak TLS answered).
+  if (cause === 'EPROTO' || /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_/.test(cause)) return 'TLS failed: a TLS-inspecting proxy, something that does not speak TLS, or a wrong system clock';
   return 'check the network connection and proxy';
 }
 
