@@ -28,10 +28,11 @@ let exiting = false;
 function crash(logger: Logger | undefined, kind: string, err: unknown): void {
   logger?.fatal({ err }, `${kind}: a bug; stopping`);
   process.stderr.write(`wa-connd: ${kind} (a bug, please report it): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  // Whatever ends the process from here (even an emptied event loop) ends it with 70.
+  process.exitCode = EXIT.internalError;
   if (exiting) return;
   exiting = true;
-  const deadline = setTimeout(() => process.exit(EXIT.internalError), CRASH_CLOSE_DEADLINE_MS);
-  deadline.unref();
+  setTimeout(() => process.exit(EXIT.internalError), CRASH_CLOSE_DEADLINE_MS);
   void (running?.close() ?? Promise.resolve())
     .catch((closeErr: unknown) => logger?.error({ err: closeErr }, 'stop after a bug failed'))
     .finally(() => process.exit(EXIT.internalError));
