@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AnyStateNode } from 'xstate';
-import { accountMachine, DEFAULT_TIMINGS, DISCONNECT_POLICY, UNKNOWN_CLOSE } from '../machines/index.js';
+import { accountMachine, DEFAULT_TIMINGS, DISCONNECT_POLICY, UNKNOWN_CLOSE, UNREACHABLE } from '../machines/index.js';
 import { actionNames, topLevel, transitionLabel } from '../src/inspect/machine-graph.js';
 
 export const MACHINE_DOC = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'machine.md');
@@ -85,7 +85,8 @@ export function renderMachineDoc(): string {
     '',
     '## Disconnect policy',
     '',
-    `Status code of the close → what the machine does. Any other code: ${UNKNOWN_CLOSE.action}, counted as \`${UNKNOWN_CLOSE.reason}\`.`,
+    `Status code of the close → what the machine does. Any other code: ${UNKNOWN_CLOSE.action}, counted as \`${UNKNOWN_CLOSE.reason}\`. ` +
+      `A socket that never reached the server (DNS, refused, TLS, proxy; \`SocketClosed.unreachable\`): ${UNREACHABLE.action}, reason \`${UNREACHABLE.reason}\` with the network error code as \`cause\` and no status code.`,
     '',
     '| code | reason | action |',
     '|---|---|---|',

@@ -20,6 +20,8 @@ export type DrainNext = 'stop' | 'reconnectNow';
 
 export interface DisconnectInfo {
   statusCode?: number;
+  /** With reason `unreachable`: the network error code. */
+  cause?: string;
   reason: string;
   at: number | null;
 }

@@ -39,6 +39,14 @@ export const DISCONNECT_POLICY: Readonly<Record<number, ClosePolicy>> = {
   411: { reason: 'multideviceMismatch', action: 'stop' },
 };
 
+/**
+ * The socket never reached the server (DNS, connection refused, TLS, a proxy): not a
+ * disconnect WhatsApp chose, so not a status code (Baileys reports these as 408 or 500).
+ * Transient from here (the network may come back), so back off; the transition carries
+ * the network error code as `cause`.
+ */
+export const UNREACHABLE: ClosePolicy = { reason: 'unreachable', action: 'backoff' };
+
 /** Unknown codes back off (the brief) and are counted so an operator sees them. */
 export const UNKNOWN_CLOSE: ClosePolicy = { reason: 'unknown', action: 'backoff' };
 

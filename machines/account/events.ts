@@ -23,7 +23,14 @@ export interface Expire { type: 'Expire'; id: string }
 // ── socket facts ────────────────────────────────────────────────────────────
 /** Logged in: Baileys reported `connection: 'open'`. `at` is the runtime's clock. */
 export interface SocketOpened { type: 'SocketOpened'; connectionId: number; at: number }
-export interface SocketClosed { type: 'SocketClosed'; connectionId: number; statusCode?: number; at: number }
+export interface SocketClosed {
+  type: 'SocketClosed';
+  connectionId: number;
+  statusCode?: number;
+  /** The server was never reached (DNS, refused, TLS, proxy): the network error code, e.g. ENOTFOUND. */
+  unreachable?: string;
+  at: number;
+}
 export interface QrReceived { type: 'QrReceived'; connectionId: number }
 export interface PairingCodeIssued { type: 'PairingCodeIssued'; connectionId: number }
 /** Any frame read from the server. */

@@ -1,5 +1,5 @@
 import type { AccountContext, AccountStateName } from './context.js';
-import { closePolicy } from './disconnect-policy.js';
+import { closePolicy, UNREACHABLE } from './disconnect-policy.js';
 import type { AccountEvent } from './events.js';
 
 /** What the runtime publishes as a `transition` event for every state entered. */
@@ -10,12 +10,16 @@ export interface TransitionRecord {
   event: AccountEvent['type'];
   reason?: string;
   statusCode?: number;
+  /** With reason `unreachable`: the network error code (ENOTFOUND, ECONNREFUSED, …). */
+  cause?: string;
 }
 
 /** Why the machine moved, in words an operator greps for. One switch, exhaustive. */
-export function reasonOf(event: AccountEvent, context: AccountContext): { reason: string; statusCode?: number } {
+export function reasonOf(event: AccountEvent, context: AccountContext): { reason: string; statusCode?: number; cause?: string } {
   switch (event.type) {
     case 'SocketClosed':
+      // Never reached the server: Baileys' 408/500 for it would be invented, so none.
+      if (event.unreachable !== undefined) return { reason: UNREACHABLE.reason, cause: event.unreachable };
       // No status code: our own close (a drain ending) or a socket that just went away.
       return event.statusCode === undefined
         ? { reason: 'socketClosed' }

@@ -18,7 +18,8 @@
  *   O_EXCL. A second opener, in this process or another, is refused with
  *   `unavailable`; a lock whose pid is dead (crash) is taken over. Residual race: two
  *   processes taking over the same *stale* lock at the same instant may both win;
- *   the NATS lease (one owner per account) is what prevents two owners starting.
+ *   then the later one's fence markers stop the other's events (docs/architecture.md;
+ *   a NATS lease deciding one owner per account is planned, not built).
  * - Files 0600, account dir 0700: these are the keys to a WhatsApp account.
  * - A corrupt creds.json is an error, never silently replaced by fresh credentials
  *   (Baileys' version does that, which unpairs the account without a word).

@@ -7,6 +7,7 @@
  */
 import makeWASocket, {
   Browsers,
+  DEFAULT_CONNECTION_CONFIG,
   S_WHATSAPP_NET,
   type AuthenticationState,
   type BinaryNode,
@@ -15,6 +16,7 @@ import makeWASocket, {
   type WASocket,
 } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
+import { baileysLogger } from './log-levels.js';
 
 /**
  * Baileys ends a socket with 408 when no frame was read for keepAliveIntervalMs + 5 s
@@ -23,6 +25,9 @@ import type { Logger } from 'pino';
  * after 1 ms, so "infinite" is not an option).
  */
 export const KEEPALIVE_DISABLED_MS = 86_400_000;
+
+/** Where Baileys connects when no `whatsapp.url` is configured. */
+export const WHATSAPP_WS_URL = String(DEFAULT_CONNECTION_CONFIG.waWebSocketUrl);
 
 /** Probe kinds (see keepalive.ts for the strategies built from them). */
 export type ProbeKind = 'ping' | 'presence';
@@ -41,8 +46,12 @@ export interface InboundMessage {
 export interface ConnectionEvents {
   /** Logged in (Baileys `connection: 'open'`). */
   opened(): void;
-  /** The socket is gone; `statusCode` is Baileys' DisconnectReason, if any. */
-  closed(statusCode: number | undefined, message: string | undefined): void;
+  /**
+   * The socket is gone; `statusCode` is Baileys' DisconnectReason, if any. `unreachable`:
+   * the server was never reached (the WebSocket failed before it opened: DNS, refused,
+   * TLS, proxy), with the network error code (see `unreachableCause`).
+   */
+  closed(statusCode: number | undefined, message: string | undefined, unreachable: string | undefined): void;
   qr(qr: string): void;
   /** Any frame read from the server. */
   frame(): void;
@@ -92,6 +101,16 @@ function asConnectionGone(err: unknown, closing: boolean): unknown {
   return err;
 }
 
+/**
+ * What a WebSocket error before the socket opened says about the network: the system or
+ * TLS error code (ENOTFOUND, ECONNREFUSED, CERT_HAS_EXPIRED, …), else its message.
+ */
+export function unreachableCause(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && code) return code;
+  return (err instanceof Error ? err.message : String(err)).slice(0, 128) || 'unknown';
+}
+
 export interface BaileysConnection {
   /** Write a text message; resolves once written (not acked: see serverAck). Throws ConnectionGoneError while the socket goes away. */
   sendText(jid: string, text: string, waMessageId: string): Promise<void>;
@@ -112,7 +131,8 @@ export function openConnection(options: ConnectionOptions, on: ConnectionEvents)
   const sock: WASocket = makeWASocket({
     ...(options.waWebSocketUrl ? { waWebSocketUrl: options.waWebSocketUrl } : {}),
     auth: options.auth,
-    logger: options.logger,
+    // Baileys calls routine disconnects errors; they are not (log-levels.ts).
+    logger: baileysLogger(options.logger),
     browser: Browsers.ubuntu('wa-connd'),
     keepAliveIntervalMs: KEEPALIVE_DISABLED_MS,
     connectTimeoutMs: options.connectTimeoutMs,
@@ -133,13 +153,23 @@ export function openConnection(options: ConnectionOptions, on: ConnectionEvents)
   sock.ws.on('CB:xmlstreamend', markClosing);
   sock.ws.on('CB:failure', markClosing);
   sock.ws.on('close', markClosing);
+  // A WebSocket that fails before it opens never reached the server; Baileys reports that
+  // as 408 (or 500) like a server's timeout, so the first such error is kept here.
+  let wsOpened = false;
+  let unreachable: string | undefined;
+  sock.ws.on('open', () => {
+    wsOpened = true;
+  });
+  sock.ws.on('error', (err: unknown) => {
+    if (!wsOpened && unreachable === undefined) unreachable = unreachableCause(err);
+  });
 
   sock.ev.on('connection.update', (update) => {
     if (update.qr) on.qr(update.qr);
     if (update.connection === 'open') on.opened();
     if (update.connection === 'close') {
       const error = update.lastDisconnect?.error as { output?: { statusCode?: number }; message?: string } | undefined;
-      on.closed(error?.output?.statusCode, error?.message);
+      on.closed(error?.output?.statusCode, error?.message, wsOpened ? undefined : unreachable);
     }
   });
   sock.ev.on('creds.update', (update) => on.credsChanged(update.me ?? undefined));

@@ -14,6 +14,10 @@ export const EXIT = {
   noGateway: 4,
   /** The gateway answered, but what the command waits for did not happen in time (`pair`: no scan; `disconnect`: still draining). Retry or look. */
   timedOut: 5,
+  /** `start`: the gateway could not start (the HTTP port is taken, an account's credentials are locked by another process, …); stderr says what and what to do. */
+  startFailed: 6,
+  /** `start`: an unhandled error (a bug) stopped the gateway; the log has it at fatal with the stack. 70 = EX_SOFTWARE (sysexits.h). */
+  internalError: 70,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

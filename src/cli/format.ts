@@ -49,7 +49,7 @@ export function formatStatus(s: OkReplyOf<'status'>): string {
   ];
   if (s.lastDisconnects.length) {
     lines.push('  last disconnects:');
-    for (const d of s.lastDisconnects.slice(0, 5)) lines.push(`    ${d.at}${d.statusCode !== undefined ? ` ${d.statusCode}` : ''}${d.reason ? ` ${d.reason}` : ''}`);
+    for (const d of s.lastDisconnects.slice(0, 5)) lines.push(`    ${d.at}${d.statusCode !== undefined ? ` ${d.statusCode}` : ''}${d.reason ? ` ${d.reason}` : ''}${d.cause ? ` (${d.cause})` : ''}`);
   }
   return lines.join('\n');
 }

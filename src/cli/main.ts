@@ -24,6 +24,8 @@ Exit codes:
   3  no NATS server reachable
   4  NATS is up but no gateway answered
   5  timed out waiting after the gateway answered (pair: no scan within --wait-timeout; disconnect: not stopped within --timeout)
+  6  start: the gateway could not start (stderr says what, e.g. the HTTP port is taken)
+  70 start: an unhandled error (a bug) stopped the gateway
 
 NATS and credentials come from the gateway's own configuration: --config (or
 WA_CONND_CONFIG) and the environment (NATS_URL, NATS_USER, NATS_PASS, NATS_TOKEN,

@@ -35,6 +35,12 @@ export const transitionEventSchema = z.object({
   reason: z.string().max(256).optional(),
   /** Baileys `DisconnectReason` / WhatsApp stream error code (408, 428, 440, 515 …). */
   statusCode: z.number().int().optional(),
+  /**
+   * With reason `unreachable` (the server was never reached; no statusCode then): the
+   * network error code — ENOTFOUND, EAI_AGAIN, ECONNREFUSED, ETIMEDOUT, ECONNRESET, a TLS
+   * code such as CERT_HAS_EXPIRED — or the error's message when it has no code.
+   */
+  cause: z.string().max(128).optional(),
 });
 
 /**

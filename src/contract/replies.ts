@@ -38,7 +38,7 @@ export const statusReplySchema = z.object({
   since: isoTimeSchema,
   /** Most recent first, bounded (the runtime chooses how many). */
   lastDisconnects: z.array(
-    z.object({ at: isoTimeSchema, statusCode: z.number().int().optional(), reason: z.string().optional() }),
+    z.object({ at: isoTimeSchema, statusCode: z.number().int().optional(), reason: z.string().optional(), cause: z.string().optional() }),
   ),
   outbox: z.object({ depth: z.number().int().min(0) }),
   keepalive: z.object({

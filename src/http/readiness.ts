@@ -7,15 +7,24 @@
  * unready: the state is still known, and restarting the process would not help.
  * "Enabled" = in the config with `connect: true`; accounts added at run time or with
  * `connect: false` are listed but do not gate readiness.
+ *
+ * Ready does not mean connected: an account that cannot reach WhatsApp is in a known
+ * state (reconnecting) and restarting would not help. `connected` counts the accounts
+ * whose link is up, so "ready, 0 connected" is visible at a glance.
  */
+import { CONNECTED_STATES } from '../../machines/index.js';
 import type { AccountState } from '../contract/index.js';
 
 /** States the first connection attempt passes through before it has an outcome. */
 const STARTING: ReadonlySet<string> = new Set(['stopped', 'connecting']);
 
+const CONNECTED: ReadonlySet<string> = new Set(CONNECTED_STATES);
+
 export interface Readiness {
   ready: boolean;
   nats: boolean;
+  /** Accounts whose link to WhatsApp is up now (open, idle, pinging). */
+  connected: number;
   accounts: Record<string, { state: AccountState | null; known: boolean; enabled: boolean }>;
 }
 
@@ -49,6 +58,7 @@ export class ReadinessTracker {
       accounts[account] = { state, known, enabled: enabled.has(account) };
     }
     const nats = this.o.natsConnected();
-    return { ready: nats && allKnown, nats, accounts };
+    const connected = [...running.values()].filter((state) => CONNECTED.has(state)).length;
+    return { ready: nats && allKnown, nats, connected, accounts };
   }
 }

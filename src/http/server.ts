@@ -38,6 +38,32 @@ export interface HttpDeps {
   stateOf(account: string): AccountState | undefined;
 }
 
+/** The HTTP server could not listen; the message says on what, why, and what to do. */
+export class HttpListenError extends Error {
+  override readonly name = 'HttpListenError';
+  constructor(
+    readonly address: string,
+    /** The system error code: EADDRINUSE, EACCES, EADDRNOTAVAIL, … */
+    readonly code: string,
+    cause: unknown,
+  ) {
+    super(HttpListenError.explain(address, code), { cause });
+  }
+
+  private static explain(address: string, code: string): string {
+    switch (code) {
+      case 'EADDRINUSE':
+        return `the HTTP port ${address} is already in use (EADDRINUSE): stop what listens there, or set http.port / WA_CONND_HTTP_PORT to a free port (0 picks one)`;
+      case 'EACCES':
+        return `not allowed to listen on ${address} (EACCES): ports below 1024 need privileges; set http.port / WA_CONND_HTTP_PORT to a port above 1023`;
+      case 'EADDRNOTAVAIL':
+        return `cannot listen on ${address} (EADDRNOTAVAIL): that address is not on this machine; check http.host / WA_CONND_HTTP_HOST`;
+      default:
+        return `cannot listen on ${address} (${code}): check http.host and http.port`;
+    }
+  }
+}
+
 export interface HttpServer {
   /** `http://host:port` (the port actually bound). */
   url: string;
@@ -136,15 +162,16 @@ export async function startHttpServer(d: HttpDeps): Promise<HttpServer> {
       else res.end();
     });
   });
+  const host = d.host.includes(':') ? `[${d.host}]` : d.host;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: NodeJS.ErrnoException) => reject(new HttpListenError(`${host}:${d.port}`, err.code ?? 'unknown', err));
+    server.once('error', failed);
     server.listen(d.port, d.host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });
   const { port } = server.address() as AddressInfo;
-  const host = d.host.includes(':') ? `[${d.host}]` : d.host;
   const url = `http://${host}:${port}`;
   log.info({ url, auth: expected ? 'bearer' : 'none' }, 'HTTP server listening');
 

@@ -1,29 +1,43 @@
 /**
- * The one pino root of a process. Message text, credentials, keys and QR payloads are
- * redacted wherever they appear one or two levels deep; accounts and connections get
- * child loggers (`child({ account })`, `child({ connectionId })`) from their owners.
+ * The one pino root of a process. Secrets are redacted by path, where they live, not by
+ * field names they happen to share with harmless data (`code` is a stream error's or an
+ * error's code, which an operator needs). Accounts and connections get child loggers
+ * (`child({ account })`, `child({ connectionId })`) from their owners.
  */
 import pino, { type DestinationStream, type Logger } from 'pino';
 
-const SECRET_FIELDS = [
-  'text',
-  'qr',
-  'code',
-  'creds',
-  'keys',
-  'privKey',
-  'private',
-  'noiseKey',
-  'signedIdentityKey',
-  'signedPreKey',
-  'advSecretKey',
-  'pairingEphemeralKeyPair',
-  'token',
-  'authorization',
-  'password',
-];
+/** Key material, by the names Baileys' and libsignal's types give it (never anything else here), up to three levels deep. */
+const KEY_MATERIAL = ['private', 'privKey', 'noiseKey', 'signedIdentityKey', 'signedPreKey', 'advSecretKey', 'pairingEphemeralKeyPair'];
 
-export const REDACT_PATHS = SECRET_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]);
+export const REDACT_PATHS = [
+  // Credentials: Baileys' AuthenticationCreds whole; its key store's writes (`{ keys }` at trace).
+  'creds',
+  '*.creds',
+  'keys',
+  ...KEY_MATERIAL.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]),
+  // Pairing secrets: the QR payload and the 8-character pairing code.
+  'qr',
+  '*.qr',
+  'pairingCode',
+  '*.pairingCode',
+  // Message text: a send (command payload, `send.queued` event) and a WhatsApp message proto.
+  'text',
+  'event.text',
+  'send.text',
+  'payload.text',
+  'message.conversation',
+  'message.extendedTextMessage.text',
+  '*.message.conversation',
+  '*.message.extendedTextMessage.text',
+  // Access: the HTTP token, NATS credentials, an Authorization header.
+  'token',
+  '*.token',
+  'password',
+  '*.password',
+  'authorization',
+  '*.authorization',
+  '*.headers.authorization',
+];
 export const REDACTED = '[redacted]';
 
 export function createLogger(options: { level?: string; name?: string } = {}, destination?: DestinationStream): Logger {

@@ -6,6 +6,7 @@
  * monitor. Nothing here touches an account or a socket.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { CONNECTED_STATES } from '../../machines/index.js';
 import { ACCOUNT_STATES, type WaEvent } from '../contract/index.js';
 import { registerEventMetrics, type EventCounters } from '../nats/counters.js';
 import type { Projection } from '../nats/projection.js';
@@ -13,7 +14,7 @@ import type { LoopMonitor } from '../runtime/loop-monitor.js';
 import { Lru } from '../runtime/lru.js';
 
 /** States in which the link is up (`online`'s children). */
-const ONLINE = new Set(['open', 'idle', 'pinging']);
+const ONLINE: ReadonlySet<string> = new Set(CONNECTED_STATES);
 /** Reconnects: from a blip (0.1 s) to a backoff at its cap and beyond. */
 const RECONNECT_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 /** Send latency, queued → server ack: loopback milliseconds to a send held through a reconnect. */
@@ -55,7 +56,7 @@ export function createMetrics(o: MetricsOptions): GatewayMetrics {
   const transitions = new Counter({ name: 'wa_transitions_total', help: 'Account machine transitions, by account and from/to state.', labelNames: ['account', 'from', 'to'] as const, registers });
   const disconnects = new Counter({
     name: 'wa_disconnects_total',
-    help: 'Sockets closed under an account (transitions caused by SocketClosed), by status code ("none" when the close had none) and policy reason.',
+    help: 'Sockets closed under an account (transitions caused by SocketClosed), by code and policy reason. code: the status code; for reason "unreachable" (WhatsApp never reached) the network error code (ENOTFOUND, ECONNREFUSED, ...); "none" when the close had neither.',
     labelNames: ['account', 'code', 'reason'] as const,
     registers,
   });
@@ -105,6 +106,22 @@ export function createMetrics(o: MetricsOptions): GatewayMetrics {
     },
   });
   new Gauge({
+    name: 'wa_accounts_connected',
+    help: 'Accounts whose link to WhatsApp is up (open, idle or pinging) as WA_EVENTS says; 0 = no account is connected. Compare with wa_accounts.',
+    registers,
+    collect() {
+      this.set(o.accounts().filter((account) => o.projection.has(account) && ONLINE.has(o.projection.view(account).state ?? '')).length);
+    },
+  });
+  new Gauge({
+    name: 'wa_accounts',
+    help: 'Accounts this gateway runs.',
+    registers,
+    collect() {
+      this.set(o.accounts().length);
+    },
+  });
+  new Gauge({
     name: 'wa_event_loop_delay_seconds',
     help: 'Event-loop delay since the previous scrape: p50, p99 and max.',
     labelNames: ['stat'] as const,
@@ -149,7 +166,10 @@ export function createMetrics(o: MetricsOptions): GatewayMetrics {
       switch (event.type) {
         case 'transition': {
           transitions.inc({ account, from: event.from, to: event.to });
-          if (event.event === 'SocketClosed') disconnects.inc({ account, code: event.statusCode === undefined ? 'none' : String(event.statusCode), reason: event.reason ?? 'none' });
+          if (event.event === 'SocketClosed') {
+            const code = event.statusCode !== undefined ? String(event.statusCode) : (event.cause ?? 'none');
+            disconnects.inc({ account, code, reason: event.reason ?? 'none' });
+          }
           const at = Date.parse(event.at);
           if (ONLINE.has(event.from) && !ONLINE.has(event.to)) downSince.set(account, at);
           if (event.to === 'open' && !ONLINE.has(event.from)) {

@@ -50,7 +50,7 @@ export function requestFingerprint(to: string, text: string): string {
   return createHash('sha256').update(to).update('\u0000').update(text).digest('base64url').slice(0, 22);
 }
 
-export type DisconnectRecord = { at: string; statusCode?: number; reason?: string };
+export type DisconnectRecord = { at: string; statusCode?: number; reason?: string; cause?: string };
 
 export type AccountView = {
   account: string;
@@ -95,6 +95,7 @@ export function evolve(view: AccountView, event: WaEvent): boolean {
         const d: DisconnectRecord = { at: event.at };
         if (event.statusCode !== undefined) d.statusCode = event.statusCode;
         if (event.reason !== undefined) d.reason = event.reason;
+        if (event.cause !== undefined) d.cause = event.cause;
         view.lastDisconnects = [d, ...view.lastDisconnects].slice(0, MAX_DISCONNECTS);
       }
       return true;

@@ -130,7 +130,7 @@ export class AccountRuntime {
     });
     this.actor.on('transition', (record) => {
       // The one place transitions are logged.
-      this.log.info({ from: record.from, to: record.to, event: record.event, reason: record.reason, statusCode: record.statusCode }, 'transition');
+      this.log.info({ from: record.from, to: record.to, event: record.event, reason: record.reason, statusCode: record.statusCode, cause: record.cause }, 'transition');
       this.opts.sink({ account: this.account, ...record });
       if (record.to === 'pairing') this.pairingSeen = true;
       if (record.to === 'open' && this.pairingSeen) {
@@ -318,10 +318,16 @@ export class AccountRuntime {
       },
       {
         opened: guard('open', () => this.send({ type: 'SocketOpened', connectionId, at: this.now() })),
-        closed: guard('close', (statusCode, message) => {
-          log.info({ statusCode, reason: message }, 'socket closed');
+        closed: guard('close', (statusCode, message, unreachable) => {
+          log.info({ statusCode, reason: message, ...(unreachable !== undefined ? { unreachable } : {}) }, 'socket closed');
           if (isCurrent()) this.current = null;
-          this.send({ type: 'SocketClosed', connectionId, ...(statusCode !== undefined ? { statusCode } : {}), at: this.now() });
+          this.send({
+            type: 'SocketClosed',
+            connectionId,
+            ...(statusCode !== undefined ? { statusCode } : {}),
+            ...(unreachable !== undefined ? { unreachable } : {}),
+            at: this.now(),
+          });
         }),
         qr: guard('qr', (qr) => {
           if (pairPhone) {
