@@ -74,14 +74,18 @@ export interface TimedGateway {
 
 const quiet = pino({ level: 'silent' });
 
-export async function startTimedGateway(sim: { ws: string; rootPublicKey: string }, defaults: AccountSettings): Promise<TimedGateway> {
+/**
+ * `sink` replaces the recording one (then `facts` stays empty): a long run cannot keep every
+ * fact, or the bench's own memory would be what grows.
+ */
+export async function startTimedGateway(sim: { ws: string; rootPublicKey: string }, defaults: AccountSettings, sink?: (fact: Fact) => void): Promise<TimedGateway> {
   trustServerRoot(sim.rootPublicKey, quiet);
   // tmpfs when there is one: the store fsyncs every write, and disk latency is not what we measure.
   const dataDir = await mkdtemp(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'wa-connd-bench-'));
   const facts = new TimedFacts();
   const loop = startLoopMonitor();
   const gateway = new Gateway({
-    sink: facts.sink,
+    sink: sink ?? facts.sink,
     logger: quiet,
     loop,
     waWebSocketUrl: sim.ws,

@@ -14,7 +14,18 @@ import { EXIT } from './exit-codes.js';
 import { openClient, type GlobalOptions } from './session.js';
 
 const io: cmd.Io = { out: process.stdout, err: process.stderr };
-const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const version = packageVersion();
+
+/** The nearest package.json above this file: the repo's from src/cli/, the package's from dist/src/cli/. */
+function packageVersion(): string {
+  for (let dir = new URL('./', import.meta.url); ; dir = new URL('../', dir)) {
+    try {
+      return (JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { version: string }).version;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || dir.pathname === '/') throw err;
+    }
+  }
+}
 
 const EXIT_HELP = `
 Exit codes:

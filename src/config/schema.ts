@@ -10,28 +10,27 @@ const ms = (what: string) => z.number().int().positive().describe(what);
 
 export const timingsSchema = z
   .object({
-    idleAfterMs: ms('probe after this long (see docs/machine.md)'),
-    probeJitterMs: z.number().int().min(0).describe('random delay before a probe, so accounts do not probe in lockstep'),
-    pingTimeoutMs: ms('no probe answer within this: the link is dead'),
-    connectTimeoutMs: ms('give a connection attempt up after this'),
-    drainTimeoutMs: ms('wait this long for in-flight acks before a planned close'),
-    ackTimeoutMs: ms('the oldest send in flight not acked within this: the link is dead, resend from it'),
-    backoffBaseMs: ms('first reconnect delay ceiling'),
-    backoffCapMs: ms('largest reconnect delay ceiling'),
-    stableAfterMs: ms('an open period this long resets the backoff'),
-    stallThresholdMs: ms('a probe deadline this late is blamed on the event loop'),
-    maxStallRetries: z.number().int().min(0).describe('extra probes a stall may earn before the link is declared dead'),
+    idleAfterMs: ms('probe after this long (see docs/machine.md)').exactOptional(),
+    probeJitterMs: z.number().int().min(0).describe('random delay before a probe, so accounts do not probe in lockstep').exactOptional(),
+    pingTimeoutMs: ms('no probe answer within this: the link is dead').exactOptional(),
+    connectTimeoutMs: ms('give a connection attempt up after this').exactOptional(),
+    drainTimeoutMs: ms('wait this long for in-flight acks before a planned close').exactOptional(),
+    ackTimeoutMs: ms('the oldest send in flight not acked within this: the link is dead, resend from it').exactOptional(),
+    backoffBaseMs: ms('first reconnect delay ceiling').exactOptional(),
+    backoffCapMs: ms('largest reconnect delay ceiling').exactOptional(),
+    stableAfterMs: ms('an open period this long resets the backoff').exactOptional(),
+    stallThresholdMs: ms('a probe deadline this late is blamed on the event loop').exactOptional(),
+    maxStallRetries: z.number().int().min(0).describe('extra probes a stall may earn before the link is declared dead').exactOptional(),
   })
-  .partial()
   .strict();
 
 export const accountSettingsSchema = z
   .object({
-    keepalive: z.enum(KEEPALIVE_STRATEGIES).optional().describe('what a keepalive probe sends: ping IQ, presence update, both, or off (default both)'),
-    presenceEveryMs: ms('with keepalive both: send a presence update at least this often').optional(),
-    recycleAheadOfDrops: z.boolean().optional().describe('when drops come at a steady period, reconnect just before the next one (default true)'),
-    inboundResetsIdle: z.boolean().optional().describe('true: probe only after inbound silence; false (default): probe on a fixed cadence'),
-    timings: timingsSchema.optional().describe('overrides of the machine timings (docs/machine.md)'),
+    keepalive: z.enum(KEEPALIVE_STRATEGIES).exactOptional().describe('what a keepalive probe sends: ping IQ, presence update, both, or off (default both)'),
+    presenceEveryMs: ms('with keepalive both: send a presence update at least this often').exactOptional(),
+    recycleAheadOfDrops: z.boolean().exactOptional().describe('when drops come at a steady period, reconnect just before the next one (default true)'),
+    inboundResetsIdle: z.boolean().exactOptional().describe('true: probe only after inbound silence; false (default): probe on a fixed cadence'),
+    timings: timingsSchema.exactOptional().describe('overrides of the machine timings (docs/machine.md)'),
   })
   .strict();
 
@@ -70,10 +69,10 @@ export const configSchema = z
       .default({ url: 'nats://127.0.0.1:4222', startLocal: true }),
     stream: z
       .object({
-        maxAgeMs: ms('events older than this are dropped from WA_EVENTS').optional(),
-        maxBytes: z.number().int().positive().optional().describe('WA_EVENTS size limit (oldest dropped)'),
-        duplicateWindowMs: ms('Nats-Msg-Id dedupe window').optional(),
-        replicas: z.number().int().min(1).max(5).optional().describe('stream replicas (3 in a cluster)'),
+        maxAgeMs: ms('events older than this are dropped from WA_EVENTS').exactOptional(),
+        maxBytes: z.number().int().positive().exactOptional().describe('WA_EVENTS size limit (oldest dropped)'),
+        duplicateWindowMs: ms('Nats-Msg-Id dedupe window').exactOptional(),
+        replicas: z.number().int().min(1).max(5).exactOptional().describe('stream replicas (3 in a cluster)'),
       })
       .strict()
       .default({}),

@@ -51,9 +51,9 @@ export const pairRequestSchema = z
 export const accountsAddRequestSchema = z
   .object({
     account: accountIdSchema,
-    keepalive: z.enum(KEEPALIVE_STRATEGIES).optional(),
+    keepalive: z.enum(KEEPALIVE_STRATEGIES).exactOptional(),
     /** Start connecting right away (default true). */
-    connect: z.boolean().optional(),
+    connect: z.boolean().exactOptional(),
   })
   .strict();
 

@@ -41,7 +41,9 @@ export const DEFAULT_STREAM_SETTINGS: StreamSettings = {
 /** The oldest server the fencing scheme was verified on (test/support/fencing.int.test.ts). */
 export const MIN_SERVER_VERSION = [2, 9, 0] as const;
 
-export function streamConfig(settings: StreamSettings): Partial<StreamConfig> & { name: string } {
+export function streamConfig(
+  settings: StreamSettings,
+): Partial<StreamConfig> & Pick<StreamConfig, 'name' | 'max_age' | 'max_bytes' | 'duplicate_window' | 'num_replicas'> {
   return {
     name: EVENTS_STREAM,
     subjects: [evtFilter()],

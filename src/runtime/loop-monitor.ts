@@ -9,7 +9,7 @@
  * stall, expired timers run in expiry order, so the sampler (due long before any
  * deadline) records the stall before a probe deadline asks about it.
  */
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay, type ELDHistogram } from 'node:perf_hooks';
 
 /** Sampling period: short enough to see sub-second stalls, cheap enough for one per process. */
 export const LOOP_SAMPLE_MS = 100;
@@ -26,7 +26,7 @@ export interface LoopMonitor {
 }
 
 export function startLoopMonitor(now: () => number = Date.now): LoopMonitor {
-  const histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: 20 });
+  const histogram: ELDHistogram = monitorEventLoopDelay({ resolution: 20 });
   histogram.enable();
   // (endedAt, stallMs) pairs, oldest first; only stalls > 0 are kept.
   const stalls: Array<[number, number]> = [];

@@ -68,12 +68,20 @@ describe('docker-compose.yml', () => {
 });
 
 describe('Dockerfile', () => {
-  it('is multi-stage on node:20-slim, runs as a non-root user, and checks /healthz', () => {
-    expect(dockerfile.match(/^FROM node:20-slim AS \w+$/gm)?.length).toBeGreaterThanOrEqual(2);
+  it('is multi-stage on node:24-slim, runs as a non-root user, and checks /healthz', () => {
+    expect(dockerfile.match(/^FROM node:24-slim AS \w+$/gm)?.length).toBeGreaterThanOrEqual(2);
     expect(dockerfile).toMatch(/^COPY --from=deps /m);
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK .*\n.*\/healthz/m);
     expect(dockerfile).toMatch(/^EXPOSE 8080$/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "bin\/wa-connd\.mjs"\]$/m);
+  });
+
+  it('runs compiled JavaScript: the runtime stage gets dist/ and no sources, and installs no dev dependencies', () => {
+    const runtime = dockerfile.slice(dockerfile.search(/^FROM \S+ AS runtime$/m));
+    expect(runtime).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    expect(runtime).not.toMatch(/^COPY (src|machines|tsconfig)/m);
+    expect(dockerfile).toMatch(/^RUN npm ci --omit=dev /m);
+    expect(dockerfile).toMatch(/^RUN npm run build$/m);
   });
 });

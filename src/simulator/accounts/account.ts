@@ -40,7 +40,7 @@ export interface Account {
   /** The ADV account key: the "primary phone" signs companion identities with it. */
   accountKey: KeyPair;
   /** The client's Noise static key once known; a login with another key is refused (401). */
-  noiseKey?: Buffer;
+  noiseKey?: Buffer | undefined;
   bundle?: DeviceBundle;
   /** Inbound messages waiting for the device to connect (delivered before `<ib><offline>`). */
   offline: QueuedInbound[];

@@ -35,8 +35,8 @@ function parse<T>(schema: ZodType<T>, value: unknown): T {
   throw new SimulatorError('bad_request', `${where}: ${issue?.message ?? 'invalid'}`);
 }
 
-function stripUndefined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+function stripUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
 }
 
 export function routes(sim: SimulatorControls, rootPublicKey: string): Map<string, Handler> {
