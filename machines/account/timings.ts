@@ -29,13 +29,15 @@ export interface AccountTimings {
 
 export const DEFAULT_TIMINGS: AccountTimings = {
   // WhatsApp's session idle timer was seen at ~15–16 min (field report); Baileys and
-  // whatsmeow ping every 20–30 s. 7.5 s + 0.5 s jitter + 5 s timeout keeps dead-link
-  // detection under 15 s, which the runtime promises.
-  idleAfterMs: 7_500,
+  // whatsmeow ping every 20–30 s. 5 s + 0.5 s jitter + 4 s timeout keeps a blackholed
+  // link's detection under 10 s (issue 19: open again p90 ≤ 10 s; plain Baileys takes
+  // 35–65 s), at one small IQ per account every ~5 s on a quiet link.
+  idleAfterMs: 5_000,
   probeJitterMs: 500,
   // whatsmeow waits 10 s for a ping reply; loopback and mobile links answer in < 1 s,
-  // so 5 s leaves margin without stretching detection.
-  pingTimeoutMs: 5_000,
+  // so 4 s leaves 4× margin, and a deadline missed during an event-loop stall earns
+  // one more probe (stallThresholdMs) instead of a reconnect.
+  pingTimeoutMs: 4_000,
   // Baileys' own connectTimeoutMs default is 20 s; ours is the outer bound.
   connectTimeoutMs: 20_000,
   // A server ack normally follows a send in < 100 ms; 2 s bounds a planned recycle.

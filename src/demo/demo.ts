@@ -207,7 +207,7 @@ async function run(o: DemoOptions, stopped: Promise<void>): Promise<DemoSummary>
 
 /**
  * Account timings scaled like the server's timer, so the demo is the field at a smaller
- * clock: the defaults probe every 7.5 s and send presence every 5 min against a 16-min
+ * clock: the defaults probe every 5 s and send presence every 5 min against a 16-min
  * timer (here a sixth and a third of the period), and a 30 s open session counts as
  * stable (a 16-min session resets the backoff in the field; here 1/32 of the period
  * does). The backoff cap is one period, so a settle never waits out a minute's backoff.

@@ -5,7 +5,7 @@ import { FACT_DEADLINE_MS, FAST_TIMINGS, startHarness, type Harness } from './su
 
 // The field report's server timer: ~16 min. Scaled by TIME_SCALE it runs in 960 ms;
 // the probe cadence is a sixth of it (140 ms + jitter). The defaults keep a far larger
-// margin (7.5 s against 16 min); here the margin must also absorb event-loop stalls of
+// margin (5 s against 16 min); here the margin must also absorb event-loop stalls of
 // a loaded 2-core machine that runs Baileys and the simulator in one process.
 const SERVER_IDLE_MS = 16 * 60_000;
 const TIME_SCALE = 0.001;
