@@ -1,7 +1,9 @@
 /**
- * The composition root: config → logger → NATS → runtime → NATS layer → accounts.
+ * The one composition root: config → NATS connection → runtime → NATS layer (event
+ * stream, status view, commands) → HTTP (metrics, inspector, readiness) → accounts.
  * Everything that talks to the outside is created here and handed down; nothing below
- * reaches for a global.
+ * reaches for a global or opens a connection of its own. The order is the one
+ * docs/architecture.md ("Start-up order") gives.
  */
 import type { Logger } from 'pino';
 import QRCode from 'qrcode';
@@ -9,8 +11,11 @@ import { openAuthStore } from '../baileys/auth-store.js';
 import { trustServerRoot } from '../baileys/trust.js';
 import { ensureNats, type NatsHandle } from '../bootstrap/nats.js';
 import type { Config } from '../config/schema.js';
-import { startObservability, type Observability } from '../http/observability.js';
+import { ReadinessTracker } from '../http/readiness.js';
+import { startHttpServer, type HttpServer } from '../http/server.js';
+import { InspectorHub, STATUS_REFRESH_MS } from '../inspect/hub.js';
 import { statelyInspector } from '../inspect/stately.js';
+import { createMetrics } from '../metrics/metrics.js';
 import { startNatsLayer, type NatsLayer } from '../nats/layer.js';
 import { Gateway } from '../runtime/gateway.js';
 import { startLoopMonitor, type LoopMonitor } from '../runtime/loop-monitor.js';
@@ -23,7 +28,7 @@ export interface RunningGateway {
   nats: NatsHandle;
   loop: LoopMonitor;
   /** HTTP server (health, readiness, metrics, inspector, pairing page); `http.url` is where it listens. */
-  http: Observability;
+  http: HttpServer;
   /** Facts as they happen, for in-process observers (terminal QR, HTTP pages). */
   onFact(listener: (fact: Fact) => void): () => void;
   close(): Promise<void>;
@@ -40,18 +45,19 @@ export async function startGateway(config: Config, logger: Logger, options: Star
   const loop = startLoopMonitor();
   const listeners = new Set<(fact: Fact) => void>();
   let layer: NatsLayer | null = null;
-  const early: Fact[] = [];
-  let observability: Observability | null = null;
+  let readiness: ReadinessTracker | null = null;
   // Loaded only when asked for: it talks to stately.ai.
   const stately = config.inspect ? await statelyInspector(logger) : null;
 
   const gateway = new Gateway({
-    // Facts emitted before the layer is up (none in practice: accounts are added after)
-    // wait here in order rather than being lost.
     sink: (fact) => {
+      // The runtime has no account before `layer.addAccounts` (below, once the layer is
+      // up), and only an account reports facts: so the layer is always there. Should
+      // that ever change, the fact is not lost silently.
       if (layer) layer.sink(fact);
-      else early.push(fact);
-      observability?.fact(fact);
+      else logger.error({ account: fact.account, type: fact.type }, 'a fact before the NATS layer was up (a bug): not recorded');
+      // Readiness follows the runtime's facts, so it is right while NATS is away.
+      if (fact.type === 'transition') readiness?.observe(fact.account, fact.to, fact.from);
       for (const l of listeners) {
         try {
           l(fact);
@@ -69,19 +75,42 @@ export async function startGateway(config: Config, logger: Logger, options: Star
     ...(options.baileysLogger ? { baileysLogger: options.baileysLogger } : {}),
   });
 
+  let http: HttpServer | null = null;
+  let refresh: NodeJS.Timeout | undefined;
   try {
     // The configured accounts are announced: from the first command on, they answer `unavailable` until adopted.
     layer = await startNatsLayer({ nc: nats.nc, accounts: gateway, logger, stream: config.stream, pending: config.accounts.map((a) => a.id) });
-    for (const fact of early.splice(0)) layer.sink(fact);
+    const { projection, connected } = layer;
+    const names = () => gateway.list().map((a) => a.account);
+    // Pages and metrics read the layer's one status view and follow what it stored.
+    const metrics = createMetrics({ counters: layer.counters, projection, loop, accounts: names, natsConnected: connected });
+    const hub = new InspectorHub({ projection, accounts: names, natsConnected: connected });
+    layer.onStored((event) => {
+      metrics.observe(event);
+      hub.observe(event);
+    });
+    refresh = setInterval(() => hub.refresh(), STATUS_REFRESH_MS);
+    refresh.unref();
+    const ready = new ReadinessTracker({ natsConnected: connected, enabled: config.accounts.filter((a) => a.connect).map((a) => a.id), accounts: () => gateway.list() });
+    readiness = ready;
     // Before the accounts, so pages and metrics see their first transitions.
-    observability = await startObservability({ config, logger, nc: nats.nc, gateway, layer, loop });
+    http = await startHttpServer({
+      ...config.http,
+      logger,
+      registry: metrics.registry,
+      hub,
+      readiness: () => ready.check(),
+      stateOf: (account) => (gateway.has(account) ? gateway.state(account) : undefined),
+    });
     // Concurrently (ADOPT_CONCURRENCY at a time): one slow takeover must not hold up the others.
     await layer.addAccounts(config.accounts.map(({ id, connect, ...settings }) => ({ account: id, options: { ...settings, connect } })));
   } catch (err) {
-    await observability?.close().catch(() => undefined);
+    clearInterval(refresh);
+    await http?.close().catch(() => undefined);
     stately?.stop();
     loop.stop();
     await gateway.close().catch(() => undefined);
+    await layer?.close().catch(() => undefined);
     await nats.close().catch(() => undefined);
     throw err;
   }
@@ -92,16 +121,17 @@ export async function startGateway(config: Config, logger: Logger, options: Star
     layer,
     nats,
     loop,
-    http: observability,
+    http,
     onFact: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
     close: async () => {
       await gateway.close();
-      await observability?.close();
+      clearInterval(refresh);
+      await http.close();
       stately?.stop();
-      await layer?.close();
+      await layer.close();
       loop.stop();
       await nats.close();
     },

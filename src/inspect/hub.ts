@@ -1,8 +1,8 @@
 /**
- * What the inspector page shows, kept from the published events: per account the
- * state, outbox depth, last keepalive round-trip and a log of recent events, plus the
- * latest QR while pairing. Pages subscribe with `watch` (server-sent events); a page
- * opened late starts from `snapshot()`.
+ * What the inspector page shows: per account the state, outbox depth and last
+ * keepalive round-trip, read from the one status view (the projection), and a log of
+ * the recent events this gateway stored. Pages subscribe with `watch` (server-sent
+ * events); a page opened late starts from `snapshot()`.
  *
  * Message text and QR payloads are stripped from what pages get (the log shows the
  * text's length): the inspector is for watching links, not reading chats.
@@ -12,6 +12,8 @@ import type { Projection } from '../nats/projection.js';
 
 /** Events kept per account for a page opened late: a few reconnect storms' worth. */
 export const LOG_PER_ACCOUNT = 200;
+/** How often pages get a status refresh (outbox depth settles when acks arrive). */
+export const STATUS_REFRESH_MS = 1_000;
 
 export type PublicEvent = Record<string, unknown> & { type: string; account: string; seq: number; at: string };
 
@@ -38,21 +40,19 @@ export function publicEvent(event: WaEvent): PublicEvent {
 
 export class InspectorHub {
   readonly #logs = new Map<string, PublicEvent[]>();
-  readonly #states = new Map<string, AccountState>();
-  readonly #rtts = new Map<string, number>();
-  readonly #qrs = new Map<string, string>();
   readonly #watchers = new Set<(m: HubMessage) => void>();
   readonly #lastStatus = new Map<string, string>();
 
   constructor(
     private readonly o: {
       projection: Projection;
-      /** Accounts this gateway runs, with the runtime's state (used until the stream has one). */
-      accounts: () => { account: string; state: AccountState }[];
+      /** Accounts this gateway runs. */
+      accounts: () => string[];
       natsConnected: () => boolean;
     },
   ) {}
 
+  /** An event this gateway stored. */
   observe(event: WaEvent): void {
     const { account } = event;
     const log = this.#logs.get(account) ?? [];
@@ -60,13 +60,6 @@ export class InspectorHub {
     log.push(pub);
     if (log.length > LOG_PER_ACCOUNT) log.splice(0, log.length - LOG_PER_ACCOUNT);
     this.#logs.set(account, log);
-    if (event.type === 'transition') {
-      this.#states.set(account, event.to);
-      if (event.to !== 'pairing') this.#qrs.delete(account);
-    }
-    if (event.type === 'keepalive' && event.outcome === 'ok' && event.rttMs !== undefined) this.#rtts.set(account, event.rttMs);
-    if (event.type === 'qr') this.#qrs.set(account, event.qr);
-    if (event.type === 'paired' || event.type === 'logged_out') this.#qrs.delete(account);
     const status = this.status(account);
     this.#lastStatus.set(account, JSON.stringify(status));
     this.broadcast({ kind: 'event', event: pub, status });
@@ -74,22 +67,16 @@ export class InspectorHub {
 
   /** The QR to show on the pairing page, while the account is pairing. */
   qr(account: string): string | null {
-    return this.#qrs.get(account) ?? null;
+    return this.o.projection.status(account)?.qr ?? null;
   }
 
   status(account: string): Omit<AccountPanel, 'log'> {
     const view = this.o.projection.has(account) ? this.o.projection.view(account) : null;
-    const runtime = this.o.accounts().find((a) => a.account === account)?.state ?? null;
-    return {
-      account,
-      state: this.#states.get(account) ?? view?.state ?? runtime,
-      outbox: view ? view.outbox.size : 0,
-      lastRttMs: this.#rtts.get(account) ?? view?.keepalive.lastRttMs ?? null,
-    };
+    return { account, state: view?.state ?? null, outbox: view ? view.outbox.size : 0, lastRttMs: view?.keepalive.lastRttMs ?? null };
   }
 
   snapshot(): { nats: boolean; accounts: AccountPanel[] } {
-    const names = new Set([...this.o.accounts().map((a) => a.account), ...this.#logs.keys()]);
+    const names = new Set([...this.o.accounts(), ...this.#logs.keys()]);
     return {
       nats: this.o.natsConnected(),
       accounts: [...names].sort().map((account) => ({ ...this.status(account), log: [...(this.#logs.get(account) ?? [])] })),
@@ -97,12 +84,12 @@ export class InspectorHub {
   }
 
   /**
-   * Re-sends the status of accounts whose outbox depth or state changed without an
-   * event (the projection applies an event when its ack arrives, which can trail the
-   * event itself), and the NATS connection state.
+   * Re-sends the status of accounts whose outbox depth or state changed without a
+   * stored event (the status is live, ahead of the stream while NATS is slow or away),
+   * and the NATS connection state. The composition root calls it every `STATUS_REFRESH_MS`.
    */
   refresh(): void {
-    for (const { account } of this.o.accounts()) {
+    for (const account of this.o.accounts()) {
       const status = this.status(account);
       const s = JSON.stringify(status);
       if (this.#lastStatus.get(account) === s) continue;

@@ -1,9 +1,9 @@
 /**
  * The gateway's Prometheus metrics. Counters and histograms are folded from the events
- * as published to `WA_EVENTS` (what every NATS consumer sees, with the event's own `at`,
- * so a burst delivered after a NATS outage still measures the right durations); gauges
- * are read at scrape time from the projection, the event layer's counters and the loop
- * monitor. Nothing here touches an account or a socket.
+ * this gateway stored in `WA_EVENTS` (what every NATS consumer sees, with the event's
+ * own `at`, so a burst stored after a NATS outage still measures the right durations);
+ * gauges are read at scrape time from the one status view (the projection), the event
+ * layer's counters and the loop monitor. Nothing here touches an account or a socket.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { CONNECTED_STATES } from '../../machines/index.js';
@@ -37,7 +37,7 @@ export interface MetricsOptions {
 
 export interface GatewayMetrics {
   registry: Registry;
-  /** Folds one published event into the counters and histograms. */
+  /** Folds one stored event into the counters and histograms. */
   observe(event: WaEvent): void;
 }
 
@@ -71,7 +71,6 @@ export function createMetrics(o: MetricsOptions): GatewayMetrics {
   const sendLatency = new Histogram({ name: 'wa_send_latency_seconds', help: 'send.queued → first send.acked, for sends queued while this process ran.', buckets: SEND_BUCKETS, registers });
   const rtt = new Histogram({ name: 'wa_keepalive_rtt_seconds', help: 'Keepalive probe round-trips that were answered.', buckets: RTT_BUCKETS, registers });
   const probes = new Counter({ name: 'wa_keepalive_probes_total', help: 'Keepalive probes by outcome (ok, timeout, stalled).', labelNames: ['account', 'outcome'] as const, registers });
-  const lastRtt = new Map<string, number>();
   new Gauge({
     name: 'wa_keepalive_last_rtt_seconds',
     help: 'The last answered keepalive round-trip of each account.',
@@ -79,7 +78,10 @@ export function createMetrics(o: MetricsOptions): GatewayMetrics {
     registers,
     collect() {
       this.reset();
-      for (const [account, s] of lastRtt) this.set({ account }, s);
+      for (const account of o.accounts()) {
+        const ms = o.projection.status(account)?.keepalive.lastRttMs;
+        if (ms !== undefined && ms !== null) this.set({ account }, ms / 1000);
+      }
     },
   });
   new Gauge({
@@ -94,23 +96,23 @@ export function createMetrics(o: MetricsOptions): GatewayMetrics {
   });
   new Gauge({
     name: 'wa_account_state',
-    help: '1 for the state each account is in as WA_EVENTS says (the last transition), 0 for the others.',
+    help: '1 for the state each account is in (its last transition), 0 for the others.',
     labelNames: ['account', 'state'] as const,
     registers,
     collect() {
       this.reset();
       for (const account of o.accounts()) {
-        const current = o.projection.has(account) ? o.projection.view(account).state : null;
+        const current = o.projection.status(account)?.state ?? null;
         for (const state of ACCOUNT_STATES) this.set({ account, state }, state === current ? 1 : 0);
       }
     },
   });
   new Gauge({
     name: 'wa_accounts_connected',
-    help: 'Accounts whose link to WhatsApp is up (open, idle or pinging) as WA_EVENTS says; 0 = no account is connected. Compare with wa_accounts.',
+    help: 'Accounts whose link to WhatsApp is up (open, idle or pinging); 0 = no account is connected. Compare with wa_accounts.',
     registers,
     collect() {
-      this.set(o.accounts().filter((account) => o.projection.has(account) && ONLINE.has(o.projection.view(account).state ?? '')).length);
+      this.set(o.accounts().filter((account) => ONLINE.has(o.projection.status(account)?.state ?? '')).length);
     },
   });
   new Gauge({
@@ -196,10 +198,7 @@ export function createMetrics(o: MetricsOptions): GatewayMetrics {
           return;
         case 'keepalive':
           probes.inc({ account, outcome: event.outcome });
-          if (event.outcome === 'ok' && event.rttMs !== undefined) {
-            rtt.observe(event.rttMs / 1000);
-            lastRtt.set(account, event.rttMs / 1000);
-          }
+          if (event.outcome === 'ok' && event.rttMs !== undefined) rtt.observe(event.rttMs / 1000);
           return;
         case 'send.sent':
         case 'message.in':

@@ -76,7 +76,6 @@ export type CommandServiceOptions = {
   logger: Logger;
   /** Upper bound for runtime calls that wait on WhatsApp (logout, pair, add). */
   callTimeoutMs: number;
-  now?: () => Date;
 };
 
 export async function startCommandService(o: CommandServiceOptions): Promise<Service> {
@@ -188,18 +187,17 @@ function known(o: CommandServiceOptions, account: string): string {
   return o.adoptions.require(account);
 }
 
+/** The account's view as it is: its status is live (the runtime's facts), its outbox what the stream holds. */
 async function status(o: CommandServiceOptions, account: string): Promise<OkReplyOf<'status'>> {
   await o.publisher.flushed(account, STATUS_FLUSH_MS);
-  const live = o.accounts.state(account);
   const view = o.projection.view(account);
-  // The runtime's state is the truth right now; the stream says since when, unless the
-  // transition into it is not published yet (NATS slow), then "since" is now.
-  const since = view.state === live && view.since ? view.since : (o.now ?? (() => new Date()))().toISOString();
+  // Every account the runtime runs was `started` in the view when it was added.
+  if (view.state === null || view.since === null) throw new WaError('internal', `no status for account ${account}`);
   return {
     ok: true,
     account,
-    state: live,
-    since,
+    state: view.state,
+    since: view.since,
     lastDisconnects: view.lastDisconnects,
     outbox: { depth: view.outbox.size },
     keepalive: { ...view.keepalive },

@@ -7,8 +7,10 @@
  *
  * - `seq` is stamped when a fact is first handed to NATS, from the account's last seq
  *   in the stream, so the sequence is gapless even when the buffer evicts;
- * - every acked event is applied to the live projection before anyone waiting on it
- *   (the command service) hears of it;
+ * - every fact is applied to the projection's status as it is accepted (stamped with
+ *   its `at`), so the status is live while NATS is away; every acked event is applied
+ *   to the stream's part of the projection, then handed to the `onStored` listeners,
+ *   before anyone waiting on it (the command service) hears of it;
  * - an account is written only after `adopt` fenced it and read its history.
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
@@ -84,6 +86,7 @@ export class EventPublisher {
   readonly #drops: DropReport;
   readonly #idle = new Waiters();
   readonly #abort = new AbortController();
+  readonly #stored = new Set<(event: WaEvent) => void>();
   #closed = false;
 
   constructor(options: PublisherOptions) {
@@ -122,6 +125,16 @@ export class EventPublisher {
   }
 
   /**
+   * Every event JetStream acked, in per-account order, once (a duplicate ack of a retry
+   * is the same event). What this process stored, so nothing a slow subscriber would
+   * drop; its own writes only, not other writers' on a shared stream.
+   */
+  onStored(listener: (event: WaEvent) => void): () => void {
+    this.#stored.add(listener);
+    return () => this.#stored.delete(listener);
+  }
+
+  /**
    * Takes accounts over: fence markers on every subject, then one read of the whole
    * stream into the projection, then publishing starts. Retries until NATS answers.
    */
@@ -152,6 +165,8 @@ export class EventPublisher {
         for (const [a, view] of views) {
           const st = this.state(a);
           this.#o.projection.replace(view);
+          // Facts accepted while the takeover read the stream come after its history.
+          for (const e of this.#buffer.all()) if (e.account === a) this.#o.projection.live(e.event);
           st.nextSeq = view.lastSeq + 1;
           st.phase = 'ready';
           const retried = st.takeoverFailures > 0 ? { failedAttempts: st.takeoverFailures, tookMs: Date.now() - started } : {};
@@ -210,6 +225,8 @@ export class EventPublisher {
       reject('internal', `${type} did not validate as an event`);
       return undefined;
     }
+    // The status follows the runtime even when the fact never reaches the stream (NATS away, fenced, closing).
+    this.#o.projection.live(parsed.data);
     if (this.#closed) {
       this.#drops.dropped('closed', dropped(fact));
       reject('unavailable', 'the gateway is shutting down');
@@ -289,8 +306,19 @@ export class EventPublisher {
       failures = 0;
       this.#buffer.remove(e);
       this.counters.published++;
-      this.#o.projection.apply(e.event);
+      this.#o.projection.stored(e.event);
+      this.announce(e.event, st.logger);
       e.waiter?.resolve(e.event);
+    }
+  }
+
+  private announce(event: WaEvent, logger: Logger): void {
+    for (const l of this.#stored) {
+      try {
+        l(event);
+      } catch (err) {
+        logger.error({ err, type: event.type }, 'onStored listener failed');
+      }
     }
   }
 

@@ -1,7 +1,7 @@
 /**
  * `startNatsLayer`: everything on the NATS side of the runtime port, wired in the
  * order docs/architecture.md gives:
- * 1. connect (or use the caller's connection), check the server version;
+ * 1. take the caller's connection (the composition root opens it), check the server version;
  * 2. create or update `WA_EVENTS`;
  * 3. take over the runtime's accounts: fence markers, then rebuild the projections;
  * 4. recover: hand each account's outbox to the runtime, in order;
@@ -9,19 +9,21 @@
  * Wiring for the composition root: construct the runtime with a sink that forwards to
  * `layer.sink` (facts emitted before the layer is up wait in the publisher once it is),
  * then add accounts with `layer.addAccount` so each is fenced, rebuilt and recovered
- * before it runs. Accounts the runtime already has at start are taken over and
+ * before it runs. Observers read `projection` (the one status view) and follow
+ * `onStored` (every event this process stored). Accounts the runtime already has at start are taken over and
  * recovered here.
  */
 import { randomBytes } from 'node:crypto';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Service } from '@nats-io/services';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { assertAccountId } from '../contract/index.js';
+import { assertAccountId, type AccountState, type WaEvent } from '../contract/index.js';
 import type { AccountOptions, AccountsPort, FactSink } from '../runtime/port.js';
 import { ADOPT_CONCURRENCY, Adoptions, inPool } from './adoption.js';
 import { startCommandService } from './command-service.js';
+import { watchConnection } from './connection-status.js';
 import { EventCounters, registerEventMetrics } from './counters.js';
 import { EventPublisher, PUBLISHER_DEFAULTS } from './event-publisher.js';
 import { Projection } from './projection.js';
@@ -33,10 +35,12 @@ export const RECORD_TIMEOUT_MS = 5_000;
 /** logout, pair and accounts.add wait on WhatsApp; past this the client gets `timeout`. */
 export const CALL_TIMEOUT_MS = 8_000;
 
+/** The state the runtime adds an account in (the machine's initial state; it reports no transition into it). */
+const ADDED_STATE: AccountState = 'stopped';
+
 export type NatsLayerOptions = {
-  /** An open connection (kept open on close) or a URL to connect to (closed on close). */
-  nc?: NatsConnection;
-  url?: string;
+  /** An open connection; the caller closes it after `close()`. */
+  nc: NatsConnection;
   accounts: AccountsPort;
   logger: Logger;
   /** Fencing epoch; a fresh random one per start when omitted. `[A-Za-z0-9_-]{1,64}`. */
@@ -62,8 +66,13 @@ export type NatsLayerOptions = {
 export type NatsLayer = {
   sink: FactSink;
   counters: EventCounters;
+  /** The one status view of every account: `status`, the inspector and `/metrics` read it. */
   projection: Projection;
   publisher: EventPublisher;
+  /** Every event this process stored, in per-account order (see `EventPublisher.onStored`). */
+  onStored(listener: (event: WaEvent) => void): () => void;
+  /** The NATS connection is up (not disconnected, reconnecting or closed). */
+  connected(): boolean;
   service: Service;
   /** The send path: deadlines armed, outbox recovery. */
   sends: Sends;
@@ -79,16 +88,16 @@ export type NatsLayer = {
   adoptions: Adoptions;
   /** Removes it from the runtime and fails what it still had queued (`send.failed`). */
   removeAccount(account: string): Promise<void>;
-  /** Stops the service, publishes what it can (bounded), closes an own connection. */
+  /** Stops the service and publishes what it can (bounded); the connection stays open. */
   close(): Promise<void>;
 };
 
 export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLayer> {
   const { accounts, logger } = options;
-  const ownConnection = !options.nc;
-  const nc = options.nc ?? (await connect({ servers: options.url ?? 'nats://127.0.0.1:4222', maxReconnectAttempts: -1, name: 'wa-connd' }));
+  const { nc } = options;
   const writerId = options.writerId ?? `w${randomBytes(9).toString('base64url').replace(/[^A-Za-z0-9]/g, 'x')}`;
   const log = logger.child({ writerId });
+  const connection = watchConnection(nc);
   try {
     checkServerVersion(nc, log);
     const jsm = await jetstreamManager(nc);
@@ -128,8 +137,11 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
       const r = sends.recover(account);
       if (r.submitted || r.expired) log.child({ account }).info(r, 'outbox recovered from WA_EVENTS');
     };
-    const initial = accounts.list().map((a) => a.account);
+    const running = accounts.list();
+    const initial = running.map((a) => a.account);
     await publisher.adopt(initial);
+    // An account the stream knows nothing of is in the state the runtime has it in, from now.
+    for (const { account, state } of running) if (projection.view(account).state === null) projection.started(account, state, new Date().toISOString());
     for (const account of initial) recover(account);
 
     const addAccount = async (account: string, opts: AccountOptions = {}) => {
@@ -138,6 +150,8 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
       if (accounts.has(account)) return;
       await adoptions.run(account, async () => {
         await publisher.adopt([account]);
+        // Before the runtime has it: its first facts (connecting, …) follow this one.
+        projection.started(account, ADDED_STATE, new Date().toISOString());
         await accounts.add(account, opts);
         recover(account);
       });
@@ -172,6 +186,8 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
       counters,
       projection,
       publisher,
+      onStored: (listener) => publisher.onStored(listener),
+      connected: () => connection.connected(),
       service,
       sends,
       writerId,
@@ -185,11 +201,11 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
         await service.stop().catch(() => undefined);
         sends.close();
         await publisher.close();
-        if (ownConnection) await nc.close();
+        connection.close();
       },
     };
   } catch (err) {
-    if (ownConnection) await nc.close().catch(() => undefined);
+    connection.close();
     throw err;
   }
 }

@@ -1,12 +1,12 @@
 /**
- * Projections of `WA_EVENTS`: what the stream says about each account. Pure: events
- * in, views out; no NATS, no clock. The same `apply` runs when the stream is read at
- * start and for every event the publisher gets acked afterwards, so the rebuilt view
- * and the live one cannot disagree (a test holds them equal).
+ * The one view of each account, evolved from events: `status`, the inspector page and
+ * `/metrics` all read it, and nothing else keeps a copy. Pure folds, no NATS, no clock.
+ * The same folds run when the stream is read at start and for every event afterwards,
+ * so the rebuilt view and the live one cannot disagree (a test holds them equal).
  *
  * Per account:
- * - status: last state and since when, recent disconnects, keepalive stats (the shape
- *   of `statusReplySchema`);
+ * - status: state and since when, recent disconnects, keepalive stats (the shape of
+ *   `statusReplySchema`), the QR while pairing; live, from the runtime's facts;
  * - outbox: `send.queued` minus `send.acked|failed|expired`, in queue order, each
  *   with the `waMessageId` of its `send.sent` if the stream has one;
  * - sends: the idempotency index, send id → seq of its `send.queued`, status and the
@@ -14,6 +14,7 @@
  *   remembers what the stream still holds, so the idempotency horizon of `send` is the
  *   stream's retention (`maxAgeMs`), documented in docs/subjects.md;
  * - lastSeq: the per-account seq the next writer continues from.
+ * Outbox, sends and lastSeq follow what JetStream acked: a send exists once it is stored.
  */
 import { createHash } from 'node:crypto';
 import type { AccountState, SendStatus, WaEvent, WireError } from '../contract/index.js';
@@ -52,53 +53,105 @@ export function requestFingerprint(to: string, text: string): string {
 
 export type DisconnectRecord = { at: string; statusCode?: number; reason?: string; cause?: string };
 
-export type AccountView = {
-  account: string;
-  lastSeq: number;
-  /** `null` until the stream holds a transition for the account. */
+export type KeepaliveStats = { lastRttMs: number | null; lastAt: string | null; timeouts: number };
+
+/**
+ * What the account is doing: the one copy `status`, the inspector and `/metrics` read.
+ * Evolved from the runtime's facts as the publisher accepts them (stamped with their
+ * `at`, before NATS has them), so it is live while NATS is slow or away; on takeover it
+ * starts from the account's history in the stream.
+ */
+export type AccountStatus = {
+  /** `null` until a transition is known (from the stream, or the runtime adding the account). */
   state: AccountState | null;
   since: string | null;
   /** Most recent first. */
   lastDisconnects: DisconnectRecord[];
-  keepalive: { lastRttMs: number | null; lastAt: string | null; timeouts: number };
+  keepalive: KeepaliveStats;
+  /** The QR to scan while the account is pairing. */
+  qr: string | null;
+};
+
+export type AccountView = AccountStatus & {
+  account: string;
+  /** The per-account seq of the last event the stream holds. */
+  lastSeq: number;
   outbox: Map<string, QueuedSend>;
   sends: Map<string, SendRecord>;
 };
 
-export function emptyView(account: string): AccountView {
-  return {
-    account,
-    lastSeq: 0,
-    state: null,
-    since: null,
-    lastDisconnects: [],
-    keepalive: { lastRttMs: null, lastAt: null, timeouts: 0 },
-    outbox: new Map(),
-    sends: new Map(),
-  };
+export function emptyStatus(): AccountStatus {
+  return { state: null, since: null, lastDisconnects: [], keepalive: { lastRttMs: null, lastAt: null, timeouts: 0 }, qr: null };
 }
 
-/**
- * Folds one event into its account's view. Returns false, changing nothing, for an
- * event at or below the view's seq: a repeat (an outside reader may see one when a
- * consumer redelivers) must not count twice.
- */
-export function evolve(view: AccountView, event: WaEvent): boolean {
-  if (event.seq <= view.lastSeq) return false;
-  view.lastSeq = event.seq;
+export function emptyView(account: string): AccountView {
+  return { account, lastSeq: 0, ...emptyStatus(), outbox: new Map(), sends: new Map() };
+}
+
+/** The status fields of a view (a copy of the top level; the arrays and objects are shared, never mutated). */
+function statusOf(view: AccountView): AccountStatus {
+  return { state: view.state, since: view.since, lastDisconnects: view.lastDisconnects, keepalive: view.keepalive, qr: view.qr };
+}
+
+/** The account's status after one more event. Pure: returns a new status, leaves the old one as it was. */
+export function evolveStatus(status: AccountStatus, event: WaEvent): AccountStatus {
   switch (event.type) {
-    case 'transition':
-      view.state = event.to;
-      view.since = event.at;
+    case 'transition': {
+      const next: AccountStatus = { ...status, state: event.to, since: event.at };
+      // A QR is only worth showing while pairing: WhatsApp rotates it, and it is void after.
+      if (event.to !== 'pairing') next.qr = null;
       // A closed socket is what an operator means by "disconnect"; the code says why.
       if (event.event === 'SocketClosed') {
         const d: DisconnectRecord = { at: event.at };
         if (event.statusCode !== undefined) d.statusCode = event.statusCode;
         if (event.reason !== undefined) d.reason = event.reason;
         if (event.cause !== undefined) d.cause = event.cause;
-        view.lastDisconnects = [d, ...view.lastDisconnects].slice(0, MAX_DISCONNECTS);
+        next.lastDisconnects = [d, ...status.lastDisconnects].slice(0, MAX_DISCONNECTS);
       }
-      return true;
+      return next;
+    }
+    case 'keepalive': {
+      const k = status.keepalive;
+      return {
+        ...status,
+        keepalive: {
+          lastAt: event.at,
+          lastRttMs: event.outcome === 'ok' && event.rttMs !== undefined ? event.rttMs : k.lastRttMs,
+          timeouts: k.timeouts + (event.outcome === 'timeout' ? 1 : 0),
+        },
+      };
+    }
+    case 'qr':
+      return { ...status, qr: event.qr };
+    case 'paired':
+    case 'logged_out':
+      return { ...status, qr: null };
+    case 'send.queued':
+    case 'send.sent':
+    case 'send.acked':
+    case 'send.failed':
+    case 'send.expired':
+    case 'message.in':
+    case 'drop.pattern':
+      return status;
+    default: {
+      const unreachable: never = event;
+      return unreachable;
+    }
+  }
+}
+
+/**
+ * Folds one stored event into what the stream holds for the account: its last seq,
+ * outbox and idempotency index. Returns false, changing nothing, for an event at or
+ * below the view's seq: a repeat (an outside reader may see one when a consumer
+ * redelivers) must not count twice. In place, unlike `evolveStatus`: the index holds
+ * the stream's retention worth of sends, and copying it per event would be quadratic.
+ */
+export function evolveStored(view: AccountView, event: WaEvent): boolean {
+  if (event.seq <= view.lastSeq) return false;
+  view.lastSeq = event.seq;
+  switch (event.type) {
     case 'send.queued': {
       if (view.sends.has(event.id)) return true;
       const q: QueuedSend = { id: event.id, seq: event.seq, to: event.to, text: event.text };
@@ -124,11 +177,8 @@ export function evolve(view: AccountView, event: WaEvent): boolean {
     case 'send.expired':
       settle(view, event.id, 'expired');
       return true;
+    case 'transition':
     case 'keepalive':
-      view.keepalive.lastAt = event.at;
-      if (event.outcome === 'ok' && event.rttMs !== undefined) view.keepalive.lastRttMs = event.rttMs;
-      if (event.outcome === 'timeout') view.keepalive.timeouts += 1;
-      return true;
     case 'message.in':
     case 'qr':
     case 'paired':
@@ -142,6 +192,16 @@ export function evolve(view: AccountView, event: WaEvent): boolean {
   }
 }
 
+/**
+ * Folds one event of the account's history (a read of the stream) into the whole view:
+ * what the stream holds and the status it implies. False for a repeat, as `evolveStored`.
+ */
+export function evolve(view: AccountView, event: WaEvent): boolean {
+  if (!evolveStored(view, event)) return false;
+  Object.assign(view, evolveStatus(statusOf(view), event));
+  return true;
+}
+
 /** The first settlement wins: a late `delivered` after `failed` does not revive a send. */
 function settle(view: AccountView, id: string, status: 'acked' | 'failed' | 'expired', error?: WireError): void {
   view.outbox.delete(id);
@@ -152,12 +212,39 @@ function settle(view: AccountView, id: string, status: 'acked' | 'failed' | 'exp
   if (error) rec.error = error;
 }
 
-/** Every account's view; one instance per gateway, fed by the reader and the publisher. */
+/**
+ * Every account's view; one instance per gateway. Three inputs, each with its own part:
+ * `live` (the runtime's facts as the publisher accepts them) evolves the status,
+ * `stored` (events JetStream acked) what the stream holds, and `apply` (a read of the
+ * stream's history, on takeover) both.
+ */
 export class Projection {
   readonly #views = new Map<string, AccountView>();
 
+  /** A history event (read from the stream): both parts. */
   apply(event: WaEvent): boolean {
     return evolve(this.view(event.account), event);
+  }
+
+  /** An event the stream acked: the stream's part only (the status had it when it was accepted). */
+  stored(event: WaEvent): boolean {
+    return evolveStored(this.view(event.account), event);
+  }
+
+  /** A fact of the runtime, stamped as an event when the publisher accepted it (its seq is not final yet). */
+  live(event: WaEvent): void {
+    const view = this.view(event.account);
+    Object.assign(view, evolveStatus(statusOf(view), event));
+  }
+
+  /**
+   * The runtime starts running the account: its machine is in `state` from `at` on,
+   * whatever the stream's history says a previous process left it in. The runtime
+   * reports no transition into its initial state, so this is that fact.
+   */
+  started(account: string, state: AccountState, at: string): void {
+    const view = this.view(account);
+    Object.assign(view, { ...statusOf(view), state, since: at, qr: null });
   }
 
   /** The account's view, created empty on first use. */
@@ -172,6 +259,12 @@ export class Projection {
 
   has(account: string): boolean {
     return this.#views.has(account);
+  }
+
+  /** The account's status, if the projection knows the account. */
+  status(account: string): AccountStatus | undefined {
+    const v = this.#views.get(account);
+    return v ? statusOf(v) : undefined;
   }
 
   /** Replaces an account's view (a takeover re-reads the account after fencing it). */
