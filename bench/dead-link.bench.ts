@@ -10,7 +10,7 @@
 import makeWASocket, { type WASocket } from '@whiskeysockets/baileys';
 import pino from 'pino';
 import { DEFAULT_TIMINGS } from '../machines/index.js';
-import { memoryAuth } from '../test/simulator/support.js';
+import { memoryAuth } from '../test/support/simulator-client.js';
 import type { BenchSection } from './run.js';
 import { muteConsole, startTimedGateway } from './runtime-gateway.js';
 import { control, provision, startSimulatorProcess, type SimulatorProcess } from './sim-process.js';

@@ -7,7 +7,7 @@
 import makeWASocket, { DisconnectReason, type AuthenticationCreds, type BinaryNode, type WASocket } from '@whiskeysockets/baileys';
 import { Waiters } from '../test/support/waiters.js';
 import pino from 'pino';
-import { memoryAuth } from '../test/simulator/support.js';
+import { memoryAuth } from '../test/support/simulator-client.js';
 import type { Provisioned } from './sim-process.js';
 
 /** Far above the bench's run time: Baileys' own keepalive must not end a socket during the bench. */

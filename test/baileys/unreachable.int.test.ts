@@ -6,7 +6,7 @@ import pino from 'pino';
 import { WebSocketServer } from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openConnection, type ConnectionEvents } from '../../src/baileys/connection.js';
-import { memoryAuth } from '../simulator/support.js';
+import { memoryAuth } from '../support/simulator-client.js';
 import { Waiters } from '../support/waiters.js';
 
 const CLOSE_DEADLINE_MS = 10_000;

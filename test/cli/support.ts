@@ -12,7 +12,7 @@ import { validateConfig } from '../../src/config/load.js';
 import { startGateway, type RunningGateway } from '../../src/gateway/start.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/index.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
-import { tempDir, writeCredentials } from '../e2e/support.js';
+import { tempDir, writeCredentials } from '../support/gateway-child.js';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 export const BIN = resolve(REPO_ROOT, 'bin', 'wa-connd.mjs');

@@ -18,9 +18,9 @@ import { cmdSubject, evtFilter, evtSubject } from '../../src/contract/index.js';
 import { Projection } from '../../src/nats/projection.js';
 import { waMessageIdFor } from '../../src/runtime/message-id.js';
 import { startSimulator, type LedgerEntry, type RunningSimulator } from '../../src/simulator/index.js';
-import { checkSequences, dumpStream } from '../nats/support.js';
+import { checkSequences, dumpStream } from '../support/nats-client.js';
 import { connectTo, startNatsServer, type NatsServer } from '../support/nats-server.js';
-import { command, prng, spawnGateway, tempDir, until, waitReady, writeCredentials, type GatewayChild } from './support.js';
+import { command, prng, spawnGateway, tempDir, until, waitReady, writeCredentials, type GatewayChild } from '../support/gateway-child.js';
 
 /** Issue 5: "≥ 500 sends", "repeat ≥ 10 times". */
 const ROUNDS = 10;

@@ -19,8 +19,8 @@ import { Gateway } from '../../src/runtime/gateway.js';
 import { startLoopMonitor, type LoopMonitor } from '../../src/runtime/loop-monitor.js';
 import type { AccountTimer, TimerFiring } from '../../src/runtime/machine-timer.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/index.js';
-import { FactLog, FAST_TIMINGS, memoryAccountAuth } from '../runtime/support.js';
-import { fromBufferJson } from '../simulator/support.js';
+import { FactLog, FAST_TIMINGS, memoryAccountAuth } from '../support/runtime-harness.js';
+import { fromBufferJson } from '../support/simulator-client.js';
 import type { AccountAuth } from '../../src/runtime/account-runtime.js';
 
 const quiet = pino({ level: 'silent' });

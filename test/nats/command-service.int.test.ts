@@ -15,7 +15,7 @@ import {
 import { type NatsLayer, startNatsLayer, type NatsLayerOptions } from '../../src/nats/layer.js';
 import { connectTo, type NatsServer, startNatsServer } from '../support/nats-server.js';
 import { FakeAccounts } from './fake-accounts.js';
-import { checkSequences, dumpStream, request, silent, waitFor } from './support.js';
+import { checkSequences, dumpStream, request, silent, waitFor } from '../support/nats-client.js';
 
 let server: NatsServer;
 let nc: NatsConnection;

@@ -10,7 +10,7 @@ import { cmdSubject, EVENTS_STREAM, evtFilter, isFenceMarker, parseEvent, WaErro
 import { type NatsLayer, startNatsLayer } from '../../src/nats/layer.js';
 import { connectTo, type NatsServer, startNatsServer } from '../support/nats-server.js';
 import { FakeAccounts } from './fake-accounts.js';
-import { request, silent, waitFor } from './support.js';
+import { request, silent, waitFor } from '../support/nats-client.js';
 
 let server: NatsServer;
 let nc: NatsConnection;

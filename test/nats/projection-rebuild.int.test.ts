@@ -9,7 +9,7 @@ import { startNatsLayer } from '../../src/nats/layer.js';
 import type { Projection } from '../../src/nats/projection.js';
 import { connectTo, type NatsServer, startNatsServer } from '../support/nats-server.js';
 import { FakeAccounts } from './fake-accounts.js';
-import { request, silent } from './support.js';
+import { request, silent } from '../support/nats-client.js';
 
 let server: NatsServer;
 let nc: NatsConnection;

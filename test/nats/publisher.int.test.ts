@@ -13,7 +13,7 @@ import { Projection } from '../../src/nats/projection.js';
 import { DEFAULT_STREAM_SETTINGS, ensureStream } from '../../src/nats/stream.js';
 import type { Fact } from '../../src/runtime/port.js';
 import { connectTo, type NatsServer, nextStatus, startNatsServer } from '../support/nats-server.js';
-import { capturingLogger, checkSequences, dumpStream, silent, waitFor } from './support.js';
+import { capturingLogger, checkSequences, dumpStream, silent, waitFor } from '../support/nats-client.js';
 
 let server: NatsServer;
 let nc: NatsConnection;

@@ -10,7 +10,7 @@ import { Projection } from '../../src/nats/projection.js';
 import { Sends } from '../../src/nats/sends.js';
 import type { Fact } from '../../src/runtime/port.js';
 import { FakeAccounts } from './fake-accounts.js';
-import { silent, waitFor } from './support.js';
+import { silent, waitFor } from '../support/nats-client.js';
 
 type Pending = { fact: Fact; resolve: (e: WaEvent) => void; reject: (e: WaError) => void; handedOver: boolean };
 

@@ -10,8 +10,8 @@ import { Gateway } from '../../src/runtime/gateway.js';
 import { startLoopMonitor, type LoopMonitor } from '../../src/runtime/loop-monitor.js';
 import type { AccountAuth } from '../../src/runtime/account-runtime.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/index.js';
-import { FAST_TIMINGS, FactLog, memoryAccountAuth } from '../runtime/support.js';
-import { fromBufferJson } from '../simulator/support.js';
+import { FAST_TIMINGS, FactLog, memoryAccountAuth } from '../support/runtime-harness.js';
+import { fromBufferJson } from '../support/simulator-client.js';
 import { Waiters } from '../support/waiters.js';
 
 type Line = { level: number; msg?: string; lib?: string; account?: string; reason?: string; statusCode?: number };

@@ -5,8 +5,8 @@ import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cmdSubject } from '../../src/contract/index.js';
 import { createLogger, guardConsole } from '../../src/logging/logger.js';
-import { fromBufferJson } from '../simulator/support.js';
-import { startScenario, until, type Scenario } from '../http/support.js';
+import { fromBufferJson } from '../support/simulator-client.js';
+import { startScenario, until, type Scenario } from '../support/gateway-scenario.js';
 import type { AuthenticationCreds } from '@whiskeysockets/baileys';
 
 const SENT_TEXTS = ['outbound secret text alpha 7f3c', 'outbound secret text beta 91ad'];

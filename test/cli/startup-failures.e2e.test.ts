@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { connectWaClient } from '../../src/client/index.js';
-import { tempDir, until } from '../e2e/support.js';
-import { parsePrometheusText, sum } from '../http/prom-text.js';
+import { tempDir, until } from '../support/gateway-child.js';
+import { parsePrometheusText, sum } from '../support/prom-text.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { runCli, startCli } from './support.js';
 

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectWaClient } from '../../src/client/index.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/index.js';
-import { tempDir, until } from '../e2e/support.js';
+import { tempDir, until } from '../support/gateway-child.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { startCli, writeCredentials } from './support.js';
 

@@ -18,7 +18,7 @@ import makeWASocket, {
 import pino from 'pino';
 import { afterAll, beforeAll } from 'vitest';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/simulator/index.js';
-import { Waiters } from '../support/waiters.js';
+import { Waiters } from './waiters.js';
 
 /** Default deadline for awaiting one event on loopback. */
 export const EVENT_DEADLINE_MS = 10_000;

@@ -9,8 +9,8 @@ import { Gateway } from '../../src/runtime/gateway.js';
 import { startLoopMonitor, type LoopMonitor } from '../../src/runtime/loop-monitor.js';
 import type { Fact, FactOf } from '../../src/runtime/port.js';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/simulator/index.js';
-import { fromBufferJson, memoryAuth } from '../simulator/support.js';
-import { Waiters } from '../support/waiters.js';
+import { fromBufferJson, memoryAuth } from './simulator-client.js';
+import { Waiters } from './waiters.js';
 import type { AuthenticationCreds } from '@whiskeysockets/baileys';
 
 /** Deadline for one awaited fact on loopback. */

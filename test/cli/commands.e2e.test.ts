@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectWaClient, type WaClient } from '../../src/client/index.js';
 import { waEventSchema } from '../../src/contract/index.js';
-import { until } from '../e2e/support.js';
+import { until } from '../support/gateway-child.js';
 import { startNatsServer } from '../support/nats-server.js';
 import { runCli, startCli, startWorld, type World } from './support.js';
 

@@ -13,9 +13,9 @@ import type { KeepaliveStrategy } from '../../src/contract/index.js';
 import { startGateway, type RunningGateway } from '../../src/gateway/start.js';
 import type { Fact } from '../../src/runtime/port.js';
 import { startSimulator, type ProvisionedAccount, type RunningSimulator } from '../../src/simulator/index.js';
-import { writeCredentials } from '../e2e/support.js';
-import { FAST_TIMINGS } from '../runtime/support.js';
-import { startNatsServer, type NatsServer } from '../support/nats-server.js';
+import { writeCredentials } from './gateway-child.js';
+import { FAST_TIMINGS } from './runtime-harness.js';
+import { startNatsServer, type NatsServer } from './nats-server.js';
 
 /** Deadline for one awaited condition on loopback (a reconnect, a scrape, a page update). */
 export const DEADLINE_MS = 15_000;

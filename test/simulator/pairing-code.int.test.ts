@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { connectClient, memoryAuth, simulatorPerFile } from './support.js';
+import { connectClient, memoryAuth, simulatorPerFile } from '../support/simulator-client.js';
 
 const fx = simulatorPerFile();
 const { clients } = fx;

@@ -14,7 +14,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { openAuthStore } from '../../src/baileys/auth-store.js';
 import { cmdSubject } from '../../src/contract/index.js';
 import type { ProvisionedAccount } from '../../src/simulator/index.js';
-import { fromBufferJson } from '../simulator/support.js';
+import { fromBufferJson } from './simulator-client.js';
 
 const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 /** tsx compiles src/ and loads Baileys on start; ~1.5 s on the 2-core CI box, 20 s is a hang. */
