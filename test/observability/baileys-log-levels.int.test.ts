@@ -11,8 +11,8 @@ import { startLoopMonitor, type LoopMonitor } from '../../src/runtime/loop-monit
 import type { AccountAuth } from '../../src/runtime/account-runtime.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/index.js';
 import { FAST_TIMINGS, FactLog, memoryAccountAuth } from '../support/runtime-harness.js';
-import { fromBufferJson } from '../support/simulator-client.js';
 import { Waiters } from '../support/waiters.js';
+import { fromBufferJson } from '../support/credentials.js';
 
 type Line = { level: number; msg?: string; lib?: string; account?: string; reason?: string; statusCode?: number };
 

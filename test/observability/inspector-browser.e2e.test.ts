@@ -10,7 +10,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEADLINE_MS, startScenario, type Scenario } from '../support/gateway-scenario.js';
+import { startScenario, type Scenario } from '../support/gateway-scenario.js';
+import { DEADLINE_MS } from '../support/waiters.js';
 
 const CHROMIUM = process.env['CHROMIUM_BIN'] ?? '/usr/bin/chromium';
 const DOC_SCREENSHOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'img', 'inspector.png');

@@ -5,7 +5,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cmdSubject } from '../../src/contract/index.js';
 import { parsePrometheusText, sum } from '../support/prom-text.js';
-import { get, startScenario, until, type Scenario } from '../support/gateway-scenario.js';
+import { get, startScenario, type Scenario } from '../support/gateway-scenario.js';
+import { until } from '../support/waiters.js';
 
 let s: Scenario;
 let client: NatsConnection;

@@ -1,42 +1,150 @@
 /**
- * End-to-end support: the gateway as a **child process** (`node --import tsx
- * src/main.ts`, exactly what `npm start` runs), configured through a config file and
- * environment in a temp dir, against a real nats-server and the simulator. The test
- * can SIGKILL the child at any instant and start it again on the same data dir.
+ * Our code as a **child process**: the gateway as `npm start` runs it (`node --import tsx
+ * src/main.ts`, configured through a config file and the environment) or any `wa-connd`
+ * command as the `bin` entry runs it (`node bin/wa-connd.mjs`). Output is kept for
+ * assertions and failure messages; the test can SIGKILL the child at any instant and
+ * start it again on the same data dir.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AuthenticationCreds, SignalDataSet } from '@whiskeysockets/baileys';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { openAuthStore } from '../../src/baileys/auth-store.js';
 import { cmdSubject } from '../../src/contract/index.js';
-import type { ProvisionedAccount } from '../../src/simulator/index.js';
-import { fromBufferJson } from './simulator-client.js';
+import { request } from './nats-client.js';
+import { until, Waiters } from './waiters.js';
 
-const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+export const BIN = resolve(REPO_ROOT, 'bin', 'wa-connd.mjs');
 /** tsx compiles src/ and loads Baileys on start; ~1.5 s on the 2-core CI box, 20 s is a hang. */
 export const CHILD_START_DEADLINE_MS = 20_000;
-/** How often readiness and ledger conditions are re-checked: the state lives in other processes. */
-export const POLL_MS = 5;
+/** tsx compiles the CLI on start (~0.7 s); a command that has not finished in 30 s hangs. */
+export const CLI_DEADLINE_MS = 30_000;
 /** SIGTERM gives the gateway time to drain; past this it is killed. */
 const STOP_DEADLINE_MS = 10_000;
 /** The last bytes of the child's output, to explain a failure. */
 const OUTPUT_TAIL = 20_000;
+/** How often readiness is re-asked: the command service answers only once the child is up. */
+const READY_POLL_MS = 50;
+/** A status request to a child still starting: no responders answers at once, a hang is not ready. */
+const READY_REQUEST_TIMEOUT_MS = 500;
 
-/** Writes the provisioned credentials where the gateway's auth store reads them. */
-export async function writeCredentials(dataDir: string, account: string, provisioned: ProvisionedAccount): Promise<void> {
-  const store = await openAuthStore(dataDir, account);
-  try {
-    // Round-trip through BufferJSON as a client reading them from the control API would.
-    Object.assign(store.state.creds, fromBufferJson<AuthenticationCreds>(provisioned.creds));
-    await store.saveCreds();
-    await store.state.keys.set(fromBufferJson<SignalDataSet>(provisioned.keys));
-  } finally {
-    await store.close(); // releases the lock for the child
-  }
+export type ChildResult = {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+};
+
+export type GatewayChild = {
+  readonly child: ReturnType<typeof spawn>;
+  readonly pid: number;
+  /** Resolves once the child exited and its output is closed. */
+  readonly exited: Promise<ChildResult>;
+  stdout(): string;
+  stderr(): string;
+  /** The tail of everything the child wrote (stdout + stderr), to explain a failure. */
+  output(): string;
+  /** Everything the child wrote since it started, for "no message text in logs" checks. */
+  allOutput(): string;
+  /** Resolves once stdout matches; rejects on exit or after the deadline. */
+  waitFor(pattern: RegExp, deadlineMs?: number): Promise<RegExpMatchArray>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** SIGTERM, wait for the clean exit (SIGKILL after a deadline). */
+  stop(): Promise<void>;
+};
+
+/** `node <args>` in the repository; the environment is the test's plus `env` (undefined removes a variable). */
+function startChild(
+  name: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+): GatewayChild {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  for (const k of Object.keys(childEnv)) if (childEnv[k] === undefined) delete childEnv[k];
+  const child = spawn(process.execPath, args, {
+    cwd: REPO_ROOT,
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (child.pid === undefined) throw new Error(`${name} did not spawn`);
+  let out = '';
+  let err = '';
+  let all = '';
+  let closed = false;
+  const waiters = new Waiters();
+  child.stdout.on('data', (b: Buffer) => {
+    out += b.toString();
+    all += b.toString();
+    waiters.poke();
+  });
+  child.stderr.on('data', (b: Buffer) => {
+    err += b.toString();
+    all += b.toString();
+  });
+  const exited = new Promise<ChildResult>((res) =>
+    child.once('close', (code, signal) => {
+      closed = true;
+      waiters.poke();
+      res({ code, signal, stdout: out, stderr: err });
+    }),
+  );
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
+    if (running()) child.kill(signal);
+    await exited;
+  };
+  return {
+    child,
+    pid: child.pid,
+    exited,
+    stdout: () => out,
+    stderr: () => err,
+    output: () => all.slice(-OUTPUT_TAIL),
+    allOutput: () => all,
+    waitFor: (pattern, deadlineMs = CLI_DEADLINE_MS) =>
+      waiters.until(
+        () => `${name} printing ${pattern}:\n${out}\n${err}`,
+        () => {
+          const m = out.match(pattern);
+          if (m) return m;
+          if (closed) throw new Error(`${name} exited before printing ${pattern}:\n${out}\n${err}`);
+          return undefined;
+        },
+        deadlineMs,
+      ),
+    kill,
+    stop: async () => {
+      if (!running()) return;
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_DEADLINE_MS);
+      await kill('SIGTERM');
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Starts `wa-connd <args>`; the environment is the test's plus `env`, with no config file unless given. */
+export function startCli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+): GatewayChild {
+  return startChild(`wa-connd ${args.join(' ')}`, [BIN, ...args], {
+    WA_CONND_CONFIG: undefined,
+    ...env,
+  });
+}
+
+/** Runs `wa-connd <args>` to completion (killed past the deadline). */
+export async function runCli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  deadlineMs = CLI_DEADLINE_MS,
+): Promise<ChildResult> {
+  const c = startCli(args, env);
+  const timer = setTimeout(() => c.child.kill('SIGKILL'), deadlineMs);
+  const r = await c.exited;
+  clearTimeout(timer);
+  return r;
 }
 
 export type GatewayConfig = {
@@ -45,18 +153,6 @@ export type GatewayConfig = {
   waUrl: string;
   trustRoot: string;
   accounts: { id: string; connect: boolean }[];
-};
-
-export type GatewayChild = {
-  readonly pid: number;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Everything the child wrote (stdout + stderr), tail only. */
-  output(): string;
-  /** Everything the child wrote since it started, for "no message text in logs" checks. */
-  allOutput(): string;
-  kill(signal?: NodeJS.Signals): Promise<void>;
-  /** SIGTERM, wait for the clean exit (SIGKILL after a deadline). */
-  stop(): Promise<void>;
 };
 
 /**
@@ -73,72 +169,26 @@ export async function spawnGateway(dir: string, config: GatewayConfig): Promise<
       accounts: config.accounts,
     }),
   );
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      WA_CONND_CONFIG: file,
-      NATS_URL: config.natsUrl,
-      WA_CONND_DATA_DIR: config.dataDir,
-      WA_CONND_WA_URL: config.waUrl,
-      WA_CONND_TRUST_ROOT: config.trustRoot,
-      // Any free port: the default 8080 may be taken, and a killed child's port may linger.
-      WA_CONND_HTTP_PORT: '0',
-    },
+  return startChild('gateway child', ['--import', 'tsx', 'src/main.ts'], {
+    WA_CONND_CONFIG: file,
+    NATS_URL: config.natsUrl,
+    WA_CONND_DATA_DIR: config.dataDir,
+    WA_CONND_WA_URL: config.waUrl,
+    WA_CONND_TRUST_ROOT: config.trustRoot,
+    // Any free port: the default 8080 may be taken, and a killed child's port may linger.
+    WA_CONND_HTTP_PORT: '0',
   });
-  let tail = '';
-  const chunks: string[] = [];
-  const take = (b: Buffer) => {
-    const s = b.toString();
-    chunks.push(s);
-    tail = (tail + s).slice(-OUTPUT_TAIL);
-  };
-  child.stdout?.on('data', take);
-  child.stderr?.on('data', take);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.once('exit', (code, signal) => res({ code, signal })));
-  if (child.pid === undefined) throw new Error('gateway child did not spawn');
-  const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    await exited;
-  };
-  return {
-    pid: child.pid,
-    exited,
-    output: () => tail,
-    allOutput: () => chunks.join(''),
-    kill,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_DEADLINE_MS);
-      await kill('SIGTERM');
-      clearTimeout(timer);
-    },
-  };
-}
-
-/** Resolves with the first truthy value of `probe`, re-checked every `POLL_MS`; rejects after the deadline. */
-export async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, deadlineMs: number, pollMs = POLL_MS): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, pollMs));
-  }
-}
-
-/** Parsed JSON reply of one command. */
-export async function command(nc: NatsConnection, subject: string, body?: unknown, timeoutMs = 5_000): Promise<Record<string, unknown> & { ok: boolean }> {
-  const m = await nc.request(subject, body === undefined ? new Uint8Array() : JSON.stringify(body), { timeout: timeoutMs });
-  return m.json();
 }
 
 /**
  * Ready = the child's command service answers `status` for `account`. A killed
  * predecessor cannot answer: its subscriptions died with its TCP connection.
  */
-export async function waitReady(nc: NatsConnection, child: GatewayChild, account: string): Promise<void> {
+export async function waitReady(
+  nc: NatsConnection,
+  child: GatewayChild,
+  account: string,
+): Promise<void> {
   let exited = false;
   void child.exited.then(() => {
     exited = true;
@@ -148,30 +198,18 @@ export async function waitReady(nc: NatsConnection, child: GatewayChild, account
     async () => {
       if (exited) throw new Error(`gateway child exited during start-up:\n${child.output()}`);
       try {
-        const r = await command(nc, cmdSubject(account, 'status'), undefined, 500);
+        const r = await request(
+          nc,
+          cmdSubject(account, 'status'),
+          undefined,
+          READY_REQUEST_TIMEOUT_MS,
+        );
         return r.ok ? true : undefined;
       } catch {
         return undefined; // no responders yet
       }
     },
     CHILD_START_DEADLINE_MS,
-    50,
+    READY_POLL_MS,
   );
-}
-
-export async function tempDir(prefix: string): Promise<{ path: string; remove(): Promise<void> }> {
-  const path = await mkdtemp(join(tmpdir(), prefix));
-  return { path, remove: () => rm(path, { recursive: true, force: true }) };
-}
-
-/** Small seeded PRNG (mulberry32) so a failing round's kill point can be reproduced. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
