@@ -10,11 +10,11 @@
 import makeWASocket, { type WASocket } from '@whiskeysockets/baileys';
 import pino from 'pino';
 import { DEFAULT_TIMINGS } from '../machines/index.js';
-import { memoryAuth } from '../test/simulator/support.js';
 import type { BenchSection } from './run.js';
 import { muteConsole, startTimedGateway } from './runtime-gateway.js';
 import { control, provision, startSimulatorProcess, type SimulatorProcess } from './sim-process.js';
 import { fmt, median, percentile } from './stats.js';
+import { memoryAuth } from '../test/support/credentials.js';
 
 export const title = 'Dead-link detection';
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { openAuthStore } from '../src/baileys/auth-store.js';
 import { trustServerRoot } from '../src/baileys/trust.js';
+import { writeCredentials } from '../test/support/credentials.js';
 import { Waiters } from '../test/support/waiters.js';
 import type { AccountSettings } from '../src/runtime/account-runtime.js';
 import { Gateway } from '../src/runtime/gateway.js';
@@ -96,11 +97,7 @@ export async function startTimedGateway(sim: { ws: string; rootPublicKey: string
     gateway,
     facts,
     add: async (account, p, settings = {}) => {
-      const store = await openAuthStore(dataDir, account);
-      Object.assign(store.state.creds, p.creds);
-      await store.saveCreds();
-      await store.state.keys.set(p.keys as Parameters<typeof store.state.keys.set>[0]);
-      await store.close();
+      await writeCredentials(dataDir, account, p);
       await gateway.add(account, settings);
     },
     close: async () => {

@@ -7,8 +7,8 @@
 import makeWASocket, { DisconnectReason, type AuthenticationCreds, type BinaryNode, type WASocket } from '@whiskeysockets/baileys';
 import { Waiters } from '../test/support/waiters.js';
 import pino from 'pino';
-import { memoryAuth } from '../test/simulator/support.js';
 import type { Provisioned } from './sim-process.js';
+import { memoryAuth } from '../test/support/credentials.js';
 
 /** Far above the bench's run time: Baileys' own keepalive must not end a socket during the bench. */
 const NAIVE_KEEPALIVE_MS = 600_000;

@@ -17,13 +17,15 @@ import { validateConfig } from '../src/config/load.js';
 import { cmdSubject, evtSubject } from '../src/contract/index.js';
 import { startGateway, type RunningGateway } from '../src/gateway/start.js';
 import type { ProvisionedAccount } from '../src/simulator/index.js';
-import { tempDir, writeCredentials } from '../test/e2e/support.js';
-import { connectClient, memoryAuth, type TestClient } from '../test/simulator/support.js';
+import { connectClient, type TestClient } from '../test/support/simulator-client.js';
 import { connectTo, startNatsServer } from '../test/support/nats-server.js';
 import type { BenchSection } from './run.js';
 import { control, startSimulatorProcess } from './sim-process.js';
 import { SendBreakdown } from './send-breakdown.js';
 import { fmt, median, percentile } from './stats.js';
+import { memoryAuth, writeCredentials } from '../test/support/credentials.js';
+import { tempDir } from '../test/support/temp-dir.js';
+import { until } from '../test/support/waiters.js';
 
 /** Latency samples per side, in alternating blocks so drift on a shared box hits both alike. */
 const SAMPLES = 400;
@@ -38,6 +40,8 @@ const RECORD_WINDOW = 200;
 const CONTACT_PHONE = '15557779999';
 const CONTACT = `${CONTACT_PHONE}@s.whatsapp.net`;
 const START_DEADLINE_MS = 30_000;
+/** How often the account's status is asked while it connects. */
+const STATUS_POLL_MS = 20;
 /** One awaited ack (a latency sample, a raw burst): far above any loopback round trip. */
 const ACK_DEADLINE_MS = 120_000;
 /**
@@ -326,13 +330,16 @@ export default async function bench(): Promise<BenchSection> {
 }
 
 async function waitOpen(nc: NatsConnection, account: string): Promise<void> {
-  const deadline = Date.now() + START_DEADLINE_MS;
-  for (;;) {
-    const s = await request(nc, cmdSubject(account, 'status'));
-    if (s['state'] === 'open' || s['state'] === 'idle') return;
-    if (Date.now() > deadline) throw new Error(`${account} not open: ${JSON.stringify(s)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  let last: Record<string, unknown> = {};
+  await until(
+    () => `${account} open (last status ${JSON.stringify(last)})`,
+    async () => {
+      last = await request(nc, cmdSubject(account, 'status'));
+      return last['state'] === 'open' || last['state'] === 'idle';
+    },
+    START_DEADLINE_MS,
+    STATUS_POLL_MS,
+  );
 }
 
 function waitMap(map: Map<string, number>, id: string): Promise<void> {

@@ -5,8 +5,9 @@ import { WA_CERT_DETAILS, type AuthenticationCreds } from '@whiskeysockets/baile
 import type { BenchSection } from './run.js';
 import { control, startSimulatorProcess } from './sim-process.js';
 import { fmt, median, percentile } from './stats.js';
-import { connectClient, memoryAuth, type TestClient } from '../test/simulator/support.js';
-import { anonymousDevice, rawLogin, type RawClient } from '../test/simulator/raw-client.js';
+import { connectClient, type TestClient } from '../test/support/simulator-client.js';
+import { anonymousDevice, rawLogin, type RawClient } from '../test/support/raw-client.js';
+import { memoryAuth } from '../test/support/credentials.js';
 
 /** Samples per latency measurement (the brief asks for ≥ 100). */
 const SAMPLES = 120;

@@ -1,6 +1,6 @@
 // Generates docs/configuration.md from the config schema (src/config/schema.ts) and the
 // environment map (src/config/load.ts). `npm run docs:config` rewrites it;
-// test/config/config-doc.unit.test.ts fails when it is stale.
+// test/config/config.unit.test.ts fails when it is stale.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -9,7 +9,7 @@
  *   `duplicate` ack always means "my own earlier attempt was stored", never "another
  *   writer used this seq": a competing writer's publish reaches the expected-sequence
  *   check and fails there with an error instead. Without it the two cases look
- *   alike (verified in test/support/fencing.int.test.ts).
+ *   alike (verified in test/nats/fencing.int.test.ts).
  * - Facts have no common id of their own (transitions have none; one send id yields
  *   queued, sent and acked), so the id is not derived from the payload.
  */

@@ -16,9 +16,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { BufferJSON, type AuthenticationCreds, type SignalDataSet } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
-import { openAuthStore } from '../baileys/auth-store.js';
+import { importCredentials } from '../baileys/import-credentials.js';
 import { ensureNats } from '../bootstrap/nats.js';
 import { connectWaClient, type EventFeed, type WaClient } from '../client/index.js';
 import type { Config } from '../config/schema.js';
@@ -110,7 +109,7 @@ async function run(o: DemoOptions, stopped: Promise<void>): Promise<DemoSummary>
     for (const a of DEMO_ACCOUNTS) {
       const p = await sim.provision();
       phones.set(a.id, p.phone);
-      await writeCredentials(dataDir, a.id, p.creds, p.keys);
+      await importCredentials(dataDir, a.id, p);
     }
 
     let config = demoConfig(o.base, dataDir, sim, o.periodMs, o.base.http.port);
@@ -232,17 +231,6 @@ function demoConfig(base: Config, dataDir: string, sim: SimulatorLink, periodMs:
 function isAddressInUse(err: unknown): boolean {
   for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') return true;
   return false;
-}
-
-async function writeCredentials(dataDir: string, account: string, credsJson: string, keysJson: string): Promise<void> {
-  const store = await openAuthStore(dataDir, account);
-  try {
-    Object.assign(store.state.creds, JSON.parse(credsJson, BufferJSON.reviver) as AuthenticationCreds);
-    await store.saveCreds();
-    await store.state.keys.set(JSON.parse(keysJson, BufferJSON.reviver) as SignalDataSet);
-  } finally {
-    await store.close();
-  }
 }
 
 async function forgetDemoAccounts(nc: Parameters<typeof jetstreamManager>[0]): Promise<void> {

@@ -38,7 +38,7 @@ export const DEFAULT_STREAM_SETTINGS: StreamSettings = {
   replicas: 1,
 };
 
-/** The oldest server the fencing scheme was verified on (test/support/fencing.int.test.ts). */
+/** The oldest server the fencing scheme was verified on (test/nats/fencing.int.test.ts). */
 export const MIN_SERVER_VERSION = [2, 9, 0] as const;
 
 export function streamConfig(

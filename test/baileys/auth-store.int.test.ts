@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AuthStore, openAuthStore } from '../../src/baileys/auth-store.js';
 import { WaError } from '../../src/contract/index.js';
+import { Waiters } from '../support/waiters.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const STORE_MODULE = fileURLToPath(new URL('../../src/baileys/auth-store.ts', import.meta.url));
@@ -77,26 +78,31 @@ async function startChild(account: string, mode: 'write' | 'hold') {
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const lines: string[] = [];
   let partial = '';
-  const waiters: Array<() => void> = [];
+  let exited = false;
+  const waiters = new Waiters();
   child.stdout?.on('data', (d: Buffer) => {
     const parts = (partial + d.toString()).split('\n');
     partial = parts.pop() ?? '';
     lines.push(...parts);
-    waiters.splice(0).forEach((w) => w());
+    waiters.poke();
+  });
+  child.once('exit', () => {
+    exited = true;
+    waiters.poke();
   });
   /** Resolves once `predicate(lines)` holds; fails at the deadline or if the child dies. */
-  const until = (predicate: (lines: string[]) => boolean) =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`child not ready in time; stderr:\n${stderr}`)), CHILD_DEADLINE_MS);
-      child.once('exit', () => reject(new Error(`child exited early; stderr:\n${stderr}`)));
-      const check = () => {
-        if (predicate(lines)) {
-          clearTimeout(timer);
-          resolve();
-        } else waiters.push(check);
-      };
-      check();
-    });
+  const until = (predicate: (lines: string[]) => boolean): Promise<void> =>
+    waiters
+      .until(
+        () => `the child (${mode}); stderr:\n${stderr}`,
+        () => {
+          if (predicate(lines)) return true;
+          if (exited) throw new Error(`child exited early; stderr:\n${stderr}`);
+          return undefined;
+        },
+        CHILD_DEADLINE_MS,
+      )
+      .then(() => undefined);
   const kill = () =>
     new Promise<void>((resolve) => {
       child.once('exit', () => resolve());

@@ -6,8 +6,8 @@ import pino from 'pino';
 import { WebSocketServer } from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openConnection, type ConnectionEvents } from '../../src/baileys/connection.js';
-import { memoryAuth } from '../simulator/support.js';
 import { Waiters } from '../support/waiters.js';
+import { memoryAuth } from '../support/credentials.js';
 
 const CLOSE_DEADLINE_MS = 10_000;
 const servers: (Server | HttpServer)[] = [];

@@ -18,9 +18,13 @@ import { cmdSubject, evtFilter, evtSubject } from '../../src/contract/index.js';
 import { Projection } from '../../src/nats/projection.js';
 import { waMessageIdFor } from '../../src/runtime/message-id.js';
 import { startSimulator, type LedgerEntry, type RunningSimulator } from '../../src/simulator/index.js';
-import { checkSequences, dumpStream } from '../nats/support.js';
+import { checkSequences, dumpStream, request } from '../support/nats-client.js';
 import { connectTo, startNatsServer, type NatsServer } from '../support/nats-server.js';
-import { command, prng, spawnGateway, tempDir, until, waitReady, writeCredentials, type GatewayChild } from './support.js';
+import { spawnGateway, waitReady, type GatewayChild } from '../support/gateway-child.js';
+import { prng } from '../support/random.js';
+import { tempDir } from '../support/temp-dir.js';
+import { until } from '../support/waiters.js';
+import { writeCredentials } from '../support/credentials.js';
 
 /** Issue 5: "≥ 500 sends", "repeat ≥ 10 times". */
 const ROUNDS = 10;
@@ -120,7 +124,7 @@ describe('when the gateway is SIGKILLed while it replays a backlog', () => {
           const c = index % CHATS.length;
           const id = `${account}-m${index}`;
           const text = textOf(round, c, index);
-          const reply = await command(nc, cmdSubject(account, 'send'), { id, to: `+${CHATS[c]}`, text });
+          const reply = await request(nc, cmdSubject(account, 'send'), { id, to: `+${CHATS[c]}`, text });
           return { reply, sent: { id, chat: `${CHATS[c]}@s.whatsapp.net`, index, text, seq: Number(reply['seq']), waId: waMessageIdFor(account, id) } };
         }),
       );
@@ -145,7 +149,7 @@ describe('when the gateway is SIGKILLed while it replays a backlog', () => {
       });
       await nc.flush();
       const phases: Record<string, number> = { backlog: Date.now() - t0 };
-      expect(await command(nc, cmdSubject(account, 'connect'))).toMatchObject({ ok: true });
+      expect(await request(nc, cmdSubject(account, 'connect'))).toMatchObject({ ok: true });
       const connectedAt = Date.now();
       let exitedEarly = false;
       void first.exited.then(() => {
@@ -174,7 +178,7 @@ describe('when the gateway is SIGKILLed while it replays a backlog', () => {
       phases['restart→ready'] = Date.now() - restartedAt;
       // Nothing left in flight: the gateway's status (its projection of the stream) shows an empty outbox.
       await until('an empty outbox in status', async () => {
-        const s = await command(nc, cmdSubject(account, 'status'));
+        const s = await request(nc, cmdSubject(account, 'status'));
         return s.ok && (s['outbox'] as { depth: number }).depth === 0;
       }, REPLAY_DEADLINE_MS, 20);
       phases['restart→settled'] = Date.now() - restartedAt;

@@ -14,8 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cmdSubject, evtFilter } from '../../src/contract/index.js';
 import { waMessageIdFor } from '../../src/runtime/message-id.js';
 import type { Fact, FactOf } from '../../src/runtime/port.js';
-import { startScenario, type Scenario } from '../http/support.js';
-import { dumpStream, request } from '../nats/support.js';
+import { startScenario, type Scenario } from '../support/gateway-scenario.js';
+import { dumpStream, request } from '../support/nats-client.js';
 import { connectTo } from '../support/nats-server.js';
 import { Waiters } from '../support/waiters.js';
 

@@ -12,8 +12,9 @@ import { DEFAULT_STREAM_SETTINGS, ensureStream } from '../../src/nats/stream.js'
 import { startGateway, type RunningGateway } from '../../src/gateway/start.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/index.js';
 import { connectTo, startNatsServer, type NatsServer } from '../support/nats-server.js';
-import { capturingLogger, silent } from '../nats/support.js';
-import { tempDir, writeCredentials } from './support.js';
+import { capturingLogger, silent } from '../support/loggers.js';
+import { tempDir } from '../support/temp-dir.js';
+import { writeCredentials } from '../support/credentials.js';
 
 /** Before the fix a stalled read held the takeover ~48 s; "promptly" is well under that. */
 const PROMPT_AFTER_RESTART_MS = 15_000;

@@ -2,7 +2,8 @@
 // (the current QR as an image while the account pairs) on a whole gateway.
 import QRCode from 'qrcode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { get, startScenario, until, type Scenario } from './support.js';
+import { get, startScenario, type Scenario } from '../support/gateway-scenario.js';
+import { until } from '../support/waiters.js';
 
 const TOKEN = 'a-token-of-at-least-16-chars';
 let s: Scenario;

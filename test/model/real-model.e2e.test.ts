@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActor, transition, type AnyTransitionDefinition } from 'xstate';
 import { createTestModel } from 'xstate/graph';
 import { accountMachine, stateName, type AccountEvent, type AccountSnapshot, type AccountStateName } from '../../machines/index.js';
-import { CoverageReport, transitionKey } from '../machine/coverage.js';
-import { eventsFor, fromCatalog } from '../machine/event-catalog.js';
+import { CoverageReport, transitionKey } from '../support/machine-coverage.js';
+import { eventsFor, fromCatalog } from '../support/event-catalog.js';
 import { RealSystem } from './realize.js';
 
 /**

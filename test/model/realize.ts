@@ -19,9 +19,9 @@ import { Gateway } from '../../src/runtime/gateway.js';
 import { startLoopMonitor, type LoopMonitor } from '../../src/runtime/loop-monitor.js';
 import type { AccountTimer, TimerFiring } from '../../src/runtime/machine-timer.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/index.js';
-import { FactLog, FAST_TIMINGS, memoryAccountAuth } from '../runtime/support.js';
-import { fromBufferJson } from '../simulator/support.js';
+import { FactLog, FAST_TIMINGS, memoryAccountAuth } from '../support/runtime-harness.js';
 import type { AccountAuth } from '../../src/runtime/account-runtime.js';
+import { fromBufferJson } from '../support/credentials.js';
 
 const quiet = pino({ level: 'silent' });
 /** Acks come this late, so a send is still in flight while a drain is observed. */

@@ -11,7 +11,9 @@ import { type NatsLayer, startNatsLayer } from '../../src/nats/layer.js';
 import type { AccountOptions } from '../../src/runtime/port.js';
 import { connectTo, type NatsServer, startNatsServer } from '../support/nats-server.js';
 import { FakeAccounts } from './fake-accounts.js';
-import { request, silent, waitFor } from './support.js';
+import { request } from '../support/nats-client.js';
+import { silent } from '../support/loggers.js';
+import { until } from '../support/waiters.js';
 
 let server: NatsServer;
 let nc: NatsConnection;
@@ -58,7 +60,7 @@ describe('when a gateway adopts its configured accounts', () => {
     layers.push(layer);
 
     const adopting = layer.addAccounts(all.map((account) => ({ account, options: { connect: false } })));
-    await waitFor(() => others.every((a) => fake.has(a)), 'every other account to be adopted while one is held');
+    await until('every other account to be adopted while one is held', () => others.every((a) => fake.has(a)));
     expect(fake.has(slow)).toBe(false);
     expect(layer.adoptions.isAdopting(slow)).toBe(true);
     fake.release();

@@ -19,7 +19,8 @@ import {
 import { type NatsLayer, startNatsLayer } from '../../src/nats/layer.js';
 import { connectTo, type NatsServer, startNatsServer } from '../support/nats-server.js';
 import { FakeAccounts } from './fake-accounts.js';
-import { checkSequences, dumpStream, silent } from './support.js';
+import { checkSequences, dumpStream } from '../support/nats-client.js';
+import { silent } from '../support/loggers.js';
 
 const RUNS = 2_000;
 /** Requests in flight at once: enough to overlap handlers, few enough to keep replies prompt. */

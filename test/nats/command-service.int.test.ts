@@ -15,7 +15,9 @@ import {
 import { type NatsLayer, startNatsLayer, type NatsLayerOptions } from '../../src/nats/layer.js';
 import { connectTo, type NatsServer, startNatsServer } from '../support/nats-server.js';
 import { FakeAccounts } from './fake-accounts.js';
-import { checkSequences, dumpStream, request, silent, waitFor } from './support.js';
+import { checkSequences, dumpStream, request } from '../support/nats-client.js';
+import { silent } from '../support/loggers.js';
+import { until } from '../support/waiters.js';
 
 let server: NatsServer;
 let nc: NatsConnection;
@@ -93,7 +95,7 @@ describe('send', () => {
     const reply = await request(nc, cmdSubject(account, 'send'), { id: 'late-1', to, text: 'hi', deadline });
     expect(reply).toMatchObject({ ok: true, status: 'queued' });
     expect(fake.submits[0]?.outcome).toBe('held');
-    await waitFor(() => layer.projection.send(account, 'late-1')?.status === 'expired', 'send.expired in the projection');
+    await until('send.expired in the projection', () => layer.projection.send(account, 'late-1')?.status === 'expired');
     expect(await request(nc, cmdSubject(account, 'send'), { id: 'late-1', to, text: 'hi', deadline })).toMatchObject({ status: 'expired' });
     // Connecting later does not send it late.
     fake.connect(account);
@@ -104,8 +106,8 @@ describe('send', () => {
     const { fake, layer, account } = await oneAccount({ autoAck: false });
     const deadline = new Date(Date.now() + 200).toISOString();
     await request(nc, cmdSubject(account, 'send'), { id: 'quick-1', to, text: 'hi', deadline });
-    await waitFor(() => layer.projection.send(account, 'quick-1')?.status === 'sent', 'send.sent');
-    await waitFor(() => layer.sends.deadlines.size === 0, 'the deadline to pass');
+    await until('send.sent', () => layer.projection.send(account, 'quick-1')?.status === 'sent');
+    await until('the deadline to pass', () => layer.sends.deadlines.size === 0);
     expect(layer.projection.send(account, 'quick-1')?.status).toBe('sent');
     expect(fake.wire).toHaveLength(1);
   });
@@ -195,7 +197,7 @@ describe('the other verbs', () => {
     expect(await request(nc, accountsCmdSubject('list'))).toEqual({ ok: true, accounts: [{ account, state: 'stopped' }] });
     await request(nc, cmdSubject(account, 'send'), { id: 'q-1', to, text: 'hi' });
     expect(await request(nc, accountsCmdSubject('remove'), { account })).toEqual({ ok: true, account });
-    await waitFor(() => layer.projection.send(account, 'q-1')?.status === 'failed', 'the removed account\'s send to fail');
+    await until('the removed account\'s send to fail', () => layer.projection.send(account, 'q-1')?.status === 'failed');
     expect(layer.projection.send(account, 'q-1')?.error?.code).toBe('unknown_account');
     expect((await request(nc, accountsCmdSubject('remove'), { account })).ok).toBe(false);
   });

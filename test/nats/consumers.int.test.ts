@@ -10,7 +10,9 @@ import { cmdSubject, EVENTS_STREAM, evtFilter, isFenceMarker, parseEvent, WaErro
 import { type NatsLayer, startNatsLayer } from '../../src/nats/layer.js';
 import { connectTo, type NatsServer, startNatsServer } from '../support/nats-server.js';
 import { FakeAccounts } from './fake-accounts.js';
-import { request, silent, waitFor } from './support.js';
+import { request } from '../support/nats-client.js';
+import { silent } from '../support/loggers.js';
+import { until } from '../support/waiters.js';
 
 let server: NatsServer;
 let nc: NatsConnection;
@@ -83,7 +85,7 @@ describe('when outside clients consume WA_EVENTS', () => {
       if (m.info.pending === 0) break;
     }
 
-    await waitFor(() => live.get('support')?.lastSeq === layer.projection.lastSeq('support') && live.get('shop')?.lastSeq === layer.projection.lastSeq('shop'), 'the live subscription to catch up');
+    await until('the live subscription to catch up', () => live.get('support')?.lastSeq === layer.projection.lastSeq('support') && live.get('shop')?.lastSeq === layer.projection.lastSeq('shop'));
     sub.unsubscribe();
     expect(durable).toEqual(live);
     for (const account of ['shop', 'support']) {

@@ -9,7 +9,8 @@ import { startNatsLayer } from '../../src/nats/layer.js';
 import type { Projection } from '../../src/nats/projection.js';
 import { connectTo, type NatsServer, startNatsServer } from '../support/nats-server.js';
 import { FakeAccounts } from './fake-accounts.js';
-import { request, silent } from './support.js';
+import { request } from '../support/nats-client.js';
+import { silent } from '../support/loggers.js';
 
 let server: NatsServer;
 let nc: NatsConnection;

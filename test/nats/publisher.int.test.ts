@@ -13,7 +13,9 @@ import { Projection } from '../../src/nats/projection.js';
 import { DEFAULT_STREAM_SETTINGS, ensureStream } from '../../src/nats/stream.js';
 import type { Fact } from '../../src/runtime/port.js';
 import { connectTo, type NatsServer, nextStatus, startNatsServer } from '../support/nats-server.js';
-import { capturingLogger, checkSequences, dumpStream, silent, waitFor } from './support.js';
+import { checkSequences, dumpStream } from '../support/nats-client.js';
+import { capturingLogger, silent } from '../support/loggers.js';
+import { until } from '../support/waiters.js';
 
 let server: NatsServer;
 let nc: NatsConnection;
@@ -128,7 +130,7 @@ describe('when a second writer takes an account over', () => {
     expect(second.isReady(a)).toBe(true);
 
     first.sink(inbound(a, 100));
-    await waitFor(() => fenced.length === 1, 'the first writer to notice it was fenced');
+    await until('the first writer to notice it was fenced', () => fenced.length === 1);
     expect(fenced).toEqual([a]);
     expect(first.counters.fencedAccounts).toBe(1);
     // Later facts are dropped, not retried forever.
@@ -202,12 +204,12 @@ describe('when NATS is unreachable', () => {
       for (let k = 0; k < 5; k++) emit();
     }, 2);
     try {
-      await waitFor(() => p.counters.published > 100, 'some facts to be published before the restart');
+      await until('some facts to be published before the restart', () => p.counters.published > 100);
       const reconnected = nextStatus(nc, 'reconnect', 20_000);
       await server.restart();
       await reconnected;
       const after = i;
-      await waitFor(() => i > after + 200, 'facts emitted after the restart');
+      await until('facts emitted after the restart', () => i > after + 200);
     } finally {
       clearInterval(timer);
     }

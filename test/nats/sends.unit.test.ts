@@ -10,7 +10,8 @@ import { Projection } from '../../src/nats/projection.js';
 import { Sends } from '../../src/nats/sends.js';
 import type { Fact } from '../../src/runtime/port.js';
 import { FakeAccounts } from './fake-accounts.js';
-import { silent, waitFor } from './support.js';
+import { silent } from '../support/loggers.js';
+import { until } from '../support/waiters.js';
 
 type Pending = { fact: Fact; resolve: (e: WaEvent) => void; reject: (e: WaError) => void; handedOver: boolean };
 
@@ -67,7 +68,7 @@ describe('when send.queued is not acknowledged in time', () => {
     const retry = sends.send(cmd).catch((e: unknown) => e);
     expect(pending).toHaveLength(1);
     ack(pending[0]!);
-    await waitFor(() => accounts.submits.length === 1, 'the late-recorded send to be handed over');
+    await until('the late-recorded send to be handed over', () => accounts.submits.length === 1);
     expect(await retry).toMatchObject({ ok: true, id: 's1', seq: 1 });
     expect(await sends.send(cmd)).toMatchObject({ ok: true, id: 's1', seq: 1 });
     expect(accounts.submits).toHaveLength(1);

@@ -10,9 +10,9 @@ import { Gateway } from '../../src/runtime/gateway.js';
 import { startLoopMonitor, type LoopMonitor } from '../../src/runtime/loop-monitor.js';
 import type { AccountAuth } from '../../src/runtime/account-runtime.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/index.js';
-import { FAST_TIMINGS, FactLog, memoryAccountAuth } from '../runtime/support.js';
-import { fromBufferJson } from '../simulator/support.js';
+import { FAST_TIMINGS, FactLog, memoryAccountAuth } from '../support/runtime-harness.js';
 import { Waiters } from '../support/waiters.js';
+import { fromBufferJson } from '../support/credentials.js';
 
 type Line = { level: number; msg?: string; lib?: string; account?: string; reason?: string; statusCode?: number };
 

@@ -5,9 +5,10 @@ import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cmdSubject } from '../../src/contract/index.js';
 import { createLogger, guardConsole } from '../../src/logging/logger.js';
-import { fromBufferJson } from '../simulator/support.js';
-import { startScenario, until, type Scenario } from '../http/support.js';
+import { startScenario, type Scenario } from '../support/gateway-scenario.js';
 import type { AuthenticationCreds } from '@whiskeysockets/baileys';
+import { fromBufferJson } from '../support/credentials.js';
+import { until } from '../support/waiters.js';
 
 const SENT_TEXTS = ['outbound secret text alpha 7f3c', 'outbound secret text beta 91ad'];
 const INBOUND_TEXTS = ['inbound secret text gamma 5e21', 'inbound secret text delta c04b'];

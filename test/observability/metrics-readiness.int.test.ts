@@ -4,8 +4,9 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cmdSubject } from '../../src/contract/index.js';
-import { parsePrometheusText, sum } from '../http/prom-text.js';
-import { get, startScenario, until, type Scenario } from '../http/support.js';
+import { parsePrometheusText, sum } from '../support/prom-text.js';
+import { get, startScenario, type Scenario } from '../support/gateway-scenario.js';
+import { until } from '../support/waiters.js';
 
 let s: Scenario;
 let client: NatsConnection;

@@ -5,8 +5,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cmdSubject } from '../../src/contract/index.js';
 import { connect } from '@nats-io/transport-node';
-import { get, startScenario, until, type Scenario } from '../http/support.js';
-import { sum, parsePrometheusText } from '../http/prom-text.js';
+import { get, startScenario, type Scenario } from '../support/gateway-scenario.js';
+import { sum, parsePrometheusText } from '../support/prom-text.js';
+import { until } from '../support/waiters.js';
 
 const PROMTOOL = process.env['PROMTOOL_BIN'] ?? 'promtool';
 const hasPromtool = spawnSync(PROMTOOL, ['--version']).status === 0;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from './support.js';
+import { startHarness, type Harness } from '../support/runtime-harness.js';
 
 const FRIEND = '4915100000042';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeepaliveStrategy } from '../../src/contract/index.js';
 import type { TrafficKind } from '../../src/simulator/index.js';
-import { FACT_DEADLINE_MS, FAST_TIMINGS, startHarness, type Harness } from './support.js';
+import { FACT_DEADLINE_MS, FAST_TIMINGS, startHarness, type Harness } from '../support/runtime-harness.js';
 
 // The field report's server timer: ~16 min. Scaled by TIME_SCALE it runs in 960 ms;
 // the probe cadence is a sixth of it (140 ms + jitter). The defaults keep a far larger

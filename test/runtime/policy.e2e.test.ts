@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultAction } from '../../src/simulator/index.js';
-import { startHarness, type Harness } from './support.js';
+import { startHarness, type Harness } from '../support/runtime-harness.js';
 
 /**
  * The disconnect policy applied to real closes: the simulator makes real Baileys close

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
 import { findNatsServer } from '../../src/bootstrap/nats.js';
+import { until } from './waiters.js';
 
 /** JetStream recovers its store before accepting clients; 10 s covers a cold CI disk. */
 const START_TIMEOUT_MS = 10_000;
@@ -154,14 +155,21 @@ async function spawnAndWait(binary: string, args: string[], port: number): Promi
     exited = `failed to spawn: ${err.message}`;
   });
 
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (exited) throw new Error(`nats-server on port ${port} ${exited}\n${log}`);
-    if (await answersInfo(port)) return child;
-    await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
+  try {
+    await until(
+      () => `nats-server on port ${port} to be ready\n${log}`,
+      async () => {
+        if (exited) throw new Error(`nats-server on port ${port} ${exited}\n${log}`);
+        return answersInfo(port);
+      },
+      START_TIMEOUT_MS,
+      POLL_INTERVAL_MS,
+    );
+  } catch (err) {
+    await signalAndWait(child, 'SIGKILL');
+    throw err;
   }
-  await signalAndWait(child, 'SIGKILL');
-  throw new Error(`nats-server on port ${port} not ready within ${START_TIMEOUT_MS} ms\n${log}`);
+  return child;
 }
 
 /** Ready = the server greets a TCP client with its INFO line (JetStream is up by then). */

@@ -1,5 +1,5 @@
 // Fault conditions (persistent, per account or global) and fault actions (one-shot). The
-// Baileys DisconnectReason each action produces is measured in test/simulator/faults.test.ts.
+// Baileys DisconnectReason each action produces is measured in test/simulator/faults.int.test.ts.
 
 /** What a received stanza counts as, for the idle-timeout policy's `resetBy`. */
 export const TRAFFIC_KINDS = ['message', 'receipt', 'ack', 'presence', 'iq', 'ping', 'notification', 'ws-ping', 'other'] as const;

@@ -49,7 +49,10 @@ function catalogEvents(snapshot: AccountSnapshot): AccountEvent[] {
     { type: 'InboundReceived', connectionId },
     { type: 'ProbeAnswered', probeId: c.probeId, rttMs: 12 },
   ];
-  if (tracked.length < MAX_OPEN_SENDS || snapshot.value === 'loggedOut') events.push({ type: 'Send', id: `s${c.accepted + 1}` });
+  // Logged out, a send is refused and never accepted: its id must not be the next accepted send's
+  // (a client repeating a refused id gets the earlier reply from the NATS layer, never the machine).
+  if (snapshot.value === 'loggedOut') events.push({ type: 'Send', id: `refused-${c.accepted + 1}` });
+  else if (tracked.length < MAX_OPEN_SENDS) events.push({ type: 'Send', id: `s${c.accepted + 1}` });
   const first = tracked[0];
   if (first !== undefined) {
     events.push({ type: 'SendAcked', id: first });

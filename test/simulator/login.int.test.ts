@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { connectClient, memoryAuth, openProvisioned, reconnect, simulatorPerFile } from './support.js';
+import { connectClient, openProvisioned, reconnect, simulatorPerFile } from '../support/simulator-client.js';
+import { memoryAuth } from '../support/credentials.js';
 
 const fx = simulatorPerFile();
 const { clients } = fx;

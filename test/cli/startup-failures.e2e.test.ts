@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/cli/exit-codes.js';
 import { connectWaClient } from '../../src/client/index.js';
-import { tempDir, until } from '../e2e/support.js';
-import { parsePrometheusText, sum } from '../http/prom-text.js';
+import { parsePrometheusText, sum } from '../support/prom-text.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
-import { runCli, startCli } from './support.js';
+import { runCli, startCli } from '../support/gateway-child.js';
+import { tempDir } from '../support/temp-dir.js';
+import { until } from '../support/waiters.js';
 
 /** Failed attempts to see before judging "once, not per retry" (backoff shrunk to ms below). */
 const ATTEMPTS = 4;

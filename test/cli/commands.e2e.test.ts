@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectWaClient, type WaClient } from '../../src/client/index.js';
 import { waEventSchema } from '../../src/contract/index.js';
-import { until } from '../e2e/support.js';
 import { startNatsServer } from '../support/nats-server.js';
-import { runCli, startCli, startWorld, type World } from './support.js';
+import { startWorld, type World } from './support.js';
+import { runCli, startCli } from '../support/gateway-child.js';
+import { until } from '../support/waiters.js';
 
 const TO = '+4915100000101';
 const CHAT = '4915100000101@s.whatsapp.net';

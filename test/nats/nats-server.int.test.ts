@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectTo, type NatsServer, nextStatus, startNatsServer } from './nats-server.js';
+import { connectTo, type NatsServer, nextStatus, startNatsServer } from '../support/nats-server.js';
 
 const STREAM = 'SUPPORT_TEST';
 const enc = (s: string) => new TextEncoder().encode(s);

@@ -5,9 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectWaClient } from '../../src/client/index.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/index.js';
-import { tempDir, until } from '../e2e/support.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
-import { startCli, writeCredentials } from './support.js';
+import { startCli } from '../support/gateway-child.js';
+import { tempDir } from '../support/temp-dir.js';
+import { until } from '../support/waiters.js';
+import { writeCredentials } from '../support/credentials.js';
 
 /** The issue's "Done when": `wa-connd demo --duration 30s` ends with 0 lost and 0 duplicated. */
 const DEMO_SECONDS = 30;

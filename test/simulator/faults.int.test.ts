@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DisconnectReason } from '@whiskeysockets/baileys';
 import type { FaultAction } from '../../src/simulator/index.js';
-import { openProvisioned, TEST_KEEPALIVE_MS, simulatorPerFile, type TestClient } from './support.js';
+import { openProvisioned, TEST_KEEPALIVE_MS, simulatorPerFile, type TestClient } from '../support/simulator-client.js';
 
 const fx = simulatorPerFile();
 const { clients } = fx;
@@ -37,7 +37,7 @@ describe('when the server injects a fault', () => {
 
   it('a second login with the same device replaces the first (440)', async () => {
     const { client, phone } = await open();
-    const { connectClient } = await import('./support.js');
+    const { connectClient } = await import('../support/simulator-client.js');
     const second = connectClient(fx.sim, client.auth);
     clients.push(second);
     await second.open();
@@ -50,7 +50,7 @@ describe('when the server injects a fault', () => {
     fx.sim.setFaults({ loginFailure: { reason: 401 } }, phone);
     fx.sim.inject({ type: 'close' }, phone);
     await client.closed();
-    const { reconnect } = await import('./support.js');
+    const { reconnect } = await import('../support/simulator-client.js');
     const again = reconnect(fx.sim, client);
     clients.push(again);
     expect(await again.closed()).toBe(DisconnectReason.loggedOut);

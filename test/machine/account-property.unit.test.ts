@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CONNECTED_STATES, type AccountEvent } from '../../machines/index.js';
-import { eventsFor } from './event-catalog.js';
+import { eventsFor } from '../support/event-catalog.js';
 import { runAccount, type AccountRun } from './harness.js';
 import { checkInvariants } from './invariants.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSimulator } from '../../src/simulator/index.js';
-import { openProvisioned, startTrustedSimulator, type TestClient } from './support.js';
-import { anonymousDevice, rawLogin, type RawClient } from './raw-client.js';
+import { openProvisioned, startTrustedSimulator, type TestClient } from '../support/simulator-client.js';
+import { anonymousDevice, rawLogin, type RawClient } from '../support/raw-client.js';
 
 const SESSIONS = 1_000;
 /** Logins in flight at once: enough to keep both cores busy without a thundering herd. */

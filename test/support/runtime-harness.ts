@@ -9,9 +9,9 @@ import { Gateway } from '../../src/runtime/gateway.js';
 import { startLoopMonitor, type LoopMonitor } from '../../src/runtime/loop-monitor.js';
 import type { Fact, FactOf } from '../../src/runtime/port.js';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/simulator/index.js';
-import { fromBufferJson, memoryAuth } from '../simulator/support.js';
-import { Waiters } from '../support/waiters.js';
+import { Waiters } from './waiters.js';
 import type { AuthenticationCreds } from '@whiskeysockets/baileys';
+import { fromBufferJson, memoryAuth } from './credentials.js';
 
 /** Deadline for one awaited fact on loopback. */
 export const FACT_DEADLINE_MS = 10_000;

@@ -10,12 +10,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEADLINE_MS, startScenario, type Scenario } from '../http/support.js';
+import { startScenario, type Scenario } from '../support/gateway-scenario.js';
+import { DEADLINE_MS } from '../support/waiters.js';
 
 const CHROMIUM = process.env['CHROMIUM_BIN'] ?? '/usr/bin/chromium';
 const DOC_SCREENSHOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'img', 'inspector.png');
 // The committed screenshot is rewritten only on request (or when missing), so a test run
-// leaves the checkout clean: UPDATE_SCREENSHOT=1 npx vitest run test/observability/inspector.browser.test.ts
+// leaves the checkout clean: UPDATE_SCREENSHOT=1 npx vitest run test/observability/inspector-browser.e2e.test.ts
 const SCREENSHOT = process.env['UPDATE_SCREENSHOT'] === '1' || !existsSync(DOC_SCREENSHOT) ? DOC_SCREENSHOT : join(tmpdir(), 'wa-connd-inspector.png');
 
 let s: Scenario;

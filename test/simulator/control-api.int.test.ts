@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BufferJSON, type AuthenticationCreds } from '@whiskeysockets/baileys';
-import { connectClient, memoryAuth, simulatorPerFile, type TestClient } from './support.js';
+import { connectClient, simulatorPerFile, type TestClient } from '../support/simulator-client.js';
+import { memoryAuth } from '../support/credentials.js';
 
 const fx = simulatorPerFile();
 const { clients } = fx;

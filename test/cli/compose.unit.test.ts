@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { REPO_ROOT } from './support.js';
+import { REPO_ROOT } from '../support/gateway-child.js';
 
 type Service = {
   image?: string;

@@ -18,7 +18,7 @@ import {
   isFenceMarker,
   makeEvent,
 } from '../../src/contract/index.js';
-import { connectTo, type NatsServer, startNatsServer } from './nats-server.js';
+import { connectTo, type NatsServer, startNatsServer } from '../support/nats-server.js';
 
 /** JetStream API error for a failed expected-last-(subject-)sequence check. */
 const WRONG_LAST_SEQUENCE = 10071;

@@ -1,34 +1,7 @@
-/** Shared helpers of the NATS layer tests: loggers, waiting on conditions, reading the stream back. */
+/** What an outside NATS client does in the tests: send a command, read the event stream back and check it. */
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { pino, type Logger } from 'pino';
-import { Writable } from 'node:stream';
 import { EVENTS_STREAM, evtFilter, isFenceMarker, parseEvent, WaError, type WaEvent } from '../../src/contract/index.js';
-
-export const silent: Logger = pino({ level: 'silent' });
-
-/** A logger that keeps its JSON lines for assertions. */
-export function capturingLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const dest = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l.trim()) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, dest), lines };
-}
-
-/** Waits until `cond()` is truthy; fails with `what` after `timeoutMs`. Polls at 10 ms. */
-export async function waitFor<T>(cond: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await cond();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 export type StoredEvent = { streamSeq: number; subject: string; msgId: string | undefined; event: WaEvent };
 export type StreamDump = { events: StoredEvent[]; markers: number; invalid: number };

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proto } from '@whiskeysockets/baileys';
 import type { RunningSimulator } from '../../src/simulator/index.js';
-import { openProvisioned, reconnect, startTrustedSimulator, type TestClient } from './support.js';
+import { openProvisioned, reconnect, startTrustedSimulator, type TestClient } from '../support/simulator-client.js';
 
 let sim: RunningSimulator;
 const clients: TestClient[] = [];

@@ -10,8 +10,8 @@ import {
   type AccountInput,
   type AccountSnapshot,
 } from '../../machines/index.js';
-import { CoverageReport } from './coverage.js';
-import { bindTo, eventsFor, fromCatalog } from './event-catalog.js';
+import { CoverageReport } from '../support/machine-coverage.js';
+import { bindTo, eventsFor, fromCatalog } from '../support/event-catalog.js';
 import { runAccount } from './harness.js';
 import { checkInvariants } from './invariants.js';
 

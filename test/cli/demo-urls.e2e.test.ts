@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
-import { startCli, type CliChild } from './support.js';
+import { type GatewayChild, startCli } from '../support/gateway-child.js';
 
 /** Long enough to fetch every URL while it runs; the settle after it is bounded by the demo. */
 const DEMO_DURATION = '4s';
@@ -35,7 +35,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Reads the printed URLs, checks each answers while the demo runs, and waits for a clean end. */
-async function urlsOf(d: CliChild): Promise<{ inspector: string; metrics: string; simulator: string }> {
+async function urlsOf(d: GatewayChild): Promise<{ inspector: string; metrics: string; simulator: string }> {
   const [, inspector, metrics, simulator] = await d.waitFor(URLS);
   expect((await fetch(inspector!)).status, inspector).toBe(200);
   const m = await fetch(metrics!);

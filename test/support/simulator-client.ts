@@ -3,14 +3,9 @@
 // state, a silent logger and a small keepalive; plus helpers that await events with a
 // deadline (never a sleep).
 import makeWASocket, {
-  BufferJSON,
   WA_CERT_DETAILS,
-  initAuthCreds,
   type AuthenticationCreds,
   type ConnectionState,
-  type SignalDataSet,
-  type SignalDataTypeMap,
-  type SignalKeyStore,
   type WAMessage,
   type WAMessageUpdate,
   type WASocket,
@@ -18,7 +13,8 @@ import makeWASocket, {
 import pino from 'pino';
 import { afterAll, beforeAll } from 'vitest';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/simulator/index.js';
-import { Waiters } from '../support/waiters.js';
+import { fromBufferJson, memoryAuth, type MemoryAuth } from './credentials.js';
+import { Waiters } from './waiters.js';
 
 /** Default deadline for awaiting one event on loopback. */
 export const EVENT_DEADLINE_MS = 10_000;
@@ -60,43 +56,6 @@ export async function startTrustedSimulator(options: SimulatorOptions = {}): Pro
   const sim = await startSimulator(options);
   trustSimulator(sim);
   return sim;
-}
-
-export interface MemoryAuth {
-  creds: AuthenticationCreds;
-  keys: SignalKeyStore;
-  data: Map<string, unknown>;
-}
-
-/** In-memory auth state; `keys` may be seeded with provisioning's `keys`. */
-export function memoryAuth(creds: AuthenticationCreds = initAuthCreds(), seed: Record<string, Record<string, unknown>> = {}): MemoryAuth {
-  const data = new Map<string, unknown>();
-  for (const [type, entries] of Object.entries(seed)) for (const [id, v] of Object.entries(entries)) data.set(`${type}/${id}`, v);
-  const keys: SignalKeyStore = {
-    get: <T extends keyof SignalDataTypeMap>(type: T, ids: string[]) => {
-      const out: { [id: string]: SignalDataTypeMap[T] } = {};
-      for (const id of ids) {
-        const v = data.get(`${type}/${id}`);
-        if (v !== undefined) out[id] = v as SignalDataTypeMap[T];
-      }
-      return out;
-    },
-    set: (set: SignalDataSet) => {
-      for (const [type, entries] of Object.entries(set)) {
-        for (const [id, v] of Object.entries(entries ?? {})) {
-          if (v === null || v === undefined) data.delete(`${type}/${id}`);
-          else data.set(`${type}/${id}`, v);
-        }
-      }
-    },
-  };
-  return { creds, keys, data };
-}
-
-/** Round-trips provisioned credentials through BufferJSON, as a client reading them from the
- * control API would. */
-export function fromBufferJson<T>(value: unknown): T {
-  return JSON.parse(JSON.stringify(value, BufferJSON.replacer), BufferJSON.reviver) as T;
 }
 
 export interface ClientOptions {

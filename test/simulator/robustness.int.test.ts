@@ -4,8 +4,9 @@ import pino from 'pino';
 import WebSocket from 'ws';
 import { NOISE_WA_HEADER, type AuthenticationCreds } from '@whiskeysockets/baileys';
 import type { RunningSimulator } from '../../src/simulator/index.js';
-import { fromBufferJson, openProvisioned, startTrustedSimulator, type TestClient } from './support.js';
-import { rawLogin } from './raw-client.js';
+import { openProvisioned, startTrustedSimulator, type TestClient } from '../support/simulator-client.js';
+import { rawLogin } from '../support/raw-client.js';
+import { fromBufferJson } from '../support/credentials.js';
 
 const logLines: Record<string, unknown>[] = [];
 const logStream = new Writable({

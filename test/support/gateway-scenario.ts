@@ -2,9 +2,6 @@
 // against a real nats-server and the in-process simulator, with its HTTP server on a
 // free port and credentials provisioned at the simulator. Conditions are awaited with
 // deadlines, never slept on.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import pino from 'pino';
 import type { AccountStateName, AccountTimings } from '../../machines/index.js';
@@ -13,29 +10,11 @@ import type { KeepaliveStrategy } from '../../src/contract/index.js';
 import { startGateway, type RunningGateway } from '../../src/gateway/start.js';
 import type { Fact } from '../../src/runtime/port.js';
 import { startSimulator, type ProvisionedAccount, type RunningSimulator } from '../../src/simulator/index.js';
-import { writeCredentials } from '../e2e/support.js';
-import { FAST_TIMINGS } from '../runtime/support.js';
-import { startNatsServer, type NatsServer } from '../support/nats-server.js';
-
-/** Deadline for one awaited condition on loopback (a reconnect, a scrape, a page update). */
-export const DEADLINE_MS = 15_000;
-/** How often `until` re-checks a condition that lives in another process (HTTP, browser). */
-const POLL_MS = 25;
-
-export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, deadlineMs = DEADLINE_MS): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-}
+import { writeCredentials } from './credentials.js';
+import { startNatsServer, type NatsServer } from './nats-server.js';
+import { FAST_TIMINGS } from './runtime-harness.js';
+import { tempDir } from './temp-dir.js';
+import { Waiters } from './waiters.js';
 
 export interface Scenario {
   nats: NatsServer;
@@ -68,11 +47,11 @@ export async function startScenario(options: ScenarioOptions = {}): Promise<Scen
   const account = options.account ?? 'acct';
   const nats = await startNatsServer();
   const sim = await startSimulator();
-  const dir = await mkdtemp(join(tmpdir(), 'wa-connd-http-'));
+  const dir = await tempDir('wa-connd-http-');
   const provisioned = sim.provisionAccount();
-  if (!options.unpaired) await writeCredentials(dir, account, provisioned);
+  if (!options.unpaired) await writeCredentials(dir.path, account, provisioned);
   const config = validateConfig({
-    dataDir: dir,
+    dataDir: dir.path,
     log: { level: 'silent' },
     nats: { url: nats.url, startLocal: false },
     whatsapp: { url: sim.wsUrl, trustRootPublicKey: sim.rootPublicKey },
@@ -83,42 +62,29 @@ export async function startScenario(options: ScenarioOptions = {}): Promise<Scen
   });
   const logger = options.logger ?? pino({ level: 'silent' });
   const facts: Fact[] = [];
-  const waiters = new Set<() => void>();
+  const waiters = new Waiters();
   let running: RunningGateway;
   try {
     running = await startGateway(config, logger, options.baileysLogger ? { baileysLogger: options.baileysLogger } : {});
   } catch (err) {
     await sim.close();
     await nats.stop();
-    await rm(dir, { recursive: true, force: true });
+    await dir.remove();
     throw err;
   }
   running.onFact((f) => {
     facts.push(f);
-    for (const w of [...waiters]) w();
+    waiters.poke();
   });
   const transitions = () => facts.flatMap((f) => (f.type === 'transition' && f.account === account ? [{ from: f.from, to: f.to }] : []));
   // Facts before onFact was attached are not in `facts`: count the runtime's state too.
-  const entered = (state: AccountStateName, times = 1) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => {
-        const n = transitions().filter((t) => t.to === state).length;
-        if (n >= times || (times === 1 && running.gateway.state(account) === state)) {
-          done();
-          resolve();
-        }
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`timed out waiting for ${account} to enter ${state} ×${times}; transitions: ${JSON.stringify(transitions())}`));
-      }, DEADLINE_MS);
-      const done = () => {
-        clearTimeout(timer);
-        waiters.delete(check);
-      };
-      waiters.add(check);
-      check();
-    });
+  const entered = (state: AccountStateName, times = 1): Promise<void> =>
+    waiters
+      .until(
+        () => `${account} to enter ${state} ×${times}; transitions: ${JSON.stringify(transitions())}`,
+        () => transitions().filter((t) => t.to === state).length >= times || (times === 1 && running.gateway.state(account) === state),
+      )
+      .then(() => undefined);
   return {
     nats,
     sim,
@@ -133,7 +99,7 @@ export async function startScenario(options: ScenarioOptions = {}): Promise<Scen
       await running.close();
       await sim.close();
       await nats.stop();
-      await rm(dir, { recursive: true, force: true });
+      await dir.remove();
     },
   };
 }

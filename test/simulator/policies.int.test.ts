@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DisconnectReason } from '@whiskeysockets/baileys';
 import type { RunningSimulator } from '../../src/simulator/index.js';
-import { openProvisioned, startTrustedSimulator, type TestClient } from './support.js';
+import { openProvisioned, startTrustedSimulator, type TestClient } from '../support/simulator-client.js';
 
 /** 16 min (the field report's period) × 0.001 ≈ 1 s of wall time. */
 const TIME_SCALE = 0.001;
