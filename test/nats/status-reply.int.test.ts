@@ -8,7 +8,8 @@ import { cmdSubject, statusReplySchema } from '../../src/contract/index.js';
 import { startNatsLayer } from '../../src/nats/layer.js';
 import { connectTo, type NatsServer, startNatsServer } from '../support/nats-server.js';
 import { FakeAccounts } from './fake-accounts.js';
-import { request, silent } from './support.js';
+import { silent } from '../support/loggers.js';
+import { request } from '../support/nats-client.js';
 
 let server: NatsServer;
 let nc: NatsConnection;
