@@ -14,11 +14,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type OkReplyOf, type SendCommand, WaError, type WaEvent } from '../contract/index.js';
-import type { AccountsPort, OutgoingSend } from '../runtime/port.js';
+import type { AccountsPort, FactOf, OutgoingSend } from '../runtime/port.js';
 import { Adoptions } from './adoption.js';
 import { Deadlines } from './deadlines.js';
 import type { EventPublisher } from './event-publisher.js';
 import { type Projection, type QueuedSend, requestFingerprint, type SendRecord } from './projection.js';
+import { decideRecovery, decideSend } from './send-decision.js';
 
 export type SendsOptions = {
   accounts: AccountsPort;
@@ -51,30 +52,34 @@ export class Sends {
   async send(cmd: SendCommand): Promise<OkReplyOf<'send'>> {
     const account = this.#adoptions.require(cmd.account);
     const id = cmd.id ?? this.#newId();
-    const request = requestFingerprint(cmd.to, cmd.text);
-    const known = this.o.projection.send(account, id);
-    if (known) {
-      if (known.request !== request) throw conflict(id);
-      return reply(id, known);
-    }
     const key = `${account}\u0000${id}`;
     const pending = this.#unsettled.get(key);
-    if (pending) {
-      if (pending.request !== request) throw conflict(id);
-      return this.await(account, id, pending.recorded, 'an earlier request with this id');
+    const decision = decideSend(
+      { ...cmd, account, id },
+      {
+        account: { state: this.o.accounts.state(account), paired: this.o.accounts.isPaired(account) },
+        ...optional('recorded', this.o.projection.send(account, id)),
+        ...optional('unsettled', pending?.request),
+        now: this.#now(),
+      },
+    );
+    if (decision instanceof WaError) throw decision;
+    switch (decision.kind) {
+      case 'repeat':
+        return reply(id, decision.record);
+      case 'join':
+        return this.await(account, id, pending!.recorded, 'an earlier request with this id');
+      case 'record':
+        return this.record(key, decision.event);
+      default: {
+        const unreachable: never = decision;
+        return unreachable;
+      }
     }
+  }
 
-    if (this.o.accounts.state(account) === 'loggedOut') {
-      throw new WaError('logged_out', `account "${account}" is logged out; pair it again before sending`);
-    }
-    // Queued, it would wait for a pairing nobody may ever do: say so now instead.
-    if (!this.o.accounts.isPaired(account)) {
-      throw new WaError('not_paired', `account "${account}" is not paired with a phone yet; pair it (wa.cmd.${account}.pair) before sending`);
-    }
-    if (cmd.deadline !== undefined && Date.parse(cmd.deadline) <= this.#now()) {
-      throw new WaError('bad_request', `deadline ${cmd.deadline} has already passed (gateway time ${new Date(this.#now()).toISOString()})`);
-    }
-    const fact = { account, type: 'send.queued' as const, id, to: cmd.to, kind: 'text' as const, text: cmd.text, ...(cmd.deadline !== undefined ? { deadline: cmd.deadline } : {}) };
+  private record(key: string, fact: FactOf<'send.queued'>): Promise<OkReplyOf<'send'>> {
+    const { account, id } = fact;
     const ticket = this.o.publisher.record(fact);
     // Hand-over happens on the ack, whenever it comes: a reply that already said
     // `unavailable` does not stop a send the stream did record from going out.
@@ -82,7 +87,7 @@ export class Sends {
       if (event.type === 'send.queued') this.handOver(account, { id, seq: event.seq, to: event.to, text: event.text, ...(event.deadline !== undefined ? { deadline: event.deadline } : {}) });
       return event;
     });
-    this.#unsettled.set(key, { recorded, request });
+    this.#unsettled.set(key, { recorded, request: requestFingerprint(fact.to, fact.text) });
     recorded.then(
       () => this.#unsettled.delete(key),
       () => this.#unsettled.delete(key),
@@ -95,8 +100,7 @@ export class Sends {
     let submitted = 0;
     let expired = 0;
     for (const q of this.o.projection.outbox(account)) {
-      // Held past its deadline while the gateway was down, and never handed to WhatsApp.
-      if (q.deadline !== undefined && Date.parse(q.deadline) <= this.#now() && q.waMessageId === undefined) {
+      if (decideRecovery(q, this.#now()) === 'expire') {
         this.o.publisher.sink({ account, type: 'send.expired', id: q.id });
         expired++;
         continue;
@@ -170,9 +174,9 @@ export class Sends {
   }
 }
 
-/** An idempotency key names one request, as in payment APIs: the text is not echoed back. */
-function conflict(id: string): WaError {
-  return new WaError('conflict', `send id "${id}" was already used for a different request (recipient or text differ); use a new id for a new message`);
+/** `{ [key]: value }`, or nothing when the value is undefined (exactOptionalPropertyTypes). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]: V });
 }
 
 function reply(id: string, rec: SendRecord): OkReplyOf<'send'> {
