@@ -8,5 +8,4 @@ export { FencedWriter, FencedError, isFenced, WRONG_LAST_SEQUENCE } from './fenc
 export { OfflineBuffer, isRecordType } from './offline-buffer.js';
 export { startCommandService, type AccountAdmin } from './command-service.js';
 export { Sends } from './sends.js';
-export { Deadlines } from './deadlines.js';
 export { ensureStream, streamConfig, checkServerVersion, DEFAULT_STREAM_SETTINGS, type StreamSettings } from './stream.js';

@@ -65,7 +65,7 @@ export type NatsLayer = {
   projection: Projection;
   publisher: EventPublisher;
   service: Service;
-  /** The send path: deadlines armed, outbox recovery. */
+  /** The send path: decisions, hand-over to the runtime, outbox recovery. */
   sends: Sends;
   writerId: string;
   /** Takes the account over (fence + rebuild), adds it to the runtime, hands it its outbox. */
@@ -183,7 +183,6 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
         if (closed) return;
         closed = true;
         await service.stop().catch(() => undefined);
-        sends.close();
         await publisher.close();
         if (ownConnection) await nc.close();
       },

@@ -17,6 +17,7 @@ import {
 } from '../../machines/index.js';
 import { isConnectionGone, openConnection, type BaileysConnection, type InboundMessage } from '../baileys/connection.js';
 import { WaError, type KeepaliveStrategy } from '../contract/index.js';
+import { systemClock, type Clock } from './clock.js';
 import { DropDefence } from './drop-pattern.js';
 import { DEFAULT_KEEPALIVE, DEFAULT_PRESENCE_EVERY_MS, probePlan } from './keepalive.js';
 import type { LoopMonitor } from './loop-monitor.js';
@@ -54,10 +55,11 @@ export interface AccountRuntimeOptions extends AccountSettings {
   /** Baileys' own logger (quiet by default: it logs at info per frame kind). */
   baileysLogger?: Logger;
   seed?: number;
-  now?: () => number;
+  /** Real time unless a test moves it. */
+  clock?: Clock;
   /** XState inspection hook (the Stately inspector, coverage in tests). */
   inspect?: (event: InspectionEvent) => void;
-  /** The machine's timer; real time unless a test drives the clock. */
+  /** The machine's timers and send deadlines, on `clock`; tests fire them by hand. */
   timer?: AccountTimer;
 }
 
@@ -87,7 +89,7 @@ export class AccountRuntime {
   readonly account: string;
   private readonly actor: Actor<typeof accountMachine>;
   private readonly log: Logger;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private current: LiveConnection | null = null;
   private readonly timer: AccountTimer;
   private readonly outbound: Outbound;
@@ -102,12 +104,13 @@ export class AccountRuntime {
   constructor(private readonly opts: AccountRuntimeOptions) {
     this.account = opts.account;
     this.log = opts.logger;
-    this.now = opts.now ?? Date.now;
-    this.timer = opts.timer ?? new MachineTimer(this.now);
+    this.clock = opts.clock ?? systemClock;
+    this.timer = opts.timer ?? new MachineTimer(this.clock);
     this.outbound = new Outbound(opts.account);
-    this.sendFacts = new SendFacts(opts.account, opts.sink);
+    // Handed to WhatsApp, a send is not recalled: its deadline no longer applies.
+    this.sendFacts = new SendFacts(opts.account, opts.sink, (id) => this.timer.clearDeadline(id));
     this.drops = new DropDefence({
-      now: this.now,
+      clock: this.clock,
       enabled: opts.recycleAheadOfDrops !== false,
       report: (pattern) => {
         this.log.warn(pattern, 'metronomic drop pattern: a server-side timer is ending the session');
@@ -193,17 +196,17 @@ export class AccountRuntime {
       return { method: 'qr' };
     }
     const code = new Promise<string>((resolve, reject) => {
-      const timeout = setTimeout(() => {
+      const cancel = this.clock.after(PAIRING_CODE_TIMEOUT_MS, () => {
         this.pairingCodeWaiter = null;
         reject(new WaError('timeout', 'WhatsApp issued no pairing code in time'));
-      }, PAIRING_CODE_TIMEOUT_MS);
+      });
       this.pairingCodeWaiter = {
         resolve: (c) => {
-          clearTimeout(timeout);
+          cancel();
           resolve(c);
         },
         reject: (e) => {
-          clearTimeout(timeout);
+          cancel();
           reject(e);
         },
       };
@@ -218,35 +221,37 @@ export class AccountRuntime {
     return Boolean(creds.account && creds.me?.id);
   }
 
-  /** A recorded send: dispatched at once when the link is up, else held in order. */
+  /**
+   * A recorded send, handed over once: dispatched at once when the link is up, else held
+   * in order; its deadline, if any, is timed here, and the machine expires it if it is
+   * still held then. Every outcome comes back as a fact. The result is for logs and tests.
+   */
   submit(send: OutgoingSend): 'dispatched' | 'held' | 'refused' {
     this.outbound.remember(send);
+    // One already handed to WhatsApp before a restart is not recalled: no deadline.
+    if (send.deadline !== undefined && send.waMessageId === undefined) {
+      this.timer.armDeadline(send.id, Date.parse(send.deadline), () => this.send({ type: 'Expire', id: send.id }));
+    }
     this.send({ type: 'Send', id: send.id });
     const c = this.actor.getSnapshot().context;
     if (c.inFlight.includes(send.id)) return 'dispatched';
     if (c.outbox.includes(send.id)) return 'held';
     this.outbound.forget(send.id);
+    this.timer.clearDeadline(send.id);
     return 'refused';
-  }
-
-  /** A held send's deadline passed (the NATS layer keeps deadline timers): drop it if still held. */
-  expire(id: string): boolean {
-    const held = this.actor.getSnapshot().context.outbox.includes(id);
-    if (held) this.send({ type: 'Expire', id });
-    return held;
   }
 
   /** Stop for good: drain, close, release the credentials. */
   async stop(deadlineMs = 5_000): Promise<void> {
     this.send({ type: 'Disconnect' });
-    const until = this.now() + deadlineMs;
-    while (this.state() !== 'stopped' && this.state() !== 'loggedOut' && this.now() < until) {
+    const until = this.clock.now() + deadlineMs;
+    while (this.state() !== 'stopped' && this.state() !== 'loggedOut' && this.clock.now() < until) {
       await new Promise<void>((resolve) => {
         const sub = this.actor.subscribe(() => {
           sub.unsubscribe();
           resolve();
         });
-        setTimeout(resolve, Math.max(0, until - this.now())).unref();
+        this.clock.after(Math.max(0, until - this.clock.now()), resolve, { keepAlive: false });
       });
     }
     this.current?.conn.end();
@@ -272,9 +277,11 @@ export class AccountRuntime {
     const dispatchSend: Impl<'dispatchSend'> = (_, p) => this.dispatch(p.id, p.connectionId);
     const failSend: Impl<'failSend'> = (_, p) => {
       this.outbound.forget(p.id);
+      this.timer.clearDeadline(p.id);
       this.sendFacts.failed(p.id, { code: p.code === 'logged_out' ? 'logged_out' : 'bad_request', message: p.message });
     };
     const expireSend: Impl<'expireSend'> = (_, p) => {
+      this.log.info({ sendId: p.id }, 'send deadline passed while held: expired');
       this.outbound.forget(p.id);
       this.sendFacts.expired(p.id);
     };
@@ -317,7 +324,7 @@ export class AccountRuntime {
         getMessage: (waId) => this.outbound.message(waId),
       },
       {
-        opened: guard('open', () => this.send({ type: 'SocketOpened', connectionId, at: this.now() })),
+        opened: guard('open', () => this.send({ type: 'SocketOpened', connectionId, at: this.clock.now() })),
         closed: guard('close', (statusCode, message, unreachable) => {
           log.info({ statusCode, reason: message, ...(unreachable !== undefined ? { unreachable } : {}) }, 'socket closed');
           if (isCurrent()) this.current = null;
@@ -326,7 +333,7 @@ export class AccountRuntime {
             connectionId,
             ...(statusCode !== undefined ? { statusCode } : {}),
             ...(unreachable !== undefined ? { unreachable } : {}),
-            at: this.now(),
+            at: this.clock.now(),
           });
         }),
         qr: guard('qr', (qr) => {
@@ -374,14 +381,14 @@ export class AccountRuntime {
     const live = this.current;
     if (!live || live.id !== connectionId) return;
     const strategy = this.opts.keepalive ?? DEFAULT_KEEPALIVE;
-    const started = this.now();
+    const started = this.clock.now();
     const plan = probePlan(strategy, this.lastPresenceAt, started, this.opts.presenceEveryMs ?? DEFAULT_PRESENCE_EVERY_MS);
     try {
       for (const kind of plan) {
         await live.conn.probe(kind);
         if (kind === 'presence') this.lastPresenceAt = started;
       }
-      const rttMs = this.now() - started;
+      const rttMs = this.clock.now() - started;
       this.send({ type: 'ProbeAnswered', probeId, rttMs });
       // Every probe: metrics, status and consumers count them. Sampling would save little
       // stream space, as each cycle already publishes its three transitions.
