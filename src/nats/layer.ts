@@ -74,7 +74,7 @@ export type NatsLayer = {
   /** The NATS connection is up (not disconnected, reconnecting or closed). */
   connected(): boolean;
   service: Service;
-  /** The send path: deadlines armed, outbox recovery. */
+  /** The send path: decisions, hand-over to the runtime, outbox recovery. */
   sends: Sends;
   writerId: string;
   /** Takes the account over (fence + rebuild), adds it to the runtime, hands it its outbox. */
@@ -199,7 +199,6 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
         if (closed) return;
         closed = true;
         await service.stop().catch(() => undefined);
-        sends.close();
         await publisher.close();
         connection.close();
       },

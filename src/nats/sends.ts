@@ -1,11 +1,14 @@
 /**
  * The send path of the NATS layer: `send` commands, the hand-over of recorded sends to
- * the runtime, their deadlines, and the outbox recovery on start.
+ * the runtime, and the outbox recovery on start. A send goes down the seam once
+ * (`AccountsPort.submit`); holding, deadlines, dispatch and replay are the runtime's,
+ * and everything after comes back up as facts.
  *
  * Order of things for a new send (docs/architecture.md, "Exactly-once sends"):
- * 1. `send.queued` is published and acked (and applied to the projection);
- * 2. only then is it handed to the runtime (`AccountsPort.submit`);
- * 3. the reply says `queued` with the event's seq.
+ * 1. `decideSend` (send-decision.ts): the event to record, a repeat's answer, or an error;
+ * 2. `send.queued` is published and acked (and applied to the projection);
+ * 3. only then is it handed to the runtime (`AccountsPort.submit`);
+ * 4. the reply says `queued` with the event's seq.
  * A crash before 1 completes leaves nothing (the client saw no success and retries with
  * the same id); after 1, the outbox in the stream has it and recovery submits it.
  * The same id again never reaches `submit` a second time: the projection (acked) or the
@@ -14,11 +17,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type OkReplyOf, type SendCommand, WaError, type WaEvent } from '../contract/index.js';
-import type { AccountsPort, OutgoingSend } from '../runtime/port.js';
+import type { AccountsPort, FactOf, OutgoingSend } from '../runtime/port.js';
 import { Adoptions } from './adoption.js';
-import { Deadlines } from './deadlines.js';
 import type { EventPublisher } from './event-publisher.js';
 import { type Projection, type QueuedSend, requestFingerprint, type SendRecord } from './projection.js';
+import { decideRecovery, decideSend } from './send-decision.js';
 
 export type SendsOptions = {
   accounts: AccountsPort;
@@ -34,7 +37,6 @@ export type SendsOptions = {
 };
 
 export class Sends {
-  readonly deadlines: Deadlines;
   /** account\0id → the record of a send whose `send.queued` is not acked or dropped yet, and its request's fingerprint. */
   readonly #unsettled = new Map<string, { recorded: Promise<WaEvent>; request: string }>();
   readonly #now: () => number;
@@ -45,36 +47,39 @@ export class Sends {
     this.#adoptions = o.adoptions ?? new Adoptions(o.accounts);
     this.#now = o.now ?? Date.now;
     this.#newId = o.newId ?? randomUUID;
-    this.deadlines = new Deadlines((account, id) => this.expireIfHeld(account, id), this.#now);
   }
 
   async send(cmd: SendCommand): Promise<OkReplyOf<'send'>> {
     const account = this.#adoptions.require(cmd.account);
     const id = cmd.id ?? this.#newId();
-    const request = requestFingerprint(cmd.to, cmd.text);
-    const known = this.o.projection.send(account, id);
-    if (known) {
-      if (known.request !== request) throw conflict(id);
-      return reply(id, known);
-    }
     const key = `${account}\u0000${id}`;
     const pending = this.#unsettled.get(key);
-    if (pending) {
-      if (pending.request !== request) throw conflict(id);
-      return this.await(account, id, pending.recorded, 'an earlier request with this id');
+    const decision = decideSend(
+      { ...cmd, account, id },
+      {
+        account: { state: this.o.accounts.state(account), paired: this.o.accounts.isPaired(account) },
+        ...optional('recorded', this.o.projection.send(account, id)),
+        ...optional('unsettled', pending?.request),
+        now: this.#now(),
+      },
+    );
+    if (decision instanceof WaError) throw decision;
+    switch (decision.kind) {
+      case 'repeat':
+        return reply(id, decision.record);
+      case 'join':
+        return this.await(account, id, pending!.recorded, 'an earlier request with this id');
+      case 'record':
+        return this.record(key, decision.event);
+      default: {
+        const unreachable: never = decision;
+        return unreachable;
+      }
     }
+  }
 
-    if (this.o.accounts.state(account) === 'loggedOut') {
-      throw new WaError('logged_out', `account "${account}" is logged out; pair it again before sending`);
-    }
-    // Queued, it would wait for a pairing nobody may ever do: say so now instead.
-    if (!this.o.accounts.isPaired(account)) {
-      throw new WaError('not_paired', `account "${account}" is not paired with a phone yet; pair it (wa.cmd.${account}.pair) before sending`);
-    }
-    if (cmd.deadline !== undefined && Date.parse(cmd.deadline) <= this.#now()) {
-      throw new WaError('bad_request', `deadline ${cmd.deadline} has already passed (gateway time ${new Date(this.#now()).toISOString()})`);
-    }
-    const fact = { account, type: 'send.queued' as const, id, to: cmd.to, kind: 'text' as const, text: cmd.text, ...(cmd.deadline !== undefined ? { deadline: cmd.deadline } : {}) };
+  private record(key: string, fact: FactOf<'send.queued'>): Promise<OkReplyOf<'send'>> {
+    const { account, id } = fact;
     const ticket = this.o.publisher.record(fact);
     // Hand-over happens on the ack, whenever it comes: a reply that already said
     // `unavailable` does not stop a send the stream did record from going out.
@@ -82,7 +87,7 @@ export class Sends {
       if (event.type === 'send.queued') this.handOver(account, { id, seq: event.seq, to: event.to, text: event.text, ...(event.deadline !== undefined ? { deadline: event.deadline } : {}) });
       return event;
     });
-    this.#unsettled.set(key, { recorded, request });
+    this.#unsettled.set(key, { recorded, request: requestFingerprint(fact.to, fact.text) });
     recorded.then(
       () => this.#unsettled.delete(key),
       () => this.#unsettled.delete(key),
@@ -95,8 +100,7 @@ export class Sends {
     let submitted = 0;
     let expired = 0;
     for (const q of this.o.projection.outbox(account)) {
-      // Held past its deadline while the gateway was down, and never handed to WhatsApp.
-      if (q.deadline !== undefined && Date.parse(q.deadline) <= this.#now() && q.waMessageId === undefined) {
+      if (decideRecovery(q, this.#now()) === 'expire') {
         this.o.publisher.sink({ account, type: 'send.expired', id: q.id });
         expired++;
         continue;
@@ -109,7 +113,6 @@ export class Sends {
 
   /** `accounts.remove`: nothing queued for the account may stay "in flight" forever. */
   failOutbox(account: string, message: string): number {
-    this.deadlines.cancelAccount(account);
     const outbox = this.o.projection.outbox(account);
     for (const q of outbox) {
       this.o.publisher.sink({ account, type: 'send.failed', id: q.id, error: { code: 'unknown_account', message } });
@@ -117,19 +120,14 @@ export class Sends {
     return outbox.length;
   }
 
-  close(): void {
-    this.deadlines.clear();
-  }
-
   private handOver(account: string, q: QueuedSend): void {
     const log = this.o.logger.child({ account });
     const send: OutgoingSend = { id: q.id, to: q.to, text: q.text };
     if (q.deadline !== undefined) send.deadline = q.deadline;
     if (q.waMessageId !== undefined) send.waMessageId = q.waMessageId;
-    let outcome: ReturnType<AccountsPort['submit']>;
     try {
       if (!this.o.accounts.has(account)) throw new WaError('unknown_account', `account "${account}" was removed before the send was handed over`);
-      outcome = this.o.accounts.submit(account, send);
+      this.o.accounts.submit(account, send);
     } catch (err) {
       // Recorded but not handed over: fail it so it is not left queued forever.
       const error = err instanceof WaError ? err.toWire() : { code: 'internal' as const, message: 'the runtime could not take the send' };
@@ -137,15 +135,7 @@ export class Sends {
       this.o.publisher.sink({ account, type: 'send.failed', id: q.id, error });
       return;
     }
-    log.debug({ id: q.id, seq: q.seq, outcome, resend: q.waMessageId !== undefined }, 'send handed to the runtime');
-    if (q.deadline !== undefined && outcome !== 'refused') this.deadlines.arm(account, q.id, q.deadline);
-  }
-
-  private expireIfHeld(account: string, id: string): void {
-    const rec = this.o.projection.send(account, id);
-    if (!rec || rec.status !== 'queued' || !this.o.accounts.has(account)) return;
-    const expired = this.o.accounts.expire(account, id);
-    this.o.logger.child({ account }).info({ id, expired }, expired ? 'send deadline passed while held: expired' : 'send deadline passed but the send is already in flight');
+    log.debug({ id: q.id, seq: q.seq, resend: q.waMessageId !== undefined }, 'send handed to the runtime');
   }
 
   private async await(account: string, id: string, recorded: Promise<WaEvent>, what: string, withdraw?: () => boolean): Promise<OkReplyOf<'send'>> {
@@ -170,9 +160,9 @@ export class Sends {
   }
 }
 
-/** An idempotency key names one request, as in payment APIs: the text is not echoed back. */
-function conflict(id: string): WaError {
-  return new WaError('conflict', `send id "${id}" was already used for a different request (recipient or text differ); use a new id for a new message`);
+/** `{ [key]: value }`, or nothing when the value is undefined (exactOptionalPropertyTypes). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]: V });
 }
 
 function reply(id: string, rec: SendRecord): OkReplyOf<'send'> {

@@ -6,6 +6,7 @@
  * off mid-send. Session lifetimes (open → server drop) are measured rather than
  * drop-to-drop times, so our own reconnect delays do not blur the server's timer.
  */
+import type { Clock } from './clock.js';
 
 /** Sessions looked at: enough to see a rhythm, recent enough to follow a change. */
 export const PATTERN_WINDOW = 6;
@@ -50,7 +51,7 @@ export function recycleAt(pattern: DropPattern, openedAt: number, now: number): 
 const PATTERN_CHANGE = 0.1;
 
 export interface DropDefenceOptions {
-  now(): number;
+  clock: Clock;
   /** A new or changed pattern: publish it. */
   report(pattern: DropPattern): void;
   /** Recycle the session now (the runtime checks the link is healthy). */
@@ -67,12 +68,12 @@ export class DropDefence {
   private readonly lifetimes: number[] = [];
   private openedAt: number | null = null;
   private pattern: DropPattern | null = null;
-  private timer: NodeJS.Timeout | null = null;
+  private cancelTimer: (() => void) | null = null;
 
   constructor(private readonly opts: DropDefenceOptions) {}
 
   sessionOpened(): void {
-    this.openedAt = this.opts.now();
+    this.openedAt = this.opts.clock.now();
     if (this.pattern && this.opts.enabled) this.plan(this.pattern, this.openedAt);
   }
 
@@ -80,7 +81,7 @@ export class DropDefence {
   serverDropped(): void {
     this.cancel();
     if (this.openedAt === null) return;
-    this.lifetimes.push(this.opts.now() - this.openedAt);
+    this.lifetimes.push(this.opts.clock.now() - this.openedAt);
     this.openedAt = null;
     if (this.lifetimes.length > PATTERN_WINDOW) this.lifetimes.shift();
     const pattern = detectDropPattern(this.lifetimes);
@@ -91,17 +92,17 @@ export class DropDefence {
   }
 
   cancel(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.cancelTimer?.();
+    this.cancelTimer = null;
   }
 
   private plan(pattern: DropPattern, openedAt: number): void {
     this.cancel();
-    const at = recycleAt(pattern, openedAt, this.opts.now());
+    const at = recycleAt(pattern, openedAt, this.opts.clock.now());
     if (at === null) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
+    this.cancelTimer = this.opts.clock.after(at - this.opts.clock.now(), () => {
+      this.cancelTimer = null;
       this.opts.recycle();
-    }, at - this.opts.now());
+    });
   }
 }

@@ -8,6 +8,7 @@ import type { InspectionEvent } from 'xstate';
 import type { AccountStateName } from '../../machines/index.js';
 import { WaError } from '../contract/index.js';
 import { AccountRuntime, type AccountAuth, type AccountSettings } from './account-runtime.js';
+import type { Clock } from './clock.js';
 import type { LoopMonitor } from './loop-monitor.js';
 import type { AccountTimer } from './machine-timer.js';
 import type { AccountOptions, AccountsPort, FactSink, OutgoingSend } from './port.js';
@@ -25,7 +26,9 @@ export interface GatewayOptions {
   baileysLogger?: Logger;
   /** XState inspection hook for every account's actor (Stately inspector, tests). */
   inspect?: (account: string, event: InspectionEvent) => void;
-  /** The machine timer of each account; real time unless a test drives the clock. */
+  /** Every account's time (default: real time). */
+  clock?: Clock;
+  /** The machine timers and send deadlines of each account; on `clock` unless a test fires them. */
   timerFor?: (account: string) => AccountTimer;
 }
 
@@ -85,6 +88,7 @@ export class Gateway implements AccountsPort {
       ...(this.opts.waWebSocketUrl ? { waWebSocketUrl: this.opts.waWebSocketUrl } : {}),
       ...(this.opts.baileysLogger ? { baileysLogger: this.opts.baileysLogger.child({ account }) } : {}),
       ...(this.opts.inspect ? { inspect: (event: InspectionEvent) => this.opts.inspect?.(account, event) } : {}),
+      ...(this.opts.clock ? { clock: this.opts.clock } : {}),
       ...(this.opts.timerFor ? { timer: this.opts.timerFor(account) } : {}),
     });
     this.accounts.set(account, runtime);
@@ -98,12 +102,9 @@ export class Gateway implements AccountsPort {
     await runtime.stop();
   }
 
+  /** The outcome is for tests and benchmarks; the NATS layer learns it from the facts. */
   submit(account: string, send: OutgoingSend): 'dispatched' | 'held' | 'refused' {
     return this.get(account).submit(send);
-  }
-
-  expire(account: string, id: string): boolean {
-    return this.get(account).expire(id);
   }
 
   connect(account: string): AccountStateName {

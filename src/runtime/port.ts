@@ -51,18 +51,15 @@ export interface AccountsPort {
   add(account: string, options?: AccountOptions): Promise<void>;
   remove(account: string): Promise<void>;
   /**
-   * Hand a recorded send to the account's machine: `dispatched` when it went to the
-   * socket at once (open/idle/pinging), `held` when it waits for the link, `refused`
-   * when the account is logged out (a `send.failed` fact follows).
+   * Hand a recorded send to the account, once. From here the runtime owns it: it goes
+   * out at once when the link is up, else waits in order; past its `deadline` while
+   * still held it expires (one already handed to WhatsApp is not recalled); after a
+   * reconnect it is written again under the same WhatsApp message id. Every outcome
+   * comes back through the FactSink: `send.sent|acked|failed|expired` (`send.failed`
+   * with `logged_out` when the account is logged out). Throws `unknown_account` when
+   * the account is gone.
    */
-  submit(account: string, send: OutgoingSend): 'dispatched' | 'held' | 'refused';
-  /**
-   * The send's deadline passed (the NATS layer keeps the deadline timers). `true`
-   * when it was still held: the machine drops it (`Expire`) and the runtime reports a
-   * `send.expired` fact; `false` when it is already in flight or settled, or unknown,
-   * and nothing changes (a send that went out is not recalled).
-   */
-  expire(account: string, id: string): boolean;
+  submit(account: string, send: OutgoingSend): void;
   connect(account: string): AccountStateName;
   disconnect(account: string): AccountStateName;
   logout(account: string): Promise<AccountStateName>;

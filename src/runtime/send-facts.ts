@@ -16,6 +16,8 @@ export class SendFacts {
   constructor(
     private readonly account: string,
     private readonly sink: FactSink,
+    /** The send reached WhatsApp (its `send.sent` was reported). */
+    private readonly onSent: (id: string) => void = () => undefined,
   ) {}
 
   /** The send is being handed to the socket. */
@@ -29,6 +31,7 @@ export class SendFacts {
     if (waMessageId === undefined) return;
     this.writing.delete(id);
     this.sink({ account: this.account, type: 'send.sent', id, waMessageId });
+    this.onSent(id);
   }
 
   /** The write failed: no `send.sent` may follow. */

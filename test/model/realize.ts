@@ -37,18 +37,38 @@ const STALL_MS = 2 * FAST_TIMINGS.stallThresholdMs!;
 const PEER = '4915100000077@s.whatsapp.net';
 /** No frame for this long after a login: the server has said what it had to say. */
 const QUIET_MS = 300;
+/** A send's deadline on a path that expires it: far off, as the test fires it by hand. */
+const DEADLINE_AHEAD_MS = 3_600_000;
 
 /** Timers the test fires: the machine arms them, the runner decides when time has passed. */
 class ManualTimer implements AccountTimer {
   readonly armed = new Map<TimerSlot, { request: TimerRequest; fire: (f: TimerFiring) => void; armedAt: number }>();
+  readonly deadlines = new Map<string, () => void>();
 
   arm(request: TimerRequest, fire: (f: TimerFiring) => void): void {
     this.armed.set(request.slot, { request, fire, armedAt: Date.now() });
   }
 
   clear(slot?: TimerSlot): void {
-    if (slot === undefined) this.armed.clear();
-    else this.armed.delete(slot);
+    if (slot !== undefined) return void this.armed.delete(slot);
+    this.armed.clear();
+    this.deadlines.clear();
+  }
+
+  armDeadline(id: string, _at: number, fire: () => void): void {
+    this.deadlines.set(id, fire);
+  }
+
+  clearDeadline(id: string): void {
+    this.deadlines.delete(id);
+  }
+
+  /** The send's deadline passes now. */
+  fireDeadline(id: string): void {
+    const fire = this.deadlines.get(id);
+    if (!fire) throw new Error(`no deadline armed for ${id}`);
+    this.deadlines.delete(id);
+    fire();
   }
 
   fire(expected: string): void {
@@ -127,6 +147,7 @@ export class RealSystem {
     const inboundWhilePinging = has((s, before) => s.event.type === 'InboundReceived' && before === 'pinging');
     const rejects = has((s) => s.event.type === 'SendRejected');
     const ackLost = has((s) => s.event.type === 'AckTimedOut');
+    if (has((s) => s.event.type === 'Expire')) this.expiring.add(account);
     if (paired) {
       const p = this.sim.provisionAccount();
       this.phones.set(account, p.account.phone);
@@ -211,9 +232,11 @@ export class RealSystem {
           () => undefined,
         );
         return;
-      case 'Send':
-        g.submit(account, { id: `${account}-${event.id}`, to: PEER, text: event.id });
+      case 'Send': {
+        const deadline = this.expiring.has(account) ? { deadline: new Date(Date.now() + DEADLINE_AHEAD_MS).toISOString() } : {};
+        g.submit(account, { id: `${account}-${event.id}`, to: PEER, text: event.id, ...deadline });
         return;
+      }
       case 'SendAcked':
         await this.facts.until(`ack in ${account}`, () => this.facts.of('send.acked', account)[0]);
         return;
@@ -221,9 +244,13 @@ export class RealSystem {
         // rejectSends was set for this path: the error ack comes ACK_LATENCY_MS after the send.
         await this.facts.until(`refusal in ${account}`, () => this.facts.of('send.failed', account)[0]);
         return;
-      case 'Expire':
-        if (!g.expire(account, `${account}-${event.id}`)) throw new Error(`${event.id} was not held`);
+      case 'Expire': {
+        // The runtime times the deadline; the machine expires the send only if still held.
+        const id = `${account}-${event.id}`;
+        timer.fireDeadline(id);
+        await this.facts.until(`${id} expired`, () => this.facts.of('send.expired', account).find((f) => f.id === id));
         return;
+      }
       case 'SocketOpened':
       case 'QrReceived':
       case 'PairingCodeIssued':
@@ -290,6 +317,8 @@ export class RealSystem {
   }
 
   readonly pairPhones = new Map<string, string>();
+  /** Accounts whose path expires a send: their sends carry a deadline. */
+  private readonly expiring = new Set<string>();
 
   private quiet(account: string): Promise<unknown> {
     return this.facts.until(`${account} quiet for ${QUIET_MS} ms`, () => (Date.now() - (this.lastFrameAt.get(account) ?? 0) >= QUIET_MS ? true : undefined), 10_000, 25);

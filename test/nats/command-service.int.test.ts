@@ -107,7 +107,7 @@ describe('send', () => {
     const deadline = new Date(Date.now() + 200).toISOString();
     await request(nc, cmdSubject(account, 'send'), { id: 'quick-1', to, text: 'hi', deadline });
     await until('send.sent', () => layer.projection.send(account, 'quick-1')?.status === 'sent');
-    await until('the deadline to pass', () => layer.sends.deadlines.size === 0);
+    await until('the deadline to pass', () => fake.deadlines.size === 0);
     expect(layer.projection.send(account, 'quick-1')?.status).toBe('sent');
     expect(fake.wire).toHaveLength(1);
   });
@@ -261,7 +261,7 @@ describe('when the gateway restarts', () => {
       { id: 'r-3', to: jid, text: 'r-3' },
       { id: 'r-4', to: jid, text: 'four', deadline: expiring },
     ]);
-    expect(layer2.sends.deadlines.size).toBe(1);
+    expect(fake2.deadlines.size).toBe(1);
     // The second writer continues the first one's sequence.
     fake2.connect(account);
     await layer2.publisher.flushed(account);

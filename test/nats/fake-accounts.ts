@@ -1,8 +1,8 @@
 /**
  * An in-memory AccountsPort standing in for the account runtime (not for NATS): it
- * behaves like the machine where the NATS layer can see it — sends are dispatched when
+ * behaves like the runtime where the NATS layer can see it — sends are dispatched when
  * open, held otherwise and flushed in order on connect, refused when logged out,
- * expired only while held — and reports the same facts through the sink.
+ * expired at their deadline only while held — and reports the same facts through the sink.
  */
 import type { AccountStateName } from '../../machines/index.js';
 import { WaError } from '../../src/contract/index.js';
@@ -22,6 +22,8 @@ export class FakeAccounts implements AccountsPort {
   /** Every send that went "to WhatsApp", with its message id. */
   readonly wire: { account: string; id: string; waMessageId: string }[] = [];
   sink: FactSink = () => undefined;
+  /** Send deadlines armed (account\0id), each until it passes. */
+  readonly deadlines = new Map<string, NodeJS.Timeout>();
   /** Accounts whose credentials hold no device identity (never paired). */
   readonly unpaired = new Set<string>();
 
@@ -52,6 +54,11 @@ export class FakeAccounts implements AccountsPort {
   async remove(account: string) {
     this.get(account);
     this.accounts.delete(account);
+    for (const [key, t] of this.deadlines) {
+      if (!key.startsWith(`${account}\u0000`)) continue;
+      clearTimeout(t);
+      this.deadlines.delete(key);
+    }
   }
   submit(account: string, send: OutgoingSend) {
     const a = this.get(account);
@@ -67,15 +74,22 @@ export class FakeAccounts implements AccountsPort {
       a.held.push(send);
     }
     this.submits.push({ account, send, outcome });
+    if (send.deadline !== undefined && send.waMessageId === undefined && outcome !== 'refused') this.armDeadline(account, send.id, Date.parse(send.deadline));
     return outcome;
   }
-  expire(account: string, id: string) {
-    const a = this.accounts.get(account);
-    const i = a?.held.findIndex((s) => s.id === id) ?? -1;
-    if (!a || i < 0) return false;
-    a.held.splice(i, 1);
-    this.emit({ account, type: 'send.expired', id });
-    return true;
+  /** As the runtime: when the deadline passes, the send expires if it is still held. */
+  private armDeadline(account: string, id: string, due: number) {
+    const key = `${account}\u0000${id}`;
+    const timer = setTimeout(() => {
+      this.deadlines.delete(key);
+      const a = this.accounts.get(account);
+      const i = a?.held.findIndex((s) => s.id === id) ?? -1;
+      if (!a || i < 0) return;
+      a.held.splice(i, 1);
+      this.emit({ account, type: 'send.expired', id });
+    }, Math.max(0, due - Date.now()));
+    timer.unref();
+    this.deadlines.set(key, timer);
   }
   connect(account: string) {
     const a = this.get(account);

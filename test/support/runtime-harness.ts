@@ -5,6 +5,7 @@ import pino from 'pino';
 import type { AccountStateName, AccountTimings } from '../../machines/index.js';
 import { trustServerRoot } from '../../src/baileys/trust.js';
 import type { AccountAuth, AccountSettings } from '../../src/runtime/account-runtime.js';
+import type { Clock } from '../../src/runtime/clock.js';
 import { Gateway } from '../../src/runtime/gateway.js';
 import { startLoopMonitor, type LoopMonitor } from '../../src/runtime/loop-monitor.js';
 import type { Fact, FactOf } from '../../src/runtime/port.js';
@@ -91,7 +92,8 @@ export interface Harness {
 
 const quiet = pino({ level: 'silent' });
 
-export async function startHarness(simOptions: SimulatorOptions = {}, defaults: AccountSettings = {}): Promise<Harness> {
+/** `clock`: the accounts' time (machine timers, send deadlines); real time by default. */
+export async function startHarness(simOptions: SimulatorOptions = {}, defaults: AccountSettings = {}, clock?: Clock): Promise<Harness> {
   const sim = await startSimulator(simOptions);
   trustServerRoot(sim.rootPublicKey, quiet);
   const facts = new FactLog();
@@ -104,6 +106,7 @@ export async function startHarness(simOptions: SimulatorOptions = {}, defaults: 
     waWebSocketUrl: sim.wsUrl,
     defaults: { timings: FAST_TIMINGS, keepalive: 'ping', ...defaults },
     authFor: async (account) => auths.get(account) ?? memoryAccountAuth(),
+    ...(clock ? { clock } : {}),
   });
   return {
     sim,
