@@ -1,19 +1,6 @@
+import type { AccountStateName } from './states.js';
 import type { StateTimerName } from './timers.js';
 import { DEFAULT_TIMINGS, type AccountTimings } from './timings.js';
-
-/** The state names users see in events, status replies and the inspector. */
-export const ACCOUNT_STATE_NAMES = [
-  'stopped',
-  'connecting',
-  'pairing',
-  'open',
-  'idle',
-  'pinging',
-  'draining',
-  'reconnecting',
-  'loggedOut',
-] as const;
-export type AccountStateName = (typeof ACCOUNT_STATE_NAMES)[number];
 
 /** Where a drain ends once the old connection is settled. */
 export type DrainNext = 'stop' | 'reconnectNow';

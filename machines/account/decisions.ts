@@ -1,6 +1,7 @@
 import { assign, enqueueActions } from 'xstate';
 import { fullJitterDelay } from './backoff.js';
-import { MAX_DISCONNECTS, type AccountStateName, type DrainNext } from './context.js';
+import { MAX_DISCONNECTS, type DrainNext } from './context.js';
+import type { AccountStateName } from './states.js';
 import { closePolicy, type CloseAction } from './disconnect-policy.js';
 import type { AccountEvent } from './events.js';
 import { nextRandom } from './random.js';

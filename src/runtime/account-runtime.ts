@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { createActor, type Actor, type InspectionEvent } from 'xstate';
 import {
   accountMachine,
+  ONLINE_STATES,
   stateName,
   type AccountEvent,
   type AccountStateName,
@@ -69,8 +70,8 @@ const BAILEYS_CONNECT_MARGIN_MS = 5_000;
 const PAIRING_CODE_TIMEOUT_MS = 30_000;
 
 /** States a server-initiated close can interrupt: the drops a pattern is made of. */
-const SERVER_DROP_FROM = new Set<AccountStateName>(['open', 'idle', 'pinging', 'draining']);
-const CONNECTED = new Set<AccountStateName>(['open', 'idle', 'pinging']);
+const SERVER_DROP_FROM = new Set<AccountStateName>([...ONLINE_STATES, 'draining']);
+const CONNECTED: ReadonlySet<AccountStateName> = new Set(ONLINE_STATES);
 
 interface LiveConnection {
   id: number;
