@@ -5,7 +5,7 @@ export { EventCounters, registerEventMetrics, type DropReason } from './counters
 export { Projection, evolve, emptyView, type AccountView, type QueuedSend, type SendRecord, MAX_DISCONNECTS } from './projection.js';
 export { readEvents, type ReadStats } from './event-reader.js';
 export { FencedWriter, FencedError, isFenced, WRONG_LAST_SEQUENCE } from './fenced-writer.js';
-export { OfflineBuffer, isRecordType } from './offline-buffer.js';
+export { OfflineBuffer } from './offline-buffer.js';
 export { startCommandService, type AccountAdmin } from './command-service.js';
 export { Sends } from './sends.js';
 export { Deadlines } from './deadlines.js';
