@@ -1,13 +1,13 @@
 import { assign, enqueueActions } from 'xstate';
 import { fullJitterDelay } from './backoff.js';
-import { MAX_DISCONNECTS, type DrainNext } from './context.js';
+import type { DrainNext } from './context.js';
 import type { AccountStateName } from './states.js';
 import { closePolicy, type CloseAction } from './disconnect-policy.js';
 import type { AccountEvent } from './events.js';
 import { nextRandom } from './random.js';
 import { accountIo, io } from './io.js';
 import { TIMERS, type StateTimerName } from './timers.js';
-import { reasonOf, transitionRecord } from './transition-record.js';
+import { transitionRecord } from './transition-record.js';
 
 const eventAt = (event: AccountEvent): number | null => ('at' in event ? event.at : null);
 
@@ -30,11 +30,11 @@ export const accountDecisions = accountIo.extend({
     armTimer: enqueueActions(({ context, enqueue }, params: { name: StateTimerName }) => {
       const token = context.timerToken + 1;
       const timer = TIMERS[params.name];
-      enqueue.assign({ timerToken: token, armed: params.name });
+      enqueue.assign({ timerToken: token });
       enqueue(io('startTimer', { name: params.name, slot: 'state', fires: timer.fires, ms: timer.ms(context), token }));
     }),
     disarmTimer: enqueueActions(({ context, enqueue }) => {
-      enqueue.assign({ timerToken: context.timerToken + 1, armed: null });
+      enqueue.assign({ timerToken: context.timerToken + 1 });
       enqueue(io('stopTimer', { slot: 'state' }));
     }),
     /**
@@ -72,18 +72,15 @@ export const accountDecisions = accountIo.extend({
     }),
     markOpened: assign(({ event }) => ({ openedAt: eventAt(event), pairPhone: null })),
     rememberPairPhone: assign(({ event }) => ({ pairPhone: event.type === 'Pair' ? (event.phone ?? null) : null })),
+    /**
+     * The link is gone (its why is in the transition record). A long stable period
+     * before it means earlier failures are over: restart the backoff ladder.
+     */
     recordDisconnect: assign(({ context, event }) => {
       const at = eventAt(event);
-      // A long stable period means earlier failures are over: restart the backoff ladder.
       const stable =
         at !== null && context.openedAt !== null && at - context.openedAt >= context.timings.stableAfterMs;
-      const unknown = event.type === 'SocketClosed' && !closePolicy(event.statusCode).known;
-      return {
-        lastDisconnects: [{ ...reasonOf(event, context), at }, ...context.lastDisconnects].slice(0, MAX_DISCONNECTS),
-        unknownCloses: context.unknownCloses + (unknown ? 1 : 0),
-        attempt: stable ? 0 : context.attempt,
-        openedAt: null,
-      };
+      return { attempt: stable ? 0 : context.attempt, openedAt: null };
     }),
     scheduleBackoff: assign(({ context }) => {
       const attempt = context.attempt + 1;
@@ -99,27 +96,16 @@ export const accountDecisions = accountIo.extend({
       enqueue.assign({ probeId });
       enqueue(io('sendProbe', { connectionId: context.connectionId, probeId }));
     }),
-    recordProbeAnswer: assign(({ context, event }) =>
-      event.type === 'ProbeAnswered'
-        ? { keepalive: { ...context.keepalive, lastRttMs: event.rttMs, answered: context.keepalive.answered + 1 } }
-        : {},
-    ),
     resetStallRetries: assign({ stallRetries: 0 }),
-    countStallRetry: assign(({ context }) => ({
-      stallRetries: context.stallRetries + 1,
-      keepalive: { ...context.keepalive, stallRetries: context.keepalive.stallRetries + 1 },
-    })),
-    countProbeTimeout: assign(({ context }) => ({
-      keepalive: { ...context.keepalive, timedOut: context.keepalive.timedOut + 1 },
-    })),
+    countStallRetry: assign(({ context }) => ({ stallRetries: context.stallRetries + 1 })),
 
     // ── the send decision ─────────────────────────────────────────────────
     holdSend: assign(({ context, event }) =>
-      event.type === 'Send' ? { outbox: [...context.outbox, event.id], accepted: context.accepted + 1 } : {},
+      event.type === 'Send' ? { outbox: [...context.outbox, event.id] } : {},
     ),
     dispatchNow: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'Send') return;
-      enqueue.assign({ inFlight: [...context.inFlight, event.id], accepted: context.accepted + 1 });
+      enqueue.assign({ inFlight: [...context.inFlight, event.id] });
       enqueue(io('dispatchSend', { id: event.id, connectionId: context.connectionId }));
     }),
     /** On open, held sends go out in arrival order, before anything new. */

@@ -82,7 +82,6 @@ export const accountMachine = accountDecisions.createMachine({
     // Outside `online` nothing is in flight, so only there does the deadline move.
     SendAcked: { guard: 'isTracked', actions: ['settleAcked', 'trackAckDeadline'] },
     SendRejected: { guard: 'isTracked', actions: ['settleRejected', 'trackAckDeadline'] },
-    ProbeAnswered: { actions: 'recordProbeAnswer' },
   },
   states: {
     stopped: {
@@ -169,7 +168,7 @@ export const accountMachine = accountDecisions.createMachine({
           entry: [{ type: 'enter', params: { state: 'pinging' } }, 'startProbe', { type: 'armTimer', params: { name: 'probe' } }],
           exit: 'disarmTimer',
           on: {
-            ProbeAnswered: { guard: 'currentProbe', target: 'open', actions: ['recordProbeAnswer', 'resetStallRetries'] },
+            ProbeAnswered: { guard: 'currentProbe', target: 'open', actions: 'resetStallRetries' },
             // Any frame read proves the link carries traffic.
             InboundReceived: { guard: 'fromCurrentSocket', target: 'open', actions: 'resetStallRetries' },
             ProbeTimedOut: [
@@ -181,7 +180,7 @@ export const accountMachine = accountDecisions.createMachine({
               {
                 guard: 'timerArmed',
                 target: '#account.reconnecting',
-                actions: ['countProbeTimeout', 'closeCurrentSocket', 'recordDisconnect', 'resetStallRetries', 'requeueInFlight'],
+                actions: ['closeCurrentSocket', 'recordDisconnect', 'resetStallRetries', 'requeueInFlight'],
               },
             ],
           },

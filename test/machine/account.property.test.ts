@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isOnline, ONLINE_STATES, type AccountEvent } from '../../machines/index.js';
+import { isOnline, ONLINE_STATES, type AccountEvent, type AccountSnapshot } from '../../machines/index.js';
 import { eventsFor } from './event-catalog.js';
 import { runAccount, type AccountRun } from './harness.js';
 import { checkInvariants } from './invariants.js';
@@ -60,7 +60,9 @@ describe('random event sequences', () => {
         checkInvariants(run);
         expect(ONLINE_STATES).toContain(run.state());
 
-        const accepted = new Set(run.steps.flatMap((s) => (s.event.type === 'Send' && s.before.context.accepted < s.after.context.accepted ? [s.event.id] : [])));
+        const tracked = (s: AccountSnapshot) => [...s.context.inFlight, ...s.context.outbox];
+        // Accepted: held or dispatched by this very step.
+        const accepted = new Set(run.steps.flatMap((s) => (s.event.type === 'Send' && !tracked(s.before).includes(s.event.id) && tracked(s.after).includes(s.event.id) ? [s.event.id] : [])));
         const failed = new Set(run.calls.flatMap((c) => (c.type === 'failSend' || c.type === 'expireSend' ? [c.params.id] : [])));
         const acked = new Set(run.steps.flatMap((s) => (s.event.type === 'SendAcked' && [...s.before.context.inFlight, ...s.before.context.outbox].includes(s.event.id) ? [s.event.id] : [])));
         for (const id of accepted) {
@@ -70,7 +72,9 @@ describe('random event sequences', () => {
         expect(run.snapshot().context.outbox).toEqual([]);
         expect(run.snapshot().context.inFlight).toEqual([]);
       }),
-      { numRuns: 400 },
+      // Logout, a send (refused), Pair, a send: the catalog once gave the second send the
+      // refused one's id, and a send seemed to be settled and held at once.
+      { numRuns: 400, examples: [[[1182556410, 290581769, 437031490, 1788562342].map((pick) => ({ pick, stale: true })), 0]] },
     );
   });
 

@@ -5,10 +5,10 @@ import {
   stateName,
   type AccountStateName,
 } from '../../machines/index.js';
+import { STATE_TIMER } from './event-catalog.js';
 import type { AccountRun, Step } from './harness.js';
 
 const SOCKET_STATES: readonly AccountStateName[] = ['connecting', 'pairing', ...ONLINE_STATES, 'draining'];
-const TIMED_STATES: readonly AccountStateName[] = ['connecting', ...ONLINE_STATES, 'draining', 'reconnecting'];
 
 class InvariantBroken extends Error {
   constructor(rule: string, step: Step, index: number, detail = '') {
@@ -94,20 +94,15 @@ export function checkInvariants(run: AccountRun): void {
     }
     if (currentClose && (ev.statusCode === 411 || ev.statusCode === 403) && to !== 'stopped') throw new InvariantBroken(`${ev.statusCode} did not stop`, step, i);
 
-    // Timers: exactly the timed states hold one, and the backoff stays within its ceiling.
-    const armed = run.steps.length - 1 === i ? run.armed() : null;
-    if (run.steps.length - 1 === i) {
-      if (TIMED_STATES.includes(to) !== (armed !== null)) throw new InvariantBroken('timer armed state wrong', step, i, String(armed?.name));
+    // Timers: exactly the timed states hold one, their own, and the backoff stays within its ceiling.
+    if (step.armed?.name !== STATE_TIMER[to] || (step.armed && step.armed.token !== ctx.timerToken)) {
+      throw new InvariantBroken('timer armed wrong', step, i, JSON.stringify(step.armed));
     }
-    if (TIMED_STATES.includes(to) !== (ctx.armed !== null)) throw new InvariantBroken('context.armed wrong', step, i, String(ctx.armed));
     // The ack deadline waits for the oldest send in flight while online, and only then.
     const ackFor = isOnline(to) ? (ctx.inFlight[0] ?? null) : null;
     if (ctx.ackFor !== ackFor) throw new InvariantBroken('ack deadline not on the oldest send in flight', step, i, `${ctx.ackFor} vs ${ackFor}`);
-    if (run.steps.length - 1 === i) {
-      const armedAck = run.armedAck();
-      if ((armedAck !== null) !== (ackFor !== null) || (armedAck && armedAck.token !== ctx.ackToken)) {
-        throw new InvariantBroken('ack timer armed wrong', step, i, JSON.stringify(armedAck));
-      }
+    if ((step.armedAck !== null) !== (ackFor !== null) || (step.armedAck && step.armedAck.token !== ctx.ackToken)) {
+      throw new InvariantBroken('ack timer armed wrong', step, i, JSON.stringify(step.armedAck));
     }
     if (to === 'reconnecting' && from !== 'reconnecting') {
       const ceiling = backoffCeiling(ctx.attempt, ctx.timings);

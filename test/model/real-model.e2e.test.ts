@@ -39,9 +39,9 @@ function realizablePaired(s: AccountSnapshot, e: AccountEvent): boolean {
     case 'Recycle':
       return isOnline(state);
     case 'Send':
-      // One send: in `open` it goes out (and holds a drain open); in `stopped` it is held;
-      // logged out, it is refused.
-      return ['open', 'stopped', 'loggedOut'].includes(state) && c.accepted === 0;
+      // One send at a time: in `open` it goes out (and holds a drain open); in `stopped` it
+      // is held; logged out, it is refused.
+      return ['open', 'stopped', 'loggedOut'].includes(state) && c.inFlight.length + c.outbox.length === 0;
     case 'Expire':
       return state === 'stopped' && c.outbox.length > 0;
     case 'SendAcked':
@@ -121,7 +121,7 @@ function model(filter: (s: AccountSnapshot, e: AccountEvent) => boolean, stop: (
     filterEvents: (s: AccountSnapshot, e: AccountEvent) => fromCatalog(e) && filter(s, e),
     serializeState: (s: AccountSnapshot) => {
       const c = s.context;
-      return `${stateName(s)}|f${c.inFlight.length}|h${c.outbox.length}|a${c.accepted}|d${stateName(s) === 'draining' ? c.drain?.next : '-'}|s${c.stallRetries}|p${c.pairPhone ? 1 : 0}|c${Math.min(c.connectionId, 2)}`;
+      return `${stateName(s)}|f${c.inFlight.length}|h${c.outbox.length}|d${stateName(s) === 'draining' ? c.drain?.next : '-'}|s${c.stallRetries}|p${c.pairPhone ? 1 : 0}|c${Math.min(c.connectionId, 2)}`;
     },
     // Explore no further from these states (stopWhen), but keep every path (no toState filter).
     stopWhen: stop,
