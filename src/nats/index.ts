@@ -2,7 +2,7 @@
 export { startNatsLayer, type NatsLayer, type NatsLayerOptions, RECORD_TIMEOUT_MS, CALL_TIMEOUT_MS } from './layer.js';
 export { EventPublisher, type PublisherOptions, type PublishTicket, PUBLISHER_DEFAULTS } from './event-publisher.js';
 export { EventCounters, registerEventMetrics, type DropReason } from './counters.js';
-export { Projection, evolve, emptyView, type AccountView, type QueuedSend, type SendRecord, MAX_DISCONNECTS } from './projection.js';
+export { Projection, evolve, emptyView, type AccountView, type QueuedSend, type SendRecord } from './projection.js';
 export { readEvents, type ReadStats } from './event-reader.js';
 export { FencedWriter, FencedError, isFenced, WRONG_LAST_SEQUENCE } from './fenced-writer.js';
 export { OfflineBuffer } from './offline-buffer.js';

@@ -16,10 +16,7 @@
  * - lastSeq: the per-account seq the next writer continues from.
  */
 import { createHash } from 'node:crypto';
-import type { AccountState, SendStatus, WaEvent, WireError } from '../contract/index.js';
-
-/** Enough to see a 408 loop in a `status` reply without paging through events. */
-export const MAX_DISCONNECTS = 10;
+import { MAX_DISCONNECTS, type AccountState, type SendStatus, type WaEvent, type WireError } from '../contract/index.js';
 
 export type QueuedSend = {
   id: string;
