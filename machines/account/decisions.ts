@@ -1,6 +1,6 @@
 import { assign, enqueueActions } from 'xstate';
 import { fullJitterDelay } from './backoff.js';
-import type { DrainNext } from './context.js';
+import type { AccountContext, DrainNext } from './context.js';
 import type { AccountStateName } from './states.js';
 import { closePolicy, type CloseAction } from './disconnect-policy.js';
 import type { AccountEvent } from './events.js';
@@ -10,6 +10,16 @@ import { TIMERS, type StateTimerName } from './timers.js';
 import { transitionRecord } from './transition-record.js';
 
 const eventAt = (event: AccountEvent): number | null => ('at' in event ? event.at : null);
+
+/** The ack deadline's timer, armed with `token`. */
+const ackTimer = (context: AccountContext, token: number) =>
+  io('startTimer', { name: 'ack', slot: 'ack', fires: TIMERS.ack.fires, ms: TIMERS.ack.ms(context), token });
+
+/** The send settled: neither held nor in flight any more. */
+const forget = (context: AccountContext, id: string) => ({
+  inFlight: context.inFlight.filter((x) => x !== id),
+  outbox: context.outbox.filter((x) => x !== id),
+});
 
 /**
  * What the account machine can decide, named by intent: the actions (IO it asks for,
@@ -48,13 +58,13 @@ export const accountDecisions = accountIo.extend({
       const token = context.ackToken + 1;
       enqueue.assign({ ackToken: token, ackFor: oldest });
       if (oldest === null) enqueue(io('stopTimer', { slot: 'ack' }));
-      else enqueue(io('startTimer', { name: 'ack', slot: 'ack', fires: TIMERS.ack.fires, ms: TIMERS.ack.ms(context), token }));
+      else enqueue(ackTimer(context, token));
     }),
     /** Same send, a new period (the last one passed while the event loop was stalled). */
     rearmAckDeadline: enqueueActions(({ context, enqueue }) => {
       const token = context.ackToken + 1;
       enqueue.assign({ ackToken: token });
-      enqueue(io('startTimer', { name: 'ack', slot: 'ack', fires: TIMERS.ack.fires, ms: TIMERS.ack.ms(context), token }));
+      enqueue(ackTimer(context, token));
     }),
     /** Leaving the link: what is still in flight is requeued or awaited by a drain. */
     stopAckDeadline: enqueueActions(({ context, enqueue }) => {
@@ -123,17 +133,10 @@ export const accountDecisions = accountIo.extend({
      * dedups a copy the server did get).
      */
     requeueInFlight: assign(({ context }) => ({ outbox: [...context.inFlight, ...context.outbox], inFlight: [] })),
-    settleAcked: assign(({ context, event }) =>
-      event.type === 'SendAcked'
-        ? { inFlight: context.inFlight.filter((id) => id !== event.id), outbox: context.outbox.filter((id) => id !== event.id) }
-        : {},
-    ),
+    settleAcked: assign(({ context, event }) => (event.type === 'SendAcked' ? forget(context, event.id) : {})),
     settleRejected: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'SendRejected') return;
-      enqueue.assign({
-        inFlight: context.inFlight.filter((id) => id !== event.id),
-        outbox: context.outbox.filter((id) => id !== event.id),
-      });
+      enqueue.assign(forget(context, event.id));
       enqueue(io('failSend', { id: event.id, code: 'rejected', message: event.error }));
     }),
     expireHeld: enqueueActions(({ context, event, enqueue }) => {

@@ -7,6 +7,10 @@ import type { CloseAction } from './disconnect-policy.js';
 const closeIs = (action: CloseAction) => ({ type: 'closeIs', params: { action } }) as const;
 const drainNextIs = (next: DrainNext) => ({ type: 'drainNextIs', params: { next } }) as const;
 
+// A drain closes its socket once nothing is in flight, or at once when its time is up.
+const closeOnceSettled = { type: 'closeWhenSettled', params: { force: false } } as const;
+const closeNow = { type: 'closeWhenSettled', params: { force: true } } as const;
+
 /** An operator's logout, the same from every state but `loggedOut`: unlink the device. */
 const logout = {
   target: 'loggedOut',
@@ -193,12 +197,12 @@ export const accountMachine = accountDecisions.createMachine({
     // awaited so no event of the old socket can interleave with the next one. A dead link
     // is not drained (AckTimedOut, ProbeTimedOut).
     draining: {
-      entry: [{ type: 'enter', params: { state: 'draining' } }, { type: 'armTimer', params: { name: 'drain' } }, { type: 'closeWhenSettled', params: { force: false } }],
+      entry: [{ type: 'enter', params: { state: 'draining' } }, { type: 'armTimer', params: { name: 'drain' } }, closeOnceSettled],
       // `drain` stays in the context after exit: DrainTimedOut's actions still read it.
       exit: 'disarmTimer',
       on: {
-        SendAcked: { guard: 'isTracked', actions: ['settleAcked', { type: 'closeWhenSettled', params: { force: false } }] },
-        SendRejected: { guard: 'isTracked', actions: ['settleRejected', { type: 'closeWhenSettled', params: { force: false } }] },
+        SendAcked: { guard: 'isTracked', actions: ['settleAcked', closeOnceSettled] },
+        SendRejected: { guard: 'isTracked', actions: ['settleRejected', closeOnceSettled] },
         // Any other close (ours, once settled, or the server's) ends the drain where it was going.
         SocketClosed: onSocketClosed({
           requeue: true,
@@ -208,8 +212,8 @@ export const accountMachine = accountDecisions.createMachine({
           ],
         }),
         DrainTimedOut: [
-          { guard: and(['timerArmed', drainNextIs('stop')]), target: 'stopped', actions: ['requeueInFlight', { type: 'closeWhenSettled', params: { force: true } }] },
-          { guard: 'timerArmed', target: 'connecting', actions: ['requeueInFlight', { type: 'closeWhenSettled', params: { force: true } }] },
+          { guard: and(['timerArmed', drainNextIs('stop')]), target: 'stopped', actions: ['requeueInFlight', closeNow] },
+          { guard: 'timerArmed', target: 'connecting', actions: ['requeueInFlight', closeNow] },
         ],
         Disconnect: { actions: { type: 'redirectDrain', params: { next: 'stop' } } },
         Logout: logout,
