@@ -20,16 +20,16 @@ const logout = {
   },
 } as const;
 
+/** After a close: record it; with `requeue` (a link that carried sends) what was in flight goes back to the outbox. */
 /**
  * What a close of the current socket leads to. First the closes for good, by the close
- * policy (disconnect-policy.ts): 401 ends in `loggedOut`, the stop codes in `stopped`.
- * Then `otherwise` (by default `reconnect`). Every branch records the disconnect; with
- * `requeue` (a link that carried sends) what was in flight goes back to the head of the
- * outbox, except on a logout, where `loggedOut` fails it all.
+ * policy (disconnect-policy.ts): 401 ends in `loggedOut` (which fails what was in flight
+ * rather than requeue it), the stop codes in `stopped`. Then `otherwise`, by default
+ * `reconnect`.
  */
-function onSocketClosed<const Otherwise extends readonly object[]>(opts: {
+function onSocketClosed<const Otherwise extends readonly object[] = ReturnType<typeof reconnect>>(opts: {
   requeue: boolean;
-  otherwise: Otherwise;
+  otherwise?: Otherwise;
 }) {
   return [
     {
@@ -42,7 +42,7 @@ function onSocketClosed<const Otherwise extends readonly object[]>(opts: {
       target: 'stopped',
       actions: afterClose(opts.requeue),
     },
-    ...opts.otherwise,
+    ...(opts.otherwise ?? reconnect({ requeue: opts.requeue })),
   ] as const;
 }
 
@@ -104,7 +104,7 @@ export const accountMachine = accountDecisions.createMachine({
         SocketOpened: { guard: 'fromCurrentSocket', target: 'online', actions: 'markOpened' },
         QrReceived: { guard: 'fromCurrentSocket', target: 'pairing' },
         PairingCodeIssued: { guard: 'fromCurrentSocket', target: 'pairing' },
-        SocketClosed: onSocketClosed({ requeue: false, otherwise: reconnect({ requeue: false }) }),
+        SocketClosed: onSocketClosed({ requeue: false }),
         ConnectTimedOut: { guard: 'timerArmed', target: 'reconnecting', actions: ['closeCurrentSocket', 'recordDisconnect'] },
         Disconnect: { target: 'stopped', actions: 'closeCurrentSocket' },
         Logout: logout,
@@ -136,7 +136,7 @@ export const accountMachine = accountDecisions.createMachine({
       exit: 'stopAckDeadline',
       on: {
         Send: { guard: 'isNewSend', actions: ['dispatchNow', 'trackAckDeadline'] },
-        SocketClosed: onSocketClosed({ requeue: true, otherwise: reconnect({ requeue: true }) }),
+        SocketClosed: onSocketClosed({ requeue: true }),
         // The server lost a send or its ack. Go-back-N: that send and every later one go
         // out again, in order and under the same ids, on a new connection (a later one
         // the server did take is deduplicated by the receiver). The link is dead, not
