@@ -7,6 +7,7 @@
 // delay p99), a `snapshot` after the warm-up window and at the end (plus RSS after GC and the
 // cost of 100,000 awaits, both taken with the drops paused), and `done`.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { isOnline } from '../machines/index.js';
 import type { Fact } from '../src/runtime/port.js';
 import { Waiters } from '../test/support/waiters.js';
 import { muteConsole, startTimedGateway } from './runtime-gateway.js';
@@ -30,7 +31,6 @@ const AWAITS = 100_000;
 /** The await loop is repeated (minimum taken) only while one pass is this cheap: a shared machine adds noise. */
 const AWAITS_PASSES = 5;
 const AWAITS_REPEAT_BELOW_MS = 1_000;
-const ONLINE = new Set(['open', 'idle', 'pinging']);
 
 const [ws, http, rootPublicKey, accountsArg, targetArg, budgetArg, windowArg] = process.argv.slice(2);
 if (!ws || !http || !rootPublicKey || !accountsArg || !targetArg || !budgetArg || !windowArg) {
@@ -55,7 +55,7 @@ const sink = (fact: Fact): void => {
   if (fact.type !== 'transition') return;
   const a = latest.get(fact.account) ?? { state: '', opens: 0, openedAt: 0 };
   a.state = fact.to;
-  if (fact.to === 'open' && fact.from !== 'idle' && fact.from !== 'pinging') {
+  if (fact.to === 'open' && !isOnline(fact.from)) {
     a.opens++;
     a.openedAt = performance.now();
   }
@@ -78,7 +78,7 @@ for (let added = 0; added < accounts; ) {
   );
   added += n;
 }
-await waiters.until(`${accounts} accounts online`, () => (g.gateway.list().filter((a) => ONLINE.has(a.state)).length >= accounts ? true : undefined), OPEN_DEADLINE_MS);
+await waiters.until(`${accounts} accounts online`, () => (g.gateway.list().filter((a) => isOnline(a.state)).length >= accounts ? true : undefined), OPEN_DEADLINE_MS);
 
 // ── measurement ───────────────────────────────────────────────────────────
 const eld = monitorEventLoopDelay({ resolution: 10 });
@@ -144,8 +144,8 @@ async function driver(account: string, phone: string): Promise<void> {
     const wait = a.openedAt + OPEN_BEFORE_DROP_MS - performance.now();
     if (wait > 0) await sleep(wait);
     if (paused || stop) continue;
-    if (!ONLINE.has(g.gateway.state(account))) {
-      await waiters.until(`${account} online`, () => (ONLINE.has(g.gateway.state(account)) ? true : undefined), REOPEN_DEADLINE_MS);
+    if (!isOnline(g.gateway.state(account))) {
+      await waiters.until(`${account} online`, () => (isOnline(g.gateway.state(account)) ? true : undefined), REOPEN_DEADLINE_MS);
       continue;
     }
     if (inFlight >= MAX_IN_FLIGHT) {
@@ -156,7 +156,7 @@ async function driver(account: string, phone: string): Promise<void> {
     inFlight++;
     try {
       await drop408(simHttp, phone);
-      await waiters.until(`${account} reopened`, () => (a.opens > opens && ONLINE.has(g.gateway.state(account)) ? true : undefined), REOPEN_DEADLINE_MS);
+      await waiters.until(`${account} reopened`, () => (a.opens > opens && isOnline(g.gateway.state(account)) ? true : undefined), REOPEN_DEADLINE_MS);
     } catch (err) {
       // A slow or failed reopen is a result, not a crash: counted, and the account goes on.
       failures++;

@@ -4,6 +4,7 @@
 // at each step once every account is open and the process has settled.
 // Usage: node --expose-gc --import tsx bench/runtime-memory.ts <ws> <http> <rootPublicKey> <steps,…>
 // Prints one JSON line per step on stdout.
+import { isOnline } from '../machines/index.js';
 import { muteConsole, startTimedGateway } from './runtime-gateway.js';
 import { provision, type Provisioned } from './sim-process.js';
 
@@ -12,7 +13,6 @@ const BATCH = 25;
 /** After the last open of a step: let handshake garbage and post-login queries settle. */
 const SETTLE_MS = 2_000;
 const OPEN_DEADLINE_MS = 60_000;
-const ONLINE = new Set(['open', 'idle', 'pinging']);
 
 const [ws, http, rootPublicKey, stepsArg] = process.argv.slice(2);
 if (!ws || !http || !rootPublicKey || !stepsArg) throw new Error('usage: runtime-memory.ts <ws> <http> <rootPublicKey> <steps>');
@@ -47,12 +47,12 @@ for (const target of steps) {
   const started = performance.now();
   await facts.until(
     `${target} accounts online`,
-    () => (gateway.list().filter((a) => ONLINE.has(a.state)).length >= target ? true : undefined),
+    () => (gateway.list().filter((a) => isOnline(a.state)).length >= target ? true : undefined),
     OPEN_DEADLINE_MS,
   );
   const allOpenMs = performance.now() - started;
   await sleep(SETTLE_MS);
-  const online = gateway.list().filter((a) => ONLINE.has(a.state)).length;
+  const online = gateway.list().filter((a) => isOnline(a.state)).length;
   emit({ accounts: target, online, allOpenMs, memory: await measure() });
 }
 await close();

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_TIMINGS } from '../machines/index.js';
+import { DEFAULT_TIMINGS, isOnline } from '../machines/index.js';
 import type { AccountSettings } from '../src/runtime/account-runtime.js';
 import { waMessageIdFor } from '../src/runtime/message-id.js';
 import type { BenchSection } from './run.js';
@@ -62,7 +62,6 @@ const GATEWAY_SETTINGS = { keepalive: 'ping', timings: { stableAfterMs: STABLE_M
 /** Random extra wait before a dead-window drop (uniform in [0, this)), so drops do not fall on a beat. */
 const DROP_JITTER_MS = 300;
 
-const ONLINE = new Set(['open', 'idle', 'pinging']);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const ms = (n: number) => fmt(n, 0);
 const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
@@ -102,7 +101,7 @@ const emptyRecovery = (): Recovery => ({ recovery: [], slept: [], drawn: [], log
 
 async function waitOnline(g: TimedGateway, account: string): Promise<number> {
   const opened = await g.facts.nextTransition(account, 0, '→ open', (f) => f.to === 'open');
-  await g.facts.until(`${account} online`, () => (ONLINE.has(g.gateway.state(account)) ? true : undefined));
+  await g.facts.until(`${account} online`, () => (isOnline(g.gateway.state(account)) ? true : undefined));
   return opened.t;
 }
 
@@ -120,7 +119,7 @@ async function measureRecovery(g: TimedGateway, sim: SimulatorProcess): Promise<
     const a = accounts[i % accounts.length]!;
     const wait = a.openedAt + OPEN_BEFORE_DROP_MS - performance.now();
     if (wait > 0) await sleep(wait);
-    await g.facts.until(`${a.account} online`, () => (ONLINE.has(g.gateway.state(a.account)) ? true : undefined));
+    await g.facts.until(`${a.account} online`, () => (isOnline(g.gateway.state(a.account)) ? true : undefined));
     a.openedAt = await dropAndRecover(g, sim, a.account, a.phone, out);
   }
   return out;

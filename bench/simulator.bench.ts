@@ -3,7 +3,7 @@
 // process (the CLI, with --expose-gc) so its memory is measured apart from the clients.
 import { WA_CERT_DETAILS, type AuthenticationCreds } from '@whiskeysockets/baileys';
 import type { BenchSection } from './run.js';
-import { control, startSimulatorProcess } from './sim-process.js';
+import { control, PROVISION_PREKEYS, startSimulatorProcess } from './sim-process.js';
 import { fmt, median, percentile } from './stats.js';
 import { connectClient, type TestClient } from '../test/support/simulator-client.js';
 import { anonymousDevice, rawLogin, type RawClient } from '../test/support/raw-client.js';
@@ -15,8 +15,6 @@ const SAMPLES = 120;
 const SESSION_STEPS = [100, 1_000] as const;
 /** Raw logins in flight at once while filling the simulator. */
 const LOGIN_CONCURRENCY = 50;
-/** Prekeys created at provisioning, so logins never upload 812 keys. */
-const PROVISION_PREKEYS = 20;
 const CONTACT = '15557779999@s.whatsapp.net';
 
 interface Stats {

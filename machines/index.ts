@@ -7,4 +7,5 @@ export * from './account/disconnect-policy.js';
 export * from './account/backoff.js';
 export * from './account/timers.js';
 export * from './account/transition-record.js';
+export * from './account/states.js';
 export * from './account/state-name.js';

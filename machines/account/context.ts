@@ -1,30 +1,8 @@
-import type { StateTimerName } from './timers.js';
+import type { AccountStateName } from './states.js';
 import { DEFAULT_TIMINGS, type AccountTimings } from './timings.js';
-
-/** The state names users see in events, status replies and the inspector. */
-export const ACCOUNT_STATE_NAMES = [
-  'stopped',
-  'connecting',
-  'pairing',
-  'open',
-  'idle',
-  'pinging',
-  'draining',
-  'reconnecting',
-  'loggedOut',
-] as const;
-export type AccountStateName = (typeof ACCOUNT_STATE_NAMES)[number];
 
 /** Where a drain ends once the old connection is settled. */
 export type DrainNext = 'stop' | 'reconnectNow';
-
-export interface DisconnectInfo {
-  statusCode?: number;
-  /** With reason `unreachable`: the network error code. */
-  cause?: string;
-  reason: string;
-  at: number | null;
-}
 
 export interface AccountInput {
   account: string;
@@ -52,8 +30,6 @@ export interface AccountContext {
   connectionId: number;
   /** Incremented per armed timer; firings of older timers are ignored. */
   timerToken: number;
-  /** The one timer armed now in the `state` slot, if any. */
-  armed: StateTimerName | null;
   /** Incremented per armed ack deadline; firings of older ones are ignored. */
   ackToken: number;
   /** The send whose ack the armed deadline waits for: the oldest in flight while online. */
@@ -66,22 +42,13 @@ export interface AccountContext {
   jitterMs: number;
   stallRetries: number;
   openedAt: number | null;
-  /** Sends accepted since start (held or dispatched). */
-  accepted: number;
   /** Held sends, in arrival order; dispatched in this order on open. */
   outbox: string[];
   /** Dispatched on the current connection, not yet acknowledged, in dispatch order. */
   inFlight: string[];
   drain: { next: DrainNext; closeRequested: boolean } | null;
   pairPhone: string | null;
-  /** Newest first, at most MAX_DISCONNECTS. */
-  lastDisconnects: DisconnectInfo[];
-  unknownCloses: number;
-  keepalive: { lastRttMs: number | null; answered: number; timedOut: number; stallRetries: number };
 }
-
-/** Enough history for `status` to show a pattern without growing without bound. */
-export const MAX_DISCONNECTS = 10;
 
 export function initialContext(input: AccountInput): AccountContext {
   return {
@@ -92,7 +59,6 @@ export function initialContext(input: AccountInput): AccountContext {
     state: 'stopped',
     connectionId: 0,
     timerToken: 0,
-    armed: null,
     ackToken: 0,
     ackFor: null,
     probeId: 0,
@@ -101,13 +67,9 @@ export function initialContext(input: AccountInput): AccountContext {
     jitterMs: 0,
     stallRetries: 0,
     openedAt: null,
-    accepted: 0,
     outbox: [],
     inFlight: [],
     drain: null,
     pairPhone: null,
-    lastDisconnects: [],
-    unknownCloses: 0,
-    keepalive: { lastRttMs: null, answered: 0, timedOut: 0, stallRetries: 0 },
   };
 }

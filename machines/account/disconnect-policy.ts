@@ -47,7 +47,7 @@ export const DISCONNECT_POLICY: Readonly<Record<number, ClosePolicy>> = {
  */
 export const UNREACHABLE: ClosePolicy = { reason: 'unreachable', action: 'backoff' };
 
-/** Unknown codes back off (the brief) and are counted so an operator sees them. */
+/** Unknown codes back off (the brief); their transitions say `unknown`, so /metrics counts them (`wa_disconnects_total{reason="unknown"}`). */
 export const UNKNOWN_CLOSE: ClosePolicy = { reason: 'unknown', action: 'backoff' };
 
 export function closePolicy(statusCode: number | undefined): ClosePolicy & { known: boolean } {

@@ -1,4 +1,5 @@
-import type { AccountContext, AccountStateName } from './context.js';
+import type { AccountContext } from './context.js';
+import type { AccountStateName } from './states.js';
 import { closePolicy, UNREACHABLE } from './disconnect-policy.js';
 import type { AccountEvent } from './events.js';
 

@@ -188,6 +188,34 @@ type Missing = Exclude<EventType, (typeof EVENT_TYPES)[number]>;
 const allTypesListed: Missing extends never ? true : Missing = true;
 void allTypesListed;
 
+/**
+ * Every event type is one of two classes (docs/architecture.md, "Buffering while NATS is
+ * away"). A *record* is a promise made to a client (`send.*`) or something a consumer
+ * must get (`message.in`, `paired`, `logged_out`): never evicted. *Observability* explains
+ * what happened (`transition`, `keepalive`, `qr`, `drop.pattern`), and a reconnect storm
+ * makes thousands of it: evicted first when the offline buffer is full.
+ */
+export const EVENT_CLASS = {
+  transition: 'observability',
+  'send.queued': 'record',
+  'send.sent': 'record',
+  'send.acked': 'record',
+  'send.failed': 'record',
+  'send.expired': 'record',
+  'message.in': 'record',
+  qr: 'observability',
+  paired: 'record',
+  logged_out: 'record',
+  'drop.pattern': 'observability',
+  keepalive: 'observability',
+} as const satisfies Record<EventType, 'record' | 'observability'>;
+
+export type RecordEventType = { [T in EventType]: (typeof EVENT_CLASS)[T] extends 'record' ? T : never }[EventType];
+
+export function isRecordType(type: EventType): type is RecordEventType {
+  return EVENT_CLASS[type] === 'record';
+}
+
 export function isEventType(value: unknown): value is EventType {
   return typeof value === 'string' && (EVENT_TYPES as readonly string[]).includes(value);
 }

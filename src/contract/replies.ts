@@ -31,12 +31,15 @@ export const sendReplySchema = z.object({
   error: wireErrorSchema.optional(),
 });
 
+/** Enough to see a 408 loop in a `status` reply without paging through events. */
+export const MAX_DISCONNECTS = 10;
+
 export const statusReplySchema = z.object({
   ok: z.literal(true),
   account: accountIdSchema,
   state: z.enum(ACCOUNT_STATES),
   since: isoTimeSchema,
-  /** Most recent first, bounded (the runtime chooses how many). */
+  /** Most recent first, at most MAX_DISCONNECTS. */
   lastDisconnects: z.array(
     z.object({ at: isoTimeSchema, statusCode: z.number().int().optional(), reason: z.string().optional(), cause: z.string().optional() }),
   ),

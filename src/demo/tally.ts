@@ -4,10 +4,8 @@
  * verdict — lost and duplicated — comes from the ledger, not from the gateway's own
  * account of itself.
  */
+import { isOnline } from '../../machines/index.js';
 import type { AccountState, WaEvent } from '../contract/index.js';
-
-/** States in which a send goes straight out; in any other a send is held in the outbox. */
-const LIVE: ReadonlySet<AccountState> = new Set(['open', 'idle', 'pinging']);
 
 export type SentMessage = { account: string; id: string; text: string; at: number };
 
@@ -76,7 +74,8 @@ export class Tally {
         if (e.reason === 'dropPredicted' && e.to === 'draining') a.prevented++;
         break;
       case 'send.queued':
-        if (a.state === 'unknown' || !LIVE.has(a.state)) a.held.add(e.id);
+        // Outside `online` a send is held in the outbox.
+        if (!isOnline(a.state)) a.held.add(e.id);
         break;
       case 'send.sent':
         a.waIds.set(e.id, e.waMessageId);

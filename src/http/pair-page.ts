@@ -4,6 +4,7 @@
  * about every 20 s, and the page then shows the next one, or "paired".
  */
 import QRCode from 'qrcode';
+import { isOnline } from '../../machines/index.js';
 import type { AccountState } from '../contract/index.js';
 import { ICON_LINK } from './icon.js';
 
@@ -19,7 +20,7 @@ export async function pairPage(account: string, state: AccountState | null, qr: 
     body = `<p>On the phone: WhatsApp → Settings → Linked devices → Link a device, and scan:</p>
 <img id="qr" alt="WhatsApp pairing QR for ${esc(account)}" src="${img}">
 <p class="hint">The code changes every ~20 s; this page follows it.</p>`;
-  } else if (state === 'open' || state === 'idle' || state === 'pinging') {
+  } else if (isOnline(state)) {
     body = `<p id="status">Account <b>${esc(account)}</b> is paired and connected (${esc(state)}).</p>`;
   } else {
     body = `<p id="status">No QR to show: account <b>${esc(account)}</b> is <b>${esc(state ?? 'unknown')}</b>, not pairing.

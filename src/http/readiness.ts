@@ -12,13 +12,13 @@
  * state (reconnecting) and restarting would not help. `connected` counts the accounts
  * whose link is up, so "ready, 0 connected" is visible at a glance.
  */
-import { CONNECTED_STATES } from '../../machines/index.js';
+import { ONLINE_STATES } from '../../machines/index.js';
 import type { AccountState } from '../contract/index.js';
 
 /** States the first connection attempt passes through before it has an outcome. */
 const STARTING: ReadonlySet<string> = new Set(['stopped', 'connecting']);
 
-const CONNECTED: ReadonlySet<string> = new Set(CONNECTED_STATES);
+const CONNECTED: ReadonlySet<string> = new Set(ONLINE_STATES);
 
 export interface Readiness {
   ready: boolean;

@@ -6,6 +6,7 @@
  * The graph container of the selected account carries `data-current="<state>"`; the
  * current state's box has class `current`, the arrow of the last transition `taken`.
  */
+import { ONLINE_STATES } from '../../machines/index.js';
 import { ICON_LINK } from '../http/icon.js';
 import { machineGraph } from './machine-graph.js';
 import { renderMachineSvg } from './svg.js';
@@ -77,7 +78,7 @@ function describe(e) {
     default: return e.type;
   }
 }
-const ONLINE = ['open', 'idle', 'pinging'];
+const ONLINE = ${JSON.stringify(ONLINE_STATES)};
 // A keepalive cycle (open → idle → pinging → open, its keepalive ok, inbound traffic
 // resetting idle) says only "the link is fine": runs of them collapse into one row.
 function liveness(e) {

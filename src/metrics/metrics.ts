@@ -6,7 +6,7 @@
  * layer's counters and the loop monitor. Nothing here touches an account or a socket.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { CONNECTED_STATES } from '../../machines/index.js';
+import { ONLINE_STATES } from '../../machines/index.js';
 import { ACCOUNT_STATES, type WaEvent } from '../contract/index.js';
 import { registerEventMetrics, type EventCounters } from '../nats/counters.js';
 import type { Projection } from '../nats/projection.js';
@@ -14,7 +14,7 @@ import type { LoopMonitor } from '../runtime/loop-monitor.js';
 import { Lru } from '../runtime/lru.js';
 
 /** States in which the link is up (`online`'s children). */
-const ONLINE: ReadonlySet<string> = new Set(CONNECTED_STATES);
+const ONLINE: ReadonlySet<string> = new Set(ONLINE_STATES);
 /** Reconnects: from a blip (0.1 s) to a backoff at its cap and beyond. */
 const RECONNECT_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 /** Send latency, queued → server ack: loopback milliseconds to a send held through a reconnect. */

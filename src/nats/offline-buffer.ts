@@ -4,10 +4,9 @@
  * running and nothing is reordered. Pure data structure: no NATS, no timers.
  *
  * Policy when full (docs/architecture.md, "Buffering while NATS is away"):
- * - Facts are either *records* (`send.*`, `message.in`, `paired`, `logged_out`: a
- *   promise made to a client or a message a consumer must get) or *observability*
- *   (`transition`, `keepalive`, `qr`, `drop.pattern`: they explain, and a reconnect
- *   storm produces thousands of them).
+ * - Facts are either *records* (a promise made to a client or a message a consumer
+ *   must get) or *observability* (they explain, and a reconnect storm produces
+ *   thousands of them): `EVENT_CLASS` in the contract (src/contract/events.ts).
  * - At `bound`, the oldest observability fact not yet handed to NATS is evicted to
  *   make room, whatever arrives.
  * - With no observability fact left to evict, a new observability fact is refused,
@@ -20,22 +19,7 @@
  * an eviction never leaves a gap in an account's seq; once handed over, a fact is
  * never evicted (it may already be stored).
  */
-import type { EventType } from '../contract/index.js';
-
-const RECORD_TYPES: ReadonlySet<EventType> = new Set<EventType>([
-  'send.queued',
-  'send.sent',
-  'send.acked',
-  'send.failed',
-  'send.expired',
-  'message.in',
-  'paired',
-  'logged_out',
-]);
-
-export function isRecordType(type: EventType): boolean {
-  return RECORD_TYPES.has(type);
-}
+import { isRecordType, type EventType } from '../contract/index.js';
 
 export type Buffered = {
   readonly account: string;

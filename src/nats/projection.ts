@@ -17,10 +17,7 @@
  * Outbox, sends and lastSeq follow what JetStream acked: a send exists once it is stored.
  */
 import { createHash } from 'node:crypto';
-import type { AccountState, SendStatus, WaEvent, WireError } from '../contract/index.js';
-
-/** Enough to see a 408 loop in a `status` reply without paging through events. */
-export const MAX_DISCONNECTS = 10;
+import { MAX_DISCONNECTS, type AccountState, type SendStatus, type WaEvent, type WireError } from '../contract/index.js';
 
 export type QueuedSend = {
   id: string;

@@ -5,15 +5,14 @@
  * the next socket opens only on what is left.
  */
 import type { Logger } from 'pino';
-import type { AccountStateName, TransitionRecord } from '../../machines/index.js';
+import { isOnline, ONLINE_STATES, type AccountStateName, type TransitionRecord } from '../../machines/index.js';
 import type { AccountAuth } from './account-runtime.js';
 import type { Clock } from './clock.js';
 import { DropDefence } from './drop-pattern.js';
 import type { FactSink } from './port.js';
 
 /** States a server-initiated close can interrupt: the drops a pattern is made of. */
-const SERVER_DROP_FROM = new Set<AccountStateName>(['open', 'idle', 'pinging', 'draining']);
-const CONNECTED = new Set<AccountStateName>(['open', 'idle', 'pinging']);
+const SERVER_DROP_FROM = new Set<AccountStateName>([...ONLINE_STATES, 'draining']);
 
 export interface SessionFactsOptions {
   account: string;
@@ -43,7 +42,7 @@ export class SessionFacts {
       },
       // Only a healthy link is recycled: anything else is already reconnecting.
       recycle: () => {
-        if (CONNECTED.has(o.state())) o.recycle('dropPredicted');
+        if (isOnline(o.state())) o.recycle('dropPredicted');
       },
     });
   }

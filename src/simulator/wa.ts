@@ -38,6 +38,9 @@ export {
 } from '@whiskeysockets/baileys';
 export type { BinaryNode, AuthenticationCreds, KeyPair, SignalDataTypeMap } from '@whiskeysockets/baileys';
 
+/** A Curve25519 public key on the wire: 32 bytes, without libsignal's 0x05 prefix. */
+export const PUBLIC_KEY_BYTES = 32;
+
 /** Curve25519 key pair in libsignal's shape: 33-byte public key (0x05 prefix). */
 export interface SignalKeyPair {
   pubKey: Buffer;

@@ -5,6 +5,7 @@ import {
   EVENT_TYPES,
   eventMsgId,
   evtSubject,
+  isRecordType,
   makeEvent,
   parseEvent,
   type WaEvent,
@@ -86,5 +87,12 @@ describe('when deriving the Nats-Msg-Id', () => {
 describe('the state names', () => {
   it('are the ones of the design brief', () => {
     expect(ACCOUNT_STATES).toEqual(['connecting', 'open', 'idle', 'pinging', 'draining', 'reconnecting', 'pairing', 'loggedOut', 'stopped']);
+  });
+});
+
+describe('the event classes', () => {
+  it('make records of send.*, message.*, paired and logged_out, and observability of the rest', () => {
+    const record = (t: string) => t.startsWith('send.') || t.startsWith('message.') || t === 'paired' || t === 'logged_out';
+    for (const type of EVENT_TYPES) expect(isRecordType(type), type).toBe(record(type));
   });
 });

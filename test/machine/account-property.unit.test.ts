@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CONNECTED_STATES, type AccountEvent } from '../../machines/index.js';
+import { isOnline, ONLINE_STATES, type AccountEvent, type AccountSnapshot } from '../../machines/index.js';
 import { eventsFor } from '../support/event-catalog.js';
 import { runAccount, type AccountRun } from './harness.js';
 import { checkInvariants } from './invariants.js';
@@ -28,7 +28,7 @@ function makeStale(event: AccountEvent): AccountEvent {
 
 /** Drive the account back to open, acknowledging everything: the recovery a runtime performs. */
 function recover(run: AccountRun) {
-  for (let guard = 0; guard < 20 && !CONNECTED_STATES.includes(run.state()); guard++) {
+  for (let guard = 0; guard < 20 && !isOnline(run.state()); guard++) {
     const s = run.state();
     if (s === 'loggedOut') run.send({ type: 'Pair' });
     else if (s === 'stopped' || s === 'reconnecting') run.send({ type: 'Connect' });
@@ -58,9 +58,11 @@ describe('random event sequences', () => {
         play(run, steps);
         recover(run);
         checkInvariants(run);
-        expect(CONNECTED_STATES).toContain(run.state());
+        expect(ONLINE_STATES).toContain(run.state());
 
-        const accepted = new Set(run.steps.flatMap((s) => (s.event.type === 'Send' && s.before.context.accepted < s.after.context.accepted ? [s.event.id] : [])));
+        const tracked = (s: AccountSnapshot) => [...s.context.inFlight, ...s.context.outbox];
+        // Accepted: held or dispatched by this very step.
+        const accepted = new Set(run.steps.flatMap((s) => (s.event.type === 'Send' && !tracked(s.before).includes(s.event.id) && tracked(s.after).includes(s.event.id) ? [s.event.id] : [])));
         const failed = new Set(run.calls.flatMap((c) => (c.type === 'failSend' || c.type === 'expireSend' ? [c.params.id] : [])));
         const acked = new Set(run.steps.flatMap((s) => (s.event.type === 'SendAcked' && [...s.before.context.inFlight, ...s.before.context.outbox].includes(s.event.id) ? [s.event.id] : [])));
         for (const id of accepted) {
@@ -70,7 +72,9 @@ describe('random event sequences', () => {
         expect(run.snapshot().context.outbox).toEqual([]);
         expect(run.snapshot().context.inFlight).toEqual([]);
       }),
-      { numRuns: 400 },
+      // Logout, a send (refused), Pair, a send: the catalog once gave the second send the
+      // refused one's id, and a send seemed to be settled and held at once.
+      { numRuns: 400, examples: [[[1182556410, 290581769, 437031490, 1788562342].map((pick) => ({ pick, stale: true })), 0]] },
     );
   });
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ACCOUNT_STATE_NAMES, accountMachine } from '../../machines/index.js';
+import { ACCOUNT_STATE_NAMES, accountMachine, ONLINE_STATES } from '../../machines/index.js';
 import { ACCOUNT_STATES } from '../../src/contract/index.js';
 
 describe('the machine and the NATS contract', () => {
-  it('use the same state names', () => {
-    expect([...ACCOUNT_STATE_NAMES].sort()).toEqual([...ACCOUNT_STATES].sort());
+  it('use the same state names: the contract publishes the machine’s', () => {
+    expect(ACCOUNT_STATES).toBe(ACCOUNT_STATE_NAMES);
   });
 
   it('define a state node for every contract state', () => {
@@ -17,5 +17,9 @@ describe('the machine and the NATS contract', () => {
     };
     walk(accountMachine.root);
     expect([...leaves].sort()).toEqual([...ACCOUNT_STATES].sort());
+  });
+
+  it('call exactly the children of `online` online', () => {
+    expect(Object.keys(accountMachine.root.states['online']!.states).sort()).toEqual([...ONLINE_STATES].sort());
   });
 });

@@ -20,6 +20,9 @@ export interface Step {
   after: AccountSnapshot;
   calls: IoCall[];
   records: TransitionRecord[];
+  /** The timers armed once the step settled, as the IO saw them: the state's and the ack deadline. */
+  armed: TimerRequest | null;
+  armedAck: TimerRequest | null;
 }
 
 /**
@@ -76,7 +79,7 @@ export function runAccount(input: Partial<AccountInput> = {}) {
     const firstCall = calls.length;
     const firstRecord = records.length;
     actor.send(event);
-    const s: Step = { event, before, after: actor.getSnapshot(), calls: calls.slice(firstCall), records: records.slice(firstRecord) };
+    const s: Step = { event, before, after: actor.getSnapshot(), calls: calls.slice(firstCall), records: records.slice(firstRecord), armed, armedAck };
     steps.push(s);
     return s;
   };

@@ -1,13 +1,14 @@
 import {
   backoffCeiling,
-  CONNECTED_STATES,
+  isOnline,
+  ONLINE_STATES,
   stateName,
   type AccountStateName,
 } from '../../machines/index.js';
+import { STATE_TIMER } from '../support/event-catalog.js';
 import type { AccountRun, Step } from './harness.js';
 
-const SOCKET_STATES: readonly AccountStateName[] = ['connecting', 'pairing', 'open', 'idle', 'pinging', 'draining'];
-const TIMED_STATES: readonly AccountStateName[] = ['connecting', 'open', 'idle', 'pinging', 'draining', 'reconnecting'];
+const SOCKET_STATES: readonly AccountStateName[] = ['connecting', 'pairing', ...ONLINE_STATES, 'draining'];
 
 class InvariantBroken extends Error {
   constructor(rule: string, step: Step, index: number, detail = '') {
@@ -51,7 +52,7 @@ export function checkInvariants(run: AccountRun): void {
     for (const call of step.calls) {
       if (call.type === 'dispatchSend') {
         const { id, connectionId } = call.params;
-        if (!CONNECTED_STATES.includes(to)) throw new InvariantBroken('send dispatched outside open/idle/pinging', step, i, id);
+        if (!isOnline(to)) throw new InvariantBroken('send dispatched outside open/idle/pinging', step, i, id);
         if (connectionId !== ctx.connectionId) throw new InvariantBroken('send dispatched on an old connection', step, i, id);
         const key = `${connectionId}:${id}`;
         if (dispatchedOn.has(key)) throw new InvariantBroken('send dispatched twice on one connection', step, i, id);
@@ -79,7 +80,7 @@ export function checkInvariants(run: AccountRun): void {
     // Held sends stay in arrival order.
     const order = ctx.outbox.map((id) => arrival.get(id) ?? -1);
     if (order.some((a, k) => k > 0 && a < order[k - 1]!)) throw new InvariantBroken('outbox out of arrival order', step, i);
-    if (CONNECTED_STATES.includes(to) && ctx.outbox.length > 0) throw new InvariantBroken('held sends left behind while open', step, i);
+    if (isOnline(to) && ctx.outbox.length > 0) throw new InvariantBroken('held sends left behind while open', step, i);
     if (from === 'loggedOut' && ev.type === 'Send' && !step.calls.some((c) => c.type === 'failSend' && c.params.id === ev.id && c.params.code === 'logged_out')) {
       throw new InvariantBroken('send after loggedOut not refused with logged_out', step, i);
     }
@@ -93,20 +94,15 @@ export function checkInvariants(run: AccountRun): void {
     }
     if (currentClose && (ev.statusCode === 411 || ev.statusCode === 403) && to !== 'stopped') throw new InvariantBroken(`${ev.statusCode} did not stop`, step, i);
 
-    // Timers: exactly the timed states hold one, and the backoff stays within its ceiling.
-    const armed = run.steps.length - 1 === i ? run.armed() : null;
-    if (run.steps.length - 1 === i) {
-      if (TIMED_STATES.includes(to) !== (armed !== null)) throw new InvariantBroken('timer armed state wrong', step, i, String(armed?.name));
+    // Timers: exactly the timed states hold one, their own, and the backoff stays within its ceiling.
+    if (step.armed?.name !== STATE_TIMER[to] || (step.armed && step.armed.token !== ctx.timerToken)) {
+      throw new InvariantBroken('timer armed wrong', step, i, JSON.stringify(step.armed));
     }
-    if (TIMED_STATES.includes(to) !== (ctx.armed !== null)) throw new InvariantBroken('context.armed wrong', step, i, String(ctx.armed));
     // The ack deadline waits for the oldest send in flight while online, and only then.
-    const ackFor = CONNECTED_STATES.includes(to) ? (ctx.inFlight[0] ?? null) : null;
+    const ackFor = isOnline(to) ? (ctx.inFlight[0] ?? null) : null;
     if (ctx.ackFor !== ackFor) throw new InvariantBroken('ack deadline not on the oldest send in flight', step, i, `${ctx.ackFor} vs ${ackFor}`);
-    if (run.steps.length - 1 === i) {
-      const armedAck = run.armedAck();
-      if ((armedAck !== null) !== (ackFor !== null) || (armedAck && armedAck.token !== ctx.ackToken)) {
-        throw new InvariantBroken('ack timer armed wrong', step, i, JSON.stringify(armedAck));
-      }
+    if ((step.armedAck !== null) !== (ackFor !== null) || (step.armedAck && step.armedAck.token !== ctx.ackToken)) {
+      throw new InvariantBroken('ack timer armed wrong', step, i, JSON.stringify(step.armedAck));
     }
     if (to === 'reconnecting' && from !== 'reconnecting') {
       const ceiling = backoffCeiling(ctx.attempt, ctx.timings);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActor, transition, type AnyTransitionDefinition } from 'xstate';
 import { createTestModel } from 'xstate/graph';
-import { accountMachine, stateName, type AccountEvent, type AccountSnapshot, type AccountStateName } from '../../machines/index.js';
+import { accountMachine, isOnline, stateName, type AccountEvent, type AccountSnapshot } from '../../machines/index.js';
 import { CoverageReport, transitionKey } from '../support/machine-coverage.js';
 import { eventsFor, fromCatalog } from '../support/event-catalog.js';
 import { RealSystem } from './realize.js';
@@ -22,7 +22,6 @@ const SERVER_CLOSES = new Set([401, 440, 515, 408]);
  * real-system runner, and it may only shrink. Empty today: every transition is taken.
  */
 const NOT_YET_REALIZED: Record<string, string> = {};
-const ONLINE: AccountStateName[] = ['open', 'idle', 'pinging'];
 
 /** Events the runner produces for real on a paired account, by state. */
 function realizablePaired(s: AccountSnapshot, e: AccountEvent): boolean {
@@ -31,18 +30,18 @@ function realizablePaired(s: AccountSnapshot, e: AccountEvent): boolean {
   // A send's ack is a frame, and any frame ends `pinging` early; so while a send is in
   // flight only what drains at once (Recycle, Disconnect) may follow.
   // (AckTimedOut: on such a path the ack is held back, a lost ack.)
-  if (ONLINE.includes(state) && c.inFlight.length > 0 && !['Recycle', 'Disconnect', 'SendAcked', 'SendRejected', 'AckTimedOut'].includes(e.type)) return false;
+  if (isOnline(state) && c.inFlight.length > 0 && !['Recycle', 'Disconnect', 'SendAcked', 'SendRejected', 'AckTimedOut'].includes(e.type)) return false;
   switch (e.type) {
     case 'Connect':
     case 'Disconnect':
     case 'Logout':
       return true;
     case 'Recycle':
-      return ONLINE.includes(state);
+      return isOnline(state);
     case 'Send':
-      // One send: in `open` it goes out (and holds a drain open); in `stopped` it is held;
-      // logged out, it is refused.
-      return ['open', 'stopped', 'loggedOut'].includes(state) && c.accepted === 0;
+      // One send at a time: in `open` it goes out (and holds a drain open); in `stopped` it
+      // is held; logged out, it is refused.
+      return ['open', 'stopped', 'loggedOut'].includes(state) && c.inFlight.length + c.outbox.length === 0;
     case 'Expire':
       return state === 'stopped' && c.outbox.length > 0;
     case 'SendAcked':
@@ -53,7 +52,7 @@ function realizablePaired(s: AccountSnapshot, e: AccountEvent): boolean {
     case 'SocketClosed':
       // In a drain: our own close once it was asked for; a server close while acks are awaited.
       if (state === 'draining') return c.drain?.closeRequested ? e.statusCode === undefined : c.inFlight.length > 0 && (e.statusCode === 401 || e.statusCode === 440);
-      return ['connecting', ...ONLINE].includes(state) && e.statusCode !== undefined && SERVER_CLOSES.has(e.statusCode);
+      return (state === 'connecting' || isOnline(state)) && e.statusCode !== undefined && SERVER_CLOSES.has(e.statusCode);
     case 'ProbeAnswered':
       // A presence probe is answered on write; after a stall retry the runner holds pings.
       return state === 'pinging' && c.stallRetries === 0;
@@ -67,7 +66,7 @@ function realizablePaired(s: AccountSnapshot, e: AccountEvent): boolean {
     case 'DrainTimedOut':
       return true;
     case 'AckTimedOut':
-      return ONLINE.includes(state);
+      return isOnline(state);
     default:
       return false; // pairing, expiry and rejection: paired accounts do not pair; see the unpaired model
   }
@@ -122,7 +121,7 @@ function model(filter: (s: AccountSnapshot, e: AccountEvent) => boolean, stop: (
     filterEvents: (s: AccountSnapshot, e: AccountEvent) => fromCatalog(e) && filter(s, e),
     serializeState: (s: AccountSnapshot) => {
       const c = s.context;
-      return `${stateName(s)}|f${c.inFlight.length}|h${c.outbox.length}|a${c.accepted}|d${stateName(s) === 'draining' ? c.drain?.next : '-'}|s${c.stallRetries}|p${c.pairPhone ? 1 : 0}|c${Math.min(c.connectionId, 2)}`;
+      return `${stateName(s)}|f${c.inFlight.length}|h${c.outbox.length}|d${stateName(s) === 'draining' ? c.drain?.next : '-'}|s${c.stallRetries}|p${c.pairPhone ? 1 : 0}|c${Math.min(c.connectionId, 2)}`;
     },
     // Explore no further from these states (stopWhen), but keep every path (no toState filter).
     stopWhen: stop,
@@ -130,7 +129,7 @@ function model(filter: (s: AccountSnapshot, e: AccountEvent) => boolean, stop: (
 }
 
 const paired = model(realizablePaired);
-const unpaired = model(realizableUnpaired, (s) => ONLINE.includes(stateName(s)) || ['reconnecting'].includes(stateName(s)) || (stateName(s) === 'loggedOut' && s.context.connectionId > 0) || (stateName(s) === 'stopped' && s.context.connectionId > 0));
+const unpaired = model(realizableUnpaired, (s) => isOnline(stateName(s)) || ['reconnecting'].includes(stateName(s)) || (stateName(s) === 'loggedOut' && s.context.connectionId > 0) || (stateName(s) === 'stopped' && s.context.connectionId > 0));
 const inboundResets = model(realizableInboundResets, (s) => stateName(s) === 'pinging', true);
 
 type Path = ReturnType<typeof paired.getShortestPaths>[number];

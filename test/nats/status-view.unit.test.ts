@@ -8,16 +8,11 @@ import {
   makeEvent,
   type EventBody,
   type EventType,
+  MAX_DISCONNECTS,
   type WaEvent,
 } from '../../src/contract/index.js';
 import { InspectorHub } from '../../src/inspect/hub.js';
-import {
-  emptyStatus,
-  evolveStatus,
-  MAX_DISCONNECTS,
-  Projection,
-  type AccountView,
-} from '../../src/nats/projection.js';
+import { emptyStatus, evolveStatus, Projection, type AccountView } from '../../src/nats/projection.js';
 
 const A = 'acct';
 const to = '4915100000001@s.whatsapp.net';

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACCOUNT_STATE_NAMES, ONLINE_STATES } from '../../machines/index.js';
 import { startScenario, type Scenario } from '../support/gateway-scenario.js';
 import { DEADLINE_MS } from '../support/waiters.js';
 
@@ -50,11 +51,11 @@ describe('the inspector page', () => {
     expect(new URL(page.url()).search).toBe('');
     await page.waitForSelector(`nav li[data-account="${s.account}"]`, { timeout: DEADLINE_MS });
     // Every state of the machine is drawn.
-    for (const state of ['stopped', 'connecting', 'pairing', 'open', 'idle', 'pinging', 'draining', 'reconnecting', 'loggedOut']) {
+    for (const state of ACCOUNT_STATE_NAMES) {
       expect(await page.locator(`.graph .state[data-state="${state}"]`).count(), state).toBe(1);
     }
     expect(await page.locator('.graph .edge').count()).toBeGreaterThan(20);
-    await page.waitForFunction(`['open', 'idle', 'pinging'].includes(document.querySelector('.graph').dataset.current)`, undefined, { timeout: DEADLINE_MS });
+    await page.waitForFunction(`${JSON.stringify(ONLINE_STATES)}.includes(document.querySelector('.graph').dataset.current)`, undefined, { timeout: DEADLINE_MS });
 
     // Record every highlighted state from here on; a poll could miss a 50 ms reconnecting.
     // (Browser-side code is passed as strings: the project compiles without the DOM lib.)
@@ -76,7 +77,7 @@ describe('the inspector page', () => {
       `(() => {
         const seen = window.seen;
         const i = seen.indexOf('reconnecting');
-        return i > 0 && ['open', 'idle', 'pinging'].includes(seen[i - 1]) && seen.slice(i + 1).includes('connecting') && seen.slice(seen.indexOf('connecting', i)).includes('open');
+        return i > 0 && ${JSON.stringify(ONLINE_STATES)}.includes(seen[i - 1]) && seen.slice(i + 1).includes('connecting') && seen.slice(seen.indexOf('connecting', i)).includes('open');
       })()`,
       undefined,
       { timeout: DEADLINE_MS },

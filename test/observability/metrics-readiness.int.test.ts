@@ -3,6 +3,7 @@
 // Prometheus text, sends show up by result with a latency, and readiness follows NATS.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ONLINE_STATES } from '../../machines/index.js';
 import { cmdSubject } from '../../src/contract/index.js';
 import { parsePrometheusText, sum } from '../support/prom-text.js';
 import { get, startScenario, type Scenario } from '../support/gateway-scenario.js';
@@ -47,7 +48,7 @@ describe('/metrics', () => {
     expect(sum(after, 'wa_disconnects_total', { account: s.account, code: '408' })).toBe(drops408 + 1);
     expect(sum(after, 'wa_transitions_total', { account: s.account, from: 'open', to: 'reconnecting' })).toBeGreaterThanOrEqual(1);
     expect(sum(after, 'wa_reconnect_duration_seconds', {}, 'wa_reconnect_duration_seconds_count')).toBe(1);
-    expect(sum(after, 'wa_account_state', { account: s.account, state: 'open' }) + sum(after, 'wa_account_state', { account: s.account, state: 'idle' }) + sum(after, 'wa_account_state', { account: s.account, state: 'pinging' })).toBe(1);
+    expect(ONLINE_STATES.reduce((n, state) => n + sum(after, 'wa_account_state', { account: s.account, state }), 0)).toBe(1);
     for (const name of ['wa_event_loop_delay_seconds', 'wa_events_published_total', 'wa_events_publish_failures_total', 'wa_events_buffered', 'wa_outbox_depth', 'wa_nats_connected', 'wa_keepalive_rtt_seconds', 'wa_send_latency_seconds', 'wa_sends_total']) {
       expect(after.has(name), name).toBe(true);
     }

@@ -1,10 +1,13 @@
 import {
   ACCOUNT_EVENT_TYPES,
   DISCONNECT_POLICY,
+  stateName,
   TIMERS,
   type AccountEvent,
   type AccountEventType,
   type AccountSnapshot,
+  type AccountStateName,
+  type StateTimerName,
 } from '../../machines/index.js';
 
 /** Status codes the tests close with: every policy row, plus one nobody knows. */
@@ -13,11 +16,24 @@ export const CLOSE_CODES = [...Object.keys(DISCONNECT_POLICY).map(Number), 499] 
 /** Sends held or in flight at once are capped so the model's state space stays finite. */
 export const MAX_OPEN_SENDS = 2;
 
+/** The timer each state arms on entry (machine.ts); the invariants check the machine does. */
+export const STATE_TIMER: Readonly<Partial<Record<AccountStateName, StateTimerName>>> = {
+  connecting: 'connect',
+  open: 'idle',
+  idle: 'probeJitter',
+  pinging: 'probe',
+  draining: 'drain',
+  reconnecting: 'backoff',
+};
+
+/** Every send the catalog offers has an id never offered before: a send is never confused with an earlier one. */
+let offered = 0;
+
 /**
  * Every concrete event that means something in this snapshot: facts carry the current
  * socket, probe and timer identities, sends use fresh ids, acks name a known send.
- * A pure function of the snapshot (graph traversal requires it). Used to generate
- * model paths and random sequences alike.
+ * A function of the snapshot but for the fresh send id. Used to generate model paths and
+ * random sequences alike.
  */
 const made = new WeakSet<object>();
 
@@ -49,10 +65,7 @@ function catalogEvents(snapshot: AccountSnapshot): AccountEvent[] {
     { type: 'InboundReceived', connectionId },
     { type: 'ProbeAnswered', probeId: c.probeId, rttMs: 12 },
   ];
-  // Logged out, a send is refused and never accepted: its id must not be the next accepted send's
-  // (a client repeating a refused id gets the earlier reply from the NATS layer, never the machine).
-  if (snapshot.value === 'loggedOut') events.push({ type: 'Send', id: `refused-${c.accepted + 1}` });
-  else if (tracked.length < MAX_OPEN_SENDS) events.push({ type: 'Send', id: `s${c.accepted + 1}` });
+  if (tracked.length < MAX_OPEN_SENDS || snapshot.value === 'loggedOut') events.push({ type: 'Send', id: `s${++offered}` });
   const first = tracked[0];
   if (first !== undefined) {
     events.push({ type: 'SendAcked', id: first });
@@ -60,8 +73,9 @@ function catalogEvents(snapshot: AccountSnapshot): AccountEvent[] {
   }
   const held = c.outbox[0];
   if (held !== undefined) events.push({ type: 'Expire', id: held });
-  if (c.armed) {
-    const fires = TIMERS[c.armed].fires;
+  const timer = STATE_TIMER[stateName(snapshot)];
+  if (timer) {
+    const fires = TIMERS[timer].fires;
     const token = c.timerToken;
     if (fires === 'ProbeTimedOut') {
       events.push({ type: fires, token, at: 0, stalledMs: 0 });
@@ -82,14 +96,13 @@ export const CATALOG_TYPES: readonly AccountEventType[] = ACCOUNT_EVENT_TYPES;
 
 /**
  * The same event, bound to another run's identities: its socket, timer token, probe and
- * sends. A generated path says *what* happens (a 408 close, an ack of the oldest send);
- * the live run supplies *which* socket or send it happens to, as a real system would.
+ * tracked sends (a new send keeps its fresh id). A generated path says *what* happens (a
+ * 408 close, an ack of the oldest send); the live run supplies *which* socket or send it
+ * happens to, as a real system would.
  */
 export function bindTo(template: AccountEvent, live: AccountSnapshot): AccountEvent {
   const c = live.context;
   switch (template.type) {
-    case 'Send':
-      return template.id.startsWith('s') ? { type: 'Send', id: `s${c.accepted + 1}` } : template;
     case 'SendAcked':
     case 'SendRejected':
       return { ...template, id: [...c.inFlight, ...c.outbox][0] ?? template.id };
@@ -112,6 +125,7 @@ export function bindTo(template: AccountEvent, live: AccountSnapshot): AccountEv
       return { ...template, token: c.timerToken };
     case 'AckTimedOut':
       return { ...template, token: c.ackToken };
+    case 'Send':
     case 'Connect':
     case 'Disconnect':
     case 'Logout':

@@ -2,12 +2,10 @@
 // Bundles handed out come from the contact identities the simulator generates; uploads from
 // the client are kept (a few prekeys, see RETAINED_PREKEYS) to start inbound sessions.
 import type { BinaryNode } from '../wa.js';
-import { bytesOf, childrenOf, encodeBigEndian, getBinaryNodeChild, KEY_BUNDLE_TYPE } from '../wa.js';
+import { bytesOf, childrenOf, encodeBigEndian, getBinaryNodeChild, KEY_BUNDLE_TYPE, PUBLIC_KEY_BYTES } from '../wa.js';
 import { RETAINED_PREKEYS, type DeviceBundle } from '../accounts/account.js';
 import type { Connection } from './connection.js';
 import { iqError, result } from './iq.js';
-
-const PUBLIC_KEY_BYTES = 32;
 
 export async function handleEncryptIq(conn: Connection, iq: BinaryNode): Promise<void> {
   const first = childrenOf(iq)[0];

@@ -20,6 +20,7 @@ import {
   derivePairingCodeKey,
   getBinaryNodeChild,
   hkdf,
+  PUBLIC_KEY_BYTES,
   type KeyPair,
 } from '../wa.js';
 import { SimulatorError } from '../errors.js';
@@ -33,7 +34,6 @@ import { iqError, result } from './iq.js';
 
 /** Baileys' restart-required stream error after pairing (DisconnectReason.restartRequired). */
 const RESTART_REQUIRED = 515;
-const PUBLIC_KEY_BYTES = 32;
 /** Layout of the wrapped ephemeral key: salt(32) | iv(16) | AES-CTR(pub, 32). */
 const WRAP_SALT = 32;
 const WRAP_IV = 16;
