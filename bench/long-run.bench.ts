@@ -31,6 +31,10 @@ const BASELINE_BUDGET_MS = 2 * 60_000;
 const CHILD_OVERHEAD_MS = 5 * 60_000;
 /** Columns of the trend table: where Node 20 climbs, then where Node 24 stays flat. */
 const TREND_AT = [100, 200, 300, 400, 500, 1_000, 2_000, 3_000, 4_000, 5_000];
+/** Where the RSS plateau is read from: past the growth of the first few hundred reconnects. */
+const PLATEAU_FROM = 1_000;
+/** Heap end / start at or under this counts as flat (GC timing moves it a little). */
+const HEAP_FLAT_RATIO = 1.05;
 /** end / start must stay at or under this for every measure (issue 12). */
 const TARGET_RATIO = 1.2;
 
@@ -38,12 +42,17 @@ interface Window {
   reconnects: number;
   cpuMsPerReconnect: number;
   eldP99Ms: number;
+  /** RSS at the window's end, without a GC. */
+  rssNowMiB: number;
   elapsedMs?: number;
 }
 interface Snapshot extends Window {
   at: 'start' | 'end';
   rssMiB: number;
+  heapUsedMiB: number;
   awaitsMs: number;
+  /** The machine's 1-minute load average: other work on the shared box. */
+  loadAverage: number;
 }
 interface Run {
   node: string;
@@ -114,10 +123,29 @@ function measures(r: Run): { name: string; start: number; end: number; digits: n
   ];
 }
 
+/** Context rows: not targets, but what tells a leak from allocator growth, and a busy machine. */
+function context(r: Run): { name: string; start: number; end: number; digits: number }[] {
+  if (!r.start || !r.end) return [];
+  return [
+    { name: '_V8 heap used after GC (MiB)_', start: r.start.heapUsedMiB, end: r.end.heapUsedMiB, digits: 0 },
+    { name: '_machine load average (1 min)_', start: r.start.loadAverage, end: r.end.loadAverage, digits: 1 },
+  ];
+}
+
+/** RSS (no GC) from PLATEAU_FROM reconnects to the end: whether the growth levels off after the allocator's warm-up. */
+function plateau(r: Run): string {
+  const from = r.windows.find((w) => w.reconnects === PLATEAU_FROM);
+  const to = r.windows.at(-1);
+  if (!from || !to || to === from) return '';
+  return ` RSS (no GC) from ${int(PLATEAU_FROM)} reconnects to ${int(to.reconnects)}: ${fmt(from.rssNowMiB, 0)} → ${fmt(to.rssNowMiB, 0)} MiB (${fmt(ratio(from.rssNowMiB, to.rssNowMiB), 2)}).`;
+}
+
 function render(current: Run, baseline: Run | null, baselineNote: string): string {
   const cur = measures(current);
   const base = baseline ? measures(baseline) : [];
   const pass = cur.every((m) => ratio(m.start, m.end) <= TARGET_RATIO);
+  const curContext = context(current);
+  const baseContext = baseline ? context(baseline) : [];
   const head = [`Node ${current.node} start`, 'end', 'end / start'];
   const lines = [
     `One gateway process, ${ACCOUNTS} accounts on the simulator, every account dropped with a 408 again and again. ` +
@@ -146,14 +174,32 @@ function render(current: Run, baseline: Run | null, baselineNote: string): strin
         ...(b ? [fmt(b.start, b.digits), fmt(b.end, b.digits), fmt(ratio(b.start, b.end), 2)] : baseline ? ['n/a', 'n/a', 'n/a'] : []),
       ]);
     }),
+    ...curContext.map((m, i) => {
+      const b = baseContext[i];
+      return row([m.name, fmt(m.start, m.digits), fmt(m.end, m.digits), '', ...(b ? [fmt(b.start, b.digits), fmt(b.end, b.digits), ''] : baseline ? ['n/a', 'n/a', ''] : [])]);
+    }),
     '',
-    `CPU per reconnect (ms) over the run, in the window of ${WINDOW} reconnects ending at:`,
+    ...(current.start && current.end && ratio(current.start.heapUsedMiB, current.end.heapUsedMiB) <= HEAP_FLAT_RATIO
+      ? [
+          `On Node ${current.node} the V8 heap after GC is flat over the run, so what RSS gains is native memory (socket and crypto buffers, the allocator's arenas), not JavaScript objects kept alive.` +
+            plateau(current),
+          '',
+        ]
+      : []),
+    `Over the run: CPU per reconnect in the window of ${WINDOW} reconnects ending at each count, and RSS (no GC) at that point:`,
     '',
     row(['reconnects', ...TREND_AT.map(int)]),
     row(['---', ...TREND_AT.map(() => '---:')]),
-    ...[current, ...(baseline ? [baseline] : [])].map((r) =>
-      row([`Node ${r.node}`, ...TREND_AT.map((at) => { const w = r.windows.find((x) => x.reconnects === at); return w ? fmt(w.cpuMsPerReconnect) : '—'; })]),
-    ),
+    ...[current, ...(baseline ? [baseline] : [])].flatMap((r) => {
+      const at = (n: number, pick: (w: Window) => string) => {
+        const w = r.windows.find((x) => x.reconnects === n);
+        return w ? pick(w) : '—';
+      };
+      return [
+        row([`Node ${r.node}: CPU ms / reconnect`, ...TREND_AT.map((n) => at(n, (w) => fmt(w.cpuMsPerReconnect)))]),
+        row([`Node ${r.node}: RSS MiB`, ...TREND_AT.map((n) => at(n, (w) => fmt(w.rssNowMiB, 0)))]),
+      ];
+    }),
     '',
     'How measured: `bench/long-run.bench.ts` starts, for each Node, a fresh simulator process and a child process ' +
       '(`<node> --expose-gc --import tsx bench/long-run-child.ts`) holding only the Gateway: real Baileys rc14, the production auth store on tmpfs, ' +
@@ -162,10 +208,12 @@ function render(current: Run, baseline: Run | null, baselineNote: string): strin
       `Start = reconnects ${WINDOW}–${2 * WINDOW} (the first ${WINDOW} are warm-up), end = the last full window of ${WINDOW}. ` +
       'CPU time per reconnect = the process\'s user + system CPU over the window / reconnects in it ' +
       '(it includes the keepalive probes of all accounts); event-loop delay p99 = `monitorEventLoopDelay` (10 ms resolution) over the window. ' +
-      'RSS and the cost of 100,000 sequential `await`s are taken right after the window with the drops paused and in-flight reconnects finished, after two forced GCs (awaits: best of 5 while a pass is under 1 s). ' +
+      'RSS and the cost of 100,000 sequential `await`s are taken right after the window with the drops paused and in-flight reconnects finished, after two forced GCs (awaits: the best of up to 20 passes, as many as fit in 1 s). ' +
       'At most 8 reconnects are in flight at once (all 50 at once would make the loop delay measure the queue of simultaneous logins). ' +
       `The baseline run gets the same load for ${fmt(BASELINE_BUDGET_MS / 1000, 0)} s (it could not reach ${int(TARGET)} reconnects in any reasonable time), so its end comes earlier; ${baselineNote}` +
-      (current.failures || baseline?.failures ? ` Reopens that failed or took over 60 s: ${current.failures} on Node ${current.node}${baseline ? `, ${baseline.failures} on Node ${baseline.node}` : ''}.` : ''),
+      (current.failures || baseline?.failures
+        ? ` Drops that failed (the control-API request failed, or no reopen within 60 s), not counted as reconnects: ${current.failures} on Node ${current.node}${baseline ? `, ${baseline.failures} on Node ${baseline.node}` : ''}.`
+        : ''),
     '',
     '**Why the baseline degrades**: Baileys creates a `new AsyncLocalStorage()` per socket (`addTransactionCapability`) and never disables it. On Node 20 every enabled storage stays in a process-wide list walked on every promise, so each reconnect makes every later `await` of the process dearer: the cost of 100,000 awaits and the CPU per reconnect grow with the reconnects the process has lived through. Node 24 keeps AsyncLocalStorage on AsyncContextFrame, with no per-promise hook, and a dead socket\'s storage is garbage like any other object. See docs/node.md.',
   ];
