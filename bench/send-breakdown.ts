@@ -19,7 +19,7 @@ export type Span = (typeof SPANS)[number];
 
 const LABELS: Record<Span, string> = {
   jetstream: 'JetStream publishes, each until its ack',
-  fileIo: 'auth store file IO (open, write, fsync, rename)',
+  fileIo: "the account's auth store file IO (open, write, fsync, rename, close)",
   fsync: '… of which fsync (file and directory)',
   encrypt: 'Signal encryption (`SessionCipher.encrypt`)',
 };
@@ -35,6 +35,15 @@ export class SendBreakdown {
   private active = 0;
   private idle = 0;
 
+  /** File handles opened under `filesUnder`, so handle calls (write, fsync, close) can be attributed. */
+  private readonly handlePaths = new WeakMap<object, string>();
+
+  /**
+   * `filesUnder`: only file IO on paths under this directory counts (the gateway account's own
+   * auth store; other clients in the process write their stores too).
+   */
+  constructor(private readonly filesUnder: string) {}
+
   /** Wraps the seams; `nc` is any connection (the JetStream client class is shared). */
   async install(nc: NatsConnection): Promise<void> {
     const js = Object.getPrototypeOf(jetstream(nc)) as Record<string, AnyFn>;
@@ -43,12 +52,22 @@ export class SendBreakdown {
     const handle = Object.getPrototypeOf(probe) as Record<string, AnyFn>;
     await probe.close();
     await fsp.rm(path.join(tmpdir(), `wa-connd-breakdown-${process.pid}`), { force: true });
-    this.wrap(handle, 'sync', ['fileIo', 'fsync']);
-    this.wrap(handle, 'writeFile', ['fileIo']);
-    this.wrap(handle, 'close', ['fileIo']);
+    const ours = (p: unknown) => typeof p === 'string' && p.startsWith(this.filesUnder);
+    const ownHandle = (h: unknown) => typeof h === 'object' && h !== null && this.handlePaths.has(h);
+    this.wrap(handle, 'sync', ['fileIo', 'fsync'], ownHandle);
+    this.wrap(handle, 'writeFile', ['fileIo'], ownHandle);
+    this.wrap(handle, 'close', ['fileIo'], ownHandle);
     // Named imports of node:fs/promises are live bindings: patch the object, then resync them.
-    this.wrap(fsp as unknown as Record<string, AnyFn>, 'open', ['fileIo']);
-    this.wrap(fsp as unknown as Record<string, AnyFn>, 'rename', ['fileIo']);
+    const promises = fsp as unknown as Record<string, AnyFn>;
+    this.wrap(promises, 'open', ['fileIo'], (_h, args) => ours(args[0]));
+    const open = promises['open']!;
+    promises['open'] = async (...args: unknown[]) => {
+      const h = (await open(...args)) as object;
+      if (ours(args[0])) this.handlePaths.set(h, args[0] as string);
+      return h;
+    };
+    this.undo.push(() => (promises['open'] = open));
+    this.wrap(promises, 'rename', ['fileIo'], (_h, args) => ours(args[1]));
     syncBuiltinESMExports();
     const cipher = (libsignal as unknown as { SessionCipher: { prototype: Record<string, AnyFn> } })
       .SessionCipher.prototype;
@@ -87,12 +106,18 @@ export class SendBreakdown {
     ].join('\n');
   }
 
-  private wrap(target: Record<string, AnyFn>, name: string, spans: Span[]): void {
+  /** `counts`: whether this call is one to measure (default: every call while recording). */
+  private wrap(
+    target: Record<string, AnyFn>,
+    name: string,
+    spans: Span[],
+    counts: (self: unknown, args: unknown[]) => boolean = () => true,
+  ): void {
     const original = target[name]!;
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the wrapper needs both `this`es
     const self = this;
     target[name] = function (this: unknown, ...args: unknown[]) {
-      if (!self.recording) return original.apply(this, args);
+      if (!self.recording || !counts(this, args)) return original.apply(this, args);
       const t0 = performance.now();
       const done = () => {
         const t1 = performance.now();

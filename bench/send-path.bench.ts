@@ -156,7 +156,7 @@ export default async function bench(): Promise<BenchSection> {
     rawFile = connectClient({ wsUrl: sim.ws }, { creds: fileStore.state.creds, keys: fileStore.state.keys, data: new Map() }, { keepAliveIntervalMs: 30_000 });
     await rawFile.open();
     await waitOpen(nc, 'bench');
-    const breakdown = new SendBreakdown();
+    const breakdown = new SendBreakdown(`${dir.path}/data/bench/`);
     await breakdown.install(nc);
 
     // Event delivered to an outside subscriber, for the second gateway row.
