@@ -1,7 +1,8 @@
 /** The projections as a pure fold: given(events) → view. */
 import { describe, expect, it } from 'vitest';
 import { makeEvent, type EventBody, type EventType, type WaEvent } from '../../src/contract/index.js';
-import { emptyView, evolve, MAX_DISCONNECTS, Projection, requestFingerprint } from '../../src/nats/projection.js';
+import { emptyView, evolve, Projection, requestFingerprint } from '../../src/nats/projection.js';
+import { MAX_DISCONNECTS } from '../../src/nats/status-view.js';
 
 const A = 'acct';
 let seq = 0;
