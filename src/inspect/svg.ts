@@ -10,8 +10,10 @@
  * `<g class="edge" data-from="…" data-to="…" data-covers="…" data-enters="…">`
  * (`covers`: the leaf states an arrow leaves from, so `open → reconnecting` finds the
  * arrow drawn from `online`; `enters`: the leaf it ends in, `open` for an arrow into
- * `online`): the page highlights them by these attributes.
+ * `online`): the page highlights them by these attributes. Arrow labels are placed by
+ * labels.ts.
  */
+import { type Box, curveLabelSpots, type Labelled, loopLabelSpots, placeLabels } from './labels.js';
 import type { GraphState, GraphTransition, MachineGraph } from './machine-graph.js';
 
 /** Leaf box height and the minimum width; wide enough for "reconnecting" at 13 px. */
@@ -28,24 +30,15 @@ const PAD = 16;
 const TITLE_H = 22;
 const CHILD_GAP = 56;
 const MARGIN = 24;
-/**
- * Arrow labels (10 px): the widest advance per character measured in Chromium with
- * DejaVu Sans (Debian's default sans; 6.07 px), rounded up so other fonts fit too; the
- * line height; a gap kept around each label; how far an alternative spot steps.
- */
-const LABEL_CHAR_W = 6.3;
-const LABEL_H = 12.5;
-const LABEL_PAD = 1.5;
-const LABEL_STEP = 13;
-/** Where along its arrow a label may sit, best first: the middle, then outwards. */
-const LABEL_TS = [0.5, 0.42, 0.58, 0.34, 0.66, 0.27, 0.73, 0.2, 0.8];
-
-type Box = { x: number; y: number; w: number; h: number };
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** Sizes of every state (compound sizes from their stacked children). */
-function measure(graph: MachineGraph, id: string, sizes: Map<string, { w: number; h: number }>): { w: number; h: number } {
+function measure(
+  graph: MachineGraph,
+  id: string,
+  sizes: Map<string, { w: number; h: number }>,
+): { w: number; h: number } {
   const s = graph.states.get(id)!;
   let size: { w: number; h: number };
   if (s.children.length === 0) {
@@ -94,7 +87,14 @@ function columns(graph: MachineGraph): string[][] {
   return cols.filter(Boolean);
 }
 
-function place(graph: MachineGraph, id: string, x: number, y: number, sizes: Map<string, { w: number; h: number }>, boxes: Map<string, Box>): void {
+function place(
+  graph: MachineGraph,
+  id: string,
+  x: number,
+  y: number,
+  sizes: Map<string, { w: number; h: number }>,
+  boxes: Map<string, Box>,
+): void {
   const { w, h } = sizes.get(id)!;
   boxes.set(id, { x, y, w, h });
   const s = graph.states.get(id)!;
@@ -144,9 +144,16 @@ function quad(x1: number, y1: number, mx: number, my: number, x2: number, y2: nu
 }
 
 /** An arrow's drawing, and where its label may go (best first). */
-type Edge = { open: string; path: string; text: string; spots: [number, number][] };
+type Edge = Labelled & { open: string; path: string };
 
-function edgeOf(graph: MachineGraph, from: string, to: string, group: GraphTransition[], boxes: Map<string, Box>, obstacles: Box[]): Edge {
+function edgeOf(
+  graph: MachineGraph,
+  from: string,
+  to: string,
+  group: GraphTransition[],
+  boxes: Map<string, Box>,
+  obstacles: Box[],
+): Edge {
   const a = boxes.get(from)!;
   const b = boxes.get(to)!;
   const events = [...new Set(group.map((t) => t.event))];
@@ -158,12 +165,13 @@ function edgeOf(graph: MachineGraph, from: string, to: string, group: GraphTrans
     // A self-loop: an arc over the box's top edge; its label above it, beside it, or higher up.
     const x1 = a.x + a.w * 0.3;
     const x2 = a.x + a.w * 0.7;
-    const aside = a.w * 0.2 + labelBox(text, 0, 0).w / 2 + 4;
-    const cx = a.x + a.w / 2;
-    const spots: [number, number][] = [[cx, a.y - 30]];
-    for (const dy of [-22, -9, 4]) spots.push([cx + aside, a.y + dy], [cx - aside, a.y + dy]);
-    for (const k of [1, 2, 3]) spots.push([cx, a.y - 30 - k * LABEL_STEP]);
-    return { open, path: `<path d="M${x1},${a.y} C${x1},${a.y - 34} ${x2},${a.y - 34} ${x2},${a.y}" marker-end="url(#arrow)"/>`, text, spots };
+    const spots = loopLabelSpots(a, text);
+    return {
+      open,
+      path: `<path d="M${x1},${a.y} C${x1},${a.y - 34} ${x2},${a.y - 34} ${x2},${a.y}" marker-end="url(#arrow)"/>`,
+      text,
+      spots,
+    };
   }
   const [x1, y1] = border(a, b.x + b.w / 2, b.y + b.h / 2);
   const [x2, y2] = border(b, a.x + a.w / 2, a.y + a.h / 2);
@@ -185,55 +193,22 @@ function edgeOf(graph: MachineGraph, from: string, to: string, group: GraphTrans
     }
     if (clear) break;
   }
-  // On the curve first (middle outwards), then a step to either side of it.
-  const spots: [number, number][] = [];
-  for (const off of [0, 1, -1, 2, -2, 3, -3]) {
-    for (const t of LABEL_TS) {
-      const [px, py] = quad(x1, y1, mx, my, x2, y2, t);
-      spots.push([px - (dy / len) * off * LABEL_STEP, py + (dx / len) * off * LABEL_STEP]);
-    }
-  }
-  return { open, path: `<path d="M${r1(x1)},${r1(y1)} Q${r1(mx)},${r1(my)} ${r1(x2)},${r1(y2)}" marker-end="url(#arrow)"/>`, text, spots };
+  const spots = curveLabelSpots((t) => quad(x1, y1, mx, my, x2, y2, t), -dy / len, dx / len);
+  return {
+    open,
+    path: `<path d="M${r1(x1)},${r1(y1)} Q${r1(mx)},${r1(my)} ${r1(x2)},${r1(y2)}" marker-end="url(#arrow)"/>`,
+    text,
+    spots,
+  };
 }
 
 const r1 = (n: number) => Math.round(n * 10) / 10;
 
-/** The box a label centred at (x, y) takes, with room for the font's real advance. */
-function labelBox(text: string, x: number, y: number): Box {
-  const w = unescaped(text).length * LABEL_CHAR_W + 2 * LABEL_PAD;
-  return { x: x - w / 2, y: y - LABEL_H / 2 - LABEL_PAD, w, h: LABEL_H + 2 * LABEL_PAD };
-}
-
-const unescaped = (s: string) => s.replace(/&(amp|lt|gt|quot);/g, '_');
-
-/**
- * Labels go where they overlap nothing placed before them: no other label, no state
- * box, no compound's title. Longest first (they have the fewest free spots); a label
- * with no free spot takes the one that overlaps least.
- */
-function placeLabels(edges: Edge[], boxes: Box[]): Map<Edge, [number, number]> {
-  const taken: Box[] = [...boxes];
-  const placed = new Map<Edge, [number, number]>();
-  const area = (p: Box, q: Box) => Math.max(0, Math.min(p.x + p.w, q.x + q.w) - Math.max(p.x, q.x)) * Math.max(0, Math.min(p.y + p.h, q.y + q.h) - Math.max(p.y, q.y));
-  for (const e of [...edges].filter((e) => e.text).sort((p, q) => q.text.length - p.text.length)) {
-    let best = e.spots[0]!;
-    let bestCost = Infinity;
-    for (const spot of e.spots) {
-      const box = labelBox(e.text, spot[0], spot[1]);
-      const cost = taken.reduce((n, t) => n + area(box, t), 0);
-      if (cost < bestCost) {
-        best = spot;
-        bestCost = cost;
-      }
-      if (cost === 0) break;
-    }
-    placed.set(e, best);
-    taken.push(labelBox(e.text, best[0], best[1]));
-  }
-  return placed;
-}
-
-const contains = (outer: Box, inner: Box) => inner.x >= outer.x && inner.y >= outer.y && inner.x + inner.w <= outer.x + outer.w && inner.y + inner.h <= outer.y + outer.h;
+const contains = (outer: Box, inner: Box) =>
+  inner.x >= outer.x &&
+  inner.y >= outer.y &&
+  inner.x + inner.w <= outer.x + outer.w &&
+  inner.y + inner.h <= outer.y + outer.h;
 
 /** The whole graph as one `<svg>` element (no width/height: it scales to its container). */
 export function renderMachineSvg(graph: MachineGraph): string {
@@ -266,30 +241,45 @@ export function renderMachineSvg(graph: MachineGraph): string {
   }
 
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" class="machine" viewBox="0 0 ${Math.ceil(width)} ${Math.ceil(height)}" role="img" aria-label="account machine">`);
-  out.push('<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>');
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" class="machine" viewBox="0 0 ${Math.ceil(width)} ${Math.ceil(height)}" role="img" aria-label="account machine">`,
+  );
+  out.push(
+    '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>',
+  );
   // Compounds first (behind), then arrows, then leaves on top so state names stay readable.
   for (const [id, b] of boxes) {
     const s = graph.states.get(id)!;
     if (s.children.length === 0) continue;
-    out.push(`<g class="compound" data-state="${esc(s.key)}"><rect x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" rx="10"/><text x="${b.x + 10}" y="${b.y + 16}">${esc(s.key)}</text></g>`);
+    out.push(
+      `<g class="compound" data-state="${esc(s.key)}"><rect x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" rx="10"/><text x="${b.x + 10}" y="${b.y + 16}">${esc(s.key)}</text></g>`,
+    );
   }
   const obstacles = [...boxes.values()];
   // Facts drawn last, over the faint command arrows.
-  const ordered = [...groups.values()].sort((g1, g2) => Number(g2.every((t) => COMMAND_EVENTS.has(t.event))) - Number(g1.every((t) => COMMAND_EVENTS.has(t.event))));
+  const ordered = [...groups.values()].sort(
+    (g1, g2) =>
+      Number(g2.every((t) => COMMAND_EVENTS.has(t.event))) - Number(g1.every((t) => COMMAND_EVENTS.has(t.event))),
+  );
   const edges = ordered.map((group) => edgeOf(graph, group[0]!.from, group[0]!.to, group, boxes, obstacles));
   // Labels keep clear of leaf boxes and of each compound's title bar.
-  const keepClear = [...boxes].map(([id, b]) => (graph.states.get(id)!.children.length === 0 ? b : { x: b.x, y: b.y, w: b.w, h: TITLE_H }));
+  const keepClear = [...boxes].map(([id, b]) =>
+    graph.states.get(id)!.children.length === 0 ? b : { x: b.x, y: b.y, w: b.w, h: TITLE_H },
+  );
   const spots = placeLabels(edges, keepClear);
   for (const e of edges) {
     const at = spots.get(e);
-    out.push(`${e.open}${e.path}${at ? `<text x="${r1(at[0])}" y="${r1(at[1])}" dominant-baseline="central">${e.text}</text>` : ''}</g>`);
+    out.push(
+      `${e.open}${e.path}${at ? `<text x="${r1(at[0])}" y="${r1(at[1])}" dominant-baseline="central">${e.text}</text>` : ''}</g>`,
+    );
   }
   for (const [id, b] of boxes) {
     const s = graph.states.get(id)!;
     if (s.children.length > 0) continue;
     const initial = graph.initial === id ? ' initial' : '';
-    out.push(`<g class="state${initial}" data-state="${esc(s.key)}"><rect x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" rx="8"/><text x="${b.x + b.w / 2}" y="${b.y + b.h / 2 + 4.5}">${esc(s.key)}</text></g>`);
+    out.push(
+      `<g class="state${initial}" data-state="${esc(s.key)}"><rect x="${b.x}" y="${b.y}" width="${b.w}" height="${b.h}" rx="8"/><text x="${b.x + b.w / 2}" y="${b.y + b.h / 2 + 4.5}">${esc(s.key)}</text></g>`,
+    );
   }
   out.push('</svg>');
   return out.join('\n');

@@ -7,7 +7,8 @@
  * never message text.
  */
 import type { Logger } from 'pino';
-import type { EventType } from '../contract/index.js';
+import type { EventType, WaEvent } from '../contract/index.js';
+import type { Fact } from '../runtime/port.js';
 import type { DropReason, EventCounters } from './counters.js';
 
 /** One line per reason per 5 s: readable during a storm, prompt enough to notice. */
@@ -15,8 +16,17 @@ export const DROP_LOG_INTERVAL_MS = 5_000;
 
 export type DroppedFact = { account: string; type: EventType; id?: string; waMessageId?: string };
 
+/** What a drop line names of a fact: its account and type, and the ids a person needs. */
+export function dropped(fact: Fact | WaEvent): DroppedFact {
+  const d: DroppedFact = { account: fact.account, type: fact.type };
+  if ('id' in fact && typeof fact.id === 'string') d.id = fact.id;
+  if ('waMessageId' in fact && typeof fact.waMessageId === 'string') d.waMessageId = fact.waMessageId;
+  return d;
+}
+
 const MESSAGES: Record<DropReason, string> = {
-  buffer_full: 'offline event buffer full: fact dropped (oldest observability facts go first; see docs/architecture.md)',
+  buffer_full:
+    'offline event buffer full: fact dropped (oldest observability facts go first; see docs/architecture.md)',
   invalid: 'fact is not a valid event: dropped (runtime bug)',
   fenced: 'account taken over by another writer: buffered fact dropped',
   rejected: 'server refused the event for good: dropped',

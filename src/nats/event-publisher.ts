@@ -11,18 +11,18 @@
  *   its `at`), so the status is live while NATS is away; every acked event is applied
  *   to the stream's part of the projection, then handed to the `onStored` listeners,
  *   before anyone waiting on it (the command service) hears of it;
- * - an account is written only after `adopt` fenced it and read its history.
+ * - an account is written only after `adopt` fenced it and read its history (takeover.ts).
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import { evtFilter, makeEvent, WaError, waEventSchema, type WaEvent } from '../contract/index.js';
+import { makeEvent, WaError, waEventSchema, type WaEvent } from '../contract/index.js';
 import type { Fact, FactSink } from '../runtime/port.js';
 import { EventCounters } from './counters.js';
-import { DropReport, type DroppedFact } from './drop-report.js';
-import { readEvents } from './event-reader.js';
-import { FencedWriter, isFenced, RejectedError } from './fenced-writer.js';
+import { DropReport, dropped } from './drop-report.js';
+import { isFenced, RejectedError } from './fenced-writer.js';
 import { type Buffered, OfflineBuffer } from './offline-buffer.js';
-import { emptyView, evolve, type Projection } from './projection.js';
+import type { Projection } from './projection.js';
+import { type AccountWriter, Takeovers } from './takeover.js';
 import { Waiters, backoffDelay, sleep } from './waiting.js';
 
 export const PUBLISHER_DEFAULTS = {
@@ -33,11 +33,6 @@ export const PUBLISHER_DEFAULTS = {
   /** One publish attempt; a request lost across a server restart only ends by timing out. */
   publishTimeoutMs: 2_000,
 };
-
-/** A takeover that failed (fence or read) is retried after this, doubling: a lost request across a restart is retried soon. */
-export const TAKEOVER_RETRY_BASE_MS = 100;
-/** ...up to this: while NATS is away an account is re-tried every 2 s, so it is adopted within ~2 s of NATS coming back. */
-export const TAKEOVER_RETRY_MAX_MS = 2_000;
 
 /** `close()` publishes what it can for this long before it drops the rest: a restart should not lose a second of facts. */
 export const CLOSE_FLUSH_MS = 2_000;
@@ -63,16 +58,6 @@ export type PublisherOptions = {
 type Waiter = { resolve: (e: WaEvent) => void; reject: (err: WaError) => void };
 type Entry = Buffered & { event: WaEvent; waiter?: Waiter };
 
-type AccountWriter = {
-  writer: FencedWriter;
-  phase: 'adopting' | 'ready' | 'fenced';
-  nextSeq: number;
-  pumping: boolean;
-  logger: Logger;
-  /** Failed takeover attempts so far (reset once taken over). */
-  takeoverFailures: number;
-};
-
 export type PublishTicket = { acked: Promise<WaEvent>; withdraw: () => boolean };
 
 export class EventPublisher {
@@ -80,9 +65,7 @@ export class EventPublisher {
   readonly sink: FactSink = (fact) => this.accept(fact);
   readonly #o: Required<Omit<PublisherOptions, 'onFenced' | 'counters'>> & Pick<PublisherOptions, 'onFenced'>;
   readonly #buffer: OfflineBuffer<Entry>;
-  readonly #accounts = new Map<string, AccountWriter>();
-  /** The takeover each account was (or is being) adopted by. */
-  readonly #adoptions = new Map<string, Promise<void>>();
+  readonly #takeovers: Takeovers;
   readonly #drops: DropReport;
   readonly #idle = new Waiters();
   readonly #abort = new AbortController();
@@ -95,6 +78,14 @@ export class EventPublisher {
     this.#buffer = new OfflineBuffer<Entry>(this.#o.maxBuffered, this.#o.reserve);
     this.counters.bindBuffered(() => this.#buffer.size);
     this.#drops = new DropReport(this.#o.logger, this.counters);
+    this.#takeovers = new Takeovers({
+      ...this.#o,
+      counters: this.counters,
+      signal: this.#abort.signal,
+      closed: () => this.#closed,
+      buffered: (account) => this.#buffer.all().flatMap((e) => (e.account === account ? [e.event] : [])),
+      ready: (account) => this.pump(account),
+    });
   }
 
   /**
@@ -139,66 +130,16 @@ export class EventPublisher {
    * stream into the projection, then publishing starts. Retries until NATS answers.
    */
   adopt(accounts: readonly string[]): Promise<void> {
-    // A fenced account may be taken back (an operator re-adds it): it starts over with a new writer.
-    for (const a of accounts) if (this.#accounts.get(a)?.phase === 'fenced') this.#accounts.delete(a);
-    const fresh = accounts.filter((a) => !this.#accounts.has(a));
-    for (const a of fresh) this.state(a);
-    const takeover = fresh.length > 0 ? this.takeOver(fresh) : Promise.resolve();
-    for (const a of fresh) this.#adoptions.set(a, takeover);
-    // Callers must not see an account as adopted while an earlier takeover is still reading it.
-    const earlier = accounts.filter((a) => !fresh.includes(a)).map((a) => this.#adoptions.get(a));
-    return Promise.all([takeover, ...earlier]).then(() => undefined);
-  }
-
-  private async takeOver(fresh: string[]): Promise<void> {
-    const started = Date.now();
-    for (let attempt = 0; !this.#closed; attempt++) {
-      try {
-        await Promise.all(fresh.map((a) => this.fenceOnce(a)));
-        const views = new Map(fresh.map((a) => [a, emptyView(a)]));
-        const filter = fresh.length === 1 ? evtFilter(fresh[0]) : evtFilter();
-        await readEvents(this.#o.js, this.#o.jsm, filter, (e) => {
-          const v = views.get(e.account);
-          if (v) evolve(v, e);
-          else if (!this.#accounts.has(e.account)) this.#o.projection.apply(e);
-        }, this.#o.logger);
-        for (const [a, view] of views) {
-          const st = this.state(a);
-          this.#o.projection.replace(view);
-          // Facts accepted while the takeover read the stream come after its history.
-          for (const e of this.#buffer.all()) if (e.account === a) this.#o.projection.live(e.event);
-          st.nextSeq = view.lastSeq + 1;
-          st.phase = 'ready';
-          const retried = st.takeoverFailures > 0 ? { failedAttempts: st.takeoverFailures, tookMs: Date.now() - started } : {};
-          st.takeoverFailures = 0;
-          st.logger.info({ lastSeq: view.lastSeq, outbox: view.outbox.size, ...retried }, 'account taken over: fenced and rebuilt from WA_EVENTS');
-          this.pump(a);
-        }
-        return;
-      } catch (err) {
-        const retryInMs = backoffDelay(attempt, TAKEOVER_RETRY_BASE_MS, TAKEOVER_RETRY_MAX_MS);
-        for (const a of fresh) {
-          const st = this.state(a);
-          st.takeoverFailures++;
-          this.counters.takeoverFailures++;
-          // Every failure while NATS is away would be a line every 2 s: log the 1st, 2nd, 4th, 8th, …
-          if ((st.takeoverFailures & (st.takeoverFailures - 1)) === 0) {
-            st.logger.warn({ err, failedAttempts: st.takeoverFailures, retryInMs }, 'takeover (fence and read of WA_EVENTS) failed; retrying');
-          }
-        }
-        await sleep(retryInMs, this.#abort.signal);
-      }
-    }
+    return this.#takeovers.adopt(accounts);
   }
 
   /** Failed takeover attempts of an account still being adopted (0 when adopted or unknown). */
   takeoverFailures(account: string): number {
-    const st = this.#accounts.get(account);
-    return st?.phase === 'adopting' ? st.takeoverFailures : 0;
+    return this.#takeovers.failures(account);
   }
 
   isReady(account: string): boolean {
-    return this.#accounts.get(account)?.phase === 'ready';
+    return this.#takeovers.get(account)?.phase === 'ready';
   }
 
   /** Resolves true once the account has nothing buffered, false after `timeoutMs`. */
@@ -213,7 +154,8 @@ export class EventPublisher {
     await this.flushed(undefined, flushTimeoutMs);
     this.#closed = true;
     this.#abort.abort();
-    for (const e of this.#buffer.all()) this.discard(e, 'closed', new WaError('unavailable', 'the gateway is shutting down'));
+    for (const e of this.#buffer.all())
+      this.discard(e, 'closed', new WaError('unavailable', 'the gateway is shutting down'));
   }
 
   private accept(fact: Fact, waiter?: Waiter): Entry | undefined {
@@ -221,7 +163,9 @@ export class EventPublisher {
     const { account, type, ...body } = fact;
     const parsed = waEventSchema.safeParse(makeEvent(type, { account, seq: 1, at: this.#o.now() }, body as never));
     if (!parsed.success) {
-      this.#drops.dropped('invalid', dropped(fact), { issues: parsed.error.issues.slice(0, 3).map((i) => i.path.join('.')) });
+      this.#drops.dropped('invalid', dropped(fact), {
+        issues: parsed.error.issues.slice(0, 3).map((i) => i.path.join('.')),
+      });
       reject('internal', `${type} did not validate as an event`);
       return undefined;
     }
@@ -232,7 +176,7 @@ export class EventPublisher {
       reject('unavailable', 'the gateway is shutting down');
       return undefined;
     }
-    const st = this.#accounts.get(account);
+    const st = this.#takeovers.get(account);
     if (st?.phase === 'fenced') {
       this.#drops.dropped('fenced', dropped(fact));
       reject('unavailable', `account ${account} is written by another gateway process`);
@@ -246,29 +190,16 @@ export class EventPublisher {
       reject('unavailable', 'the event buffer is full (NATS unreachable?); retry later with the same id');
       return undefined;
     }
-    if (offer.evicted) this.discard(offer.evicted, 'buffer_full', new WaError('unavailable', 'evicted from a full event buffer'));
+    if (offer.evicted)
+      this.discard(offer.evicted, 'buffer_full', new WaError('unavailable', 'evicted from a full event buffer'));
     if (!st) void this.adopt([account]);
     else this.pump(account);
     return entry;
   }
 
-  private state(account: string): AccountWriter {
-    let st = this.#accounts.get(account);
-    if (!st) {
-      const writer = new FencedWriter(account, this.#o.writerId, this.#o.js, this.#o.jsm, this.#o.publishTimeoutMs);
-      st = { writer, phase: 'adopting', nextSeq: 1, pumping: false, logger: this.#o.logger.child({ account }), takeoverFailures: 0 };
-      this.#accounts.set(account, st);
-    }
-    return st;
-  }
-
-  private async fenceOnce(account: string): Promise<void> {
-    this.counters.fenceMarkers += await this.state(account).writer.fence();
-  }
-
   /** The account's one publish loop: head of its queue, until acked, then the next. */
   private pump(account: string): void {
-    const st = this.#accounts.get(account);
+    const st = this.#takeovers.get(account);
     if (!st || st.pumping || st.phase !== 'ready' || this.#closed) return;
     st.pumping = true;
     void this.run(account, st).finally(() => {
@@ -281,7 +212,11 @@ export class EventPublisher {
 
   private async run(account: string, st: AccountWriter): Promise<void> {
     let failures = 0;
-    for (let e = this.#buffer.head(account); e && !this.#closed && st.phase === 'ready'; e = this.#buffer.head(account)) {
+    for (
+      let e = this.#buffer.head(account);
+      e && !this.#closed && st.phase === 'ready';
+      e = this.#buffer.head(account)
+    ) {
       if (!e.attempted) {
         e.attempted = true;
         e.event = { ...e.event, seq: st.nextSeq++ };
@@ -294,11 +229,17 @@ export class EventPublisher {
         if (err instanceof RejectedError) {
           // Never stored, so its seq is free again: the next fact takes it, no gap.
           st.nextSeq = e.event.seq;
-          this.discard(e, 'rejected', new WaError('too_large', 'the event stream refused this event'), { err: err.cause });
+          this.discard(e, 'rejected', new WaError('too_large', 'the event stream refused this event'), {
+            err: err.cause,
+          });
           continue;
         }
         this.counters.publishFailures++;
-        if (failures++ === 0) st.logger.warn({ err, type: e.type, seq: e.event.seq }, 'event publish failed; retrying with the same msg id');
+        if (failures++ === 0)
+          st.logger.warn(
+            { err, type: e.type, seq: e.event.seq },
+            'event publish failed; retrying with the same msg id',
+          );
         await sleep(backoffDelay(failures), this.#abort.signal);
         continue;
       }
@@ -328,23 +269,28 @@ export class EventPublisher {
     this.counters.fencedAccounts++;
     st.logger.error({ err }, 'another writer took this account over: this process stops writing it');
     for (const e of this.#buffer.take(account)) {
-      this.discard(e, 'fenced', new WaError('unavailable', `account ${account} is written by another gateway process`), undefined, false);
+      this.discard(
+        e,
+        'fenced',
+        new WaError('unavailable', `account ${account} is written by another gateway process`),
+        undefined,
+        false,
+      );
     }
     this.#idle.check();
     this.#o.onFenced?.(account);
   }
 
-  private discard(e: Entry, reason: 'buffer_full' | 'fenced' | 'rejected' | 'closed', err: WaError, detail?: Record<string, unknown>, remove = true): void {
+  private discard(
+    e: Entry,
+    reason: 'buffer_full' | 'fenced' | 'rejected' | 'closed',
+    err: WaError,
+    detail?: Record<string, unknown>,
+    remove = true,
+  ): void {
     if (remove) this.#buffer.remove(e);
     this.#idle.check();
     this.#drops.dropped(reason, dropped(e.event), detail);
     e.waiter?.reject(err);
   }
-}
-
-function dropped(fact: Fact | WaEvent): DroppedFact {
-  const d: DroppedFact = { account: fact.account, type: fact.type };
-  if ('id' in fact && typeof fact.id === 'string') d.id = fact.id;
-  if ('waMessageId' in fact && typeof fact.waMessageId === 'string') d.waMessageId = fact.waMessageId;
-  return d;
 }

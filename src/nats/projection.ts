@@ -6,7 +6,7 @@
  *
  * Per account:
  * - status: state and since when, recent disconnects, keepalive stats (the shape of
- *   `statusReplySchema`), the QR while pairing; live, from the runtime's facts;
+ *   `statusReplySchema`), the QR while pairing; live, from the runtime's facts (status-view.ts);
  * - outbox: `send.queued` minus `send.acked|failed|expired`, in queue order, each
  *   with the `waMessageId` of its `send.sent` if the stream has one;
  * - sends: the idempotency index, send id → seq of its `send.queued`, status and the
@@ -17,7 +17,8 @@
  * Outbox, sends and lastSeq follow what JetStream acked: a send exists once it is stored.
  */
 import { createHash } from 'node:crypto';
-import { MAX_DISCONNECTS, type AccountState, type SendStatus, type WaEvent, type WireError } from '../contract/index.js';
+import type { AccountState, SendStatus, WaEvent, WireError } from '../contract/index.js';
+import { type AccountStatus, emptyStatus, evolveStatus } from './status-view.js';
 
 export type QueuedSend = {
   id: string;
@@ -48,27 +49,6 @@ export function requestFingerprint(to: string, text: string): string {
   return createHash('sha256').update(to).update('\u0000').update(text).digest('base64url').slice(0, 22);
 }
 
-export type DisconnectRecord = { at: string; statusCode?: number; reason?: string; cause?: string };
-
-export type KeepaliveStats = { lastRttMs: number | null; lastAt: string | null; timeouts: number };
-
-/**
- * What the account is doing: the one copy `status`, the inspector and `/metrics` read.
- * Evolved from the runtime's facts as the publisher accepts them (stamped with their
- * `at`, before NATS has them), so it is live while NATS is slow or away; on takeover it
- * starts from the account's history in the stream.
- */
-export type AccountStatus = {
-  /** `null` until a transition is known (from the stream, or the runtime adding the account). */
-  state: AccountState | null;
-  since: string | null;
-  /** Most recent first. */
-  lastDisconnects: DisconnectRecord[];
-  keepalive: KeepaliveStats;
-  /** The QR to scan while the account is pairing. */
-  qr: string | null;
-};
-
 export type AccountView = AccountStatus & {
   account: string;
   /** The per-account seq of the last event the stream holds. */
@@ -77,65 +57,19 @@ export type AccountView = AccountStatus & {
   sends: Map<string, SendRecord>;
 };
 
-export function emptyStatus(): AccountStatus {
-  return { state: null, since: null, lastDisconnects: [], keepalive: { lastRttMs: null, lastAt: null, timeouts: 0 }, qr: null };
-}
-
 export function emptyView(account: string): AccountView {
   return { account, lastSeq: 0, ...emptyStatus(), outbox: new Map(), sends: new Map() };
 }
 
 /** The status fields of a view (a copy of the top level; the arrays and objects are shared, never mutated). */
 function statusOf(view: AccountView): AccountStatus {
-  return { state: view.state, since: view.since, lastDisconnects: view.lastDisconnects, keepalive: view.keepalive, qr: view.qr };
-}
-
-/** The account's status after one more event. Pure: returns a new status, leaves the old one as it was. */
-export function evolveStatus(status: AccountStatus, event: WaEvent): AccountStatus {
-  switch (event.type) {
-    case 'transition': {
-      const next: AccountStatus = { ...status, state: event.to, since: event.at };
-      // A QR is only worth showing while pairing: WhatsApp rotates it, and it is void after.
-      if (event.to !== 'pairing') next.qr = null;
-      // A closed socket is what an operator means by "disconnect"; the code says why.
-      if (event.event === 'SocketClosed') {
-        const d: DisconnectRecord = { at: event.at };
-        if (event.statusCode !== undefined) d.statusCode = event.statusCode;
-        if (event.reason !== undefined) d.reason = event.reason;
-        if (event.cause !== undefined) d.cause = event.cause;
-        next.lastDisconnects = [d, ...status.lastDisconnects].slice(0, MAX_DISCONNECTS);
-      }
-      return next;
-    }
-    case 'keepalive': {
-      const k = status.keepalive;
-      return {
-        ...status,
-        keepalive: {
-          lastAt: event.at,
-          lastRttMs: event.outcome === 'ok' && event.rttMs !== undefined ? event.rttMs : k.lastRttMs,
-          timeouts: k.timeouts + (event.outcome === 'timeout' ? 1 : 0),
-        },
-      };
-    }
-    case 'qr':
-      return { ...status, qr: event.qr };
-    case 'paired':
-    case 'logged_out':
-      return { ...status, qr: null };
-    case 'send.queued':
-    case 'send.sent':
-    case 'send.acked':
-    case 'send.failed':
-    case 'send.expired':
-    case 'message.in':
-    case 'drop.pattern':
-      return status;
-    default: {
-      const unreachable: never = event;
-      return unreachable;
-    }
-  }
+  return {
+    state: view.state,
+    since: view.since,
+    lastDisconnects: view.lastDisconnects,
+    keepalive: view.keepalive,
+    qr: view.qr,
+  };
 }
 
 /**

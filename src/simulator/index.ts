@@ -74,6 +74,6 @@ export type { FaultAction, FaultConditions, IdleTimeoutPolicy, RecyclePolicy, Re
 export type { LedgerEntry, LedgerQuery } from './ledger/ledger.js';
 export type { ProvisionedAccount, ProvisionOptions } from './accounts/provision.js';
 export type { InboundRequest, InboundResult } from './session/delivery.js';
-export type { SessionInfo } from './session/connection.js';
+export type { SessionInfo } from './session/session-registry.js';
 export { SimulatorError, type SimulatorErrorCode } from './errors.js';
 export { toBufferJson } from './simulator.js';

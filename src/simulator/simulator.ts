@@ -7,7 +7,7 @@ import type { FaultAction, FaultConditionKey, FaultConditions } from './faults/f
 import type { LedgerEntry, LedgerQuery } from './ledger/ledger.js';
 import type { InboundRequest, InboundResult } from './session/delivery.js';
 import type { ScanResult } from './session/pairing.js';
-import type { SessionInfo } from './session/connection.js';
+import type { SessionInfo } from './session/session-registry.js';
 import type { SimulatorContext } from './session/context.js';
 
 export interface AccountInfo extends ReturnType<typeof describeAccount> {

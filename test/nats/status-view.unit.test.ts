@@ -12,7 +12,8 @@ import {
   type WaEvent,
 } from '../../src/contract/index.js';
 import { InspectorHub } from '../../src/inspect/hub.js';
-import { emptyStatus, evolveStatus, Projection, type AccountView } from '../../src/nats/projection.js';
+import { Projection, type AccountView } from '../../src/nats/projection.js';
+import { emptyStatus, evolveStatus } from '../../src/nats/status-view.js';
 
 const A = 'acct';
 const to = '4915100000001@s.whatsapp.net';

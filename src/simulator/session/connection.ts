@@ -7,40 +7,20 @@ import { decodeBinaryNode, encodeBinaryNode, type BinaryNode } from '../wa.js';
 import { FrameReader, frame } from '../protocol/frame-reader.js';
 import { NoiseResponder, type NoiseTransport } from '../protocol/noise-responder.js';
 import { SimulatorError, isSimulatorError } from '../errors.js';
-import { CLOSE_AFTER_ERROR_GRACE_MS, HANDSHAKE_DEADLINE_MS, MIN_SCALED_TIMER_MS } from '../timing.js';
+import { CLOSE_AFTER_ERROR_GRACE_MS, HANDSHAKE_DEADLINE_MS } from '../timing.js';
 import { DEFAULT_RECEIPTS, type FaultAction, type FaultConditions, type TrafficKind } from '../faults/faults.js';
 import type { Account, QueuedInbound } from '../accounts/account.js';
 import type { SimulatorContext } from './context.js';
 import { login } from './login.js';
-import { dispatch } from './dispatch.js';
+import { classify, dispatch } from './dispatch.js';
+import { FaultEffects } from './fault-effects.js';
+import { describeSession, type SessionInfo } from './session-registry.js';
 import type { PendingPairing } from './pairing.js';
 
 export type ConnectionState = 'handshake' | 'awaiting-finish' | 'pairing' | 'logged-in' | 'closed';
 
-/** WebSocket close code for a normal server-initiated close. */
-const WS_NORMAL_CLOSE = 1000;
 /** WebSocket close code when the peer broke the protocol (RFC 6455 §7.4.1). */
 const WS_PROTOCOL_ERROR = 1002;
-
-export function classify(node: BinaryNode): TrafficKind {
-  switch (node.tag) {
-    case 'message':
-      return 'message';
-    case 'receipt':
-      return 'receipt';
-    case 'ack':
-      return 'ack';
-    case 'presence':
-    case 'chatstate':
-      return 'presence';
-    case 'notification':
-      return 'notification';
-    case 'iq':
-      return node.attrs.xmlns === 'w:p' ? 'ping' : 'iq';
-    default:
-      return 'other';
-  }
-}
 
 export class Connection {
   readonly id: string;
@@ -68,12 +48,7 @@ export class Connection {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly awaiting = new Map<string, (node: BinaryNode) => void>();
   private nextIqId = 1;
-  private lastActivityAt = Date.now();
-  private idleTimer: NodeJS.Timeout | undefined;
-  private recycleTimer: NodeJS.Timeout | undefined;
-  /** `freeze` fault: nothing is read or written any more. */
-  private frozen = false;
-  private recycleKey: string | undefined;
+  private readonly effects = new FaultEffects(this);
   private handshakeTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -88,7 +63,8 @@ export class Connection {
     ws.on('close', (code: number) => this.onClosed(code));
     ws.on('error', (err: Error) => this.log.warn({ err: err.message }, 'socket error'));
     this.handshakeTimer = this.later(HANDSHAKE_DEADLINE_MS, () => {
-      if (this.state === 'handshake' || this.state === 'awaiting-finish') this.fail(new SimulatorError('handshake_failed', 'handshake deadline passed'));
+      if (this.state === 'handshake' || this.state === 'awaiting-finish')
+        this.fail(new SimulatorError('handshake_failed', 'handshake deadline passed'));
     });
   }
 
@@ -111,7 +87,7 @@ export class Connection {
 
   /** Sends a node unless the link is silenced (or frozen); returns whether it was written. */
   send(node: BinaryNode): boolean {
-    if (this.silenced || this.frozen) return false;
+    if (this.silenced || this.effects.frozen) return false;
     return this.sendAlways(node);
   }
 
@@ -134,6 +110,12 @@ export class Connection {
     return t;
   }
 
+  /** Cancels a timer of `later` before it fires. */
+  cancel(t: NodeJS.Timeout): void {
+    clearTimeout(t);
+    this.timers.delete(t);
+  }
+
   /** Runs `fn` now when `ms` is 0, else after `ms` (latency faults). */
   afterDelay(ms: number | undefined, fn: () => void): void {
     if (!ms) fn();
@@ -153,86 +135,27 @@ export class Connection {
   /** The handshake finished: its deadline no longer applies (no idle per-session timers). */
   handshakeDone(): void {
     if (!this.handshakeTimer) return;
-    clearTimeout(this.handshakeTimer);
-    this.timers.delete(this.handshakeTimer);
+    this.cancel(this.handshakeTimer);
     this.handshakeTimer = undefined;
   }
 
   loggedIn(): void {
     this.state = 'logged-in';
-    this.lastActivityAt = Date.now();
-    this.applyPolicies();
+    this.effects.loggedIn();
   }
 
   /** Carries out a fault action (or a protocol-mandated close, like 515 after pairing). */
   apply(action: FaultAction, why: string): void {
-    if (this.state === 'closed') return;
-    this.log.info({ action, why }, 'closing session');
-    switch (action.type) {
-      case 'stream-error':
-        this.sendAlways({ tag: 'stream:error', attrs: { code: String(action.code) } });
-        this.closeAfterGrace();
-        return;
-      case 'conflict':
-        this.sendAlways({ tag: 'stream:error', attrs: {}, content: [{ tag: 'conflict', attrs: { type: 'replaced' } }] });
-        this.closeAfterGrace();
-        return;
-      case 'failure':
-        this.sendAlways({ tag: 'failure', attrs: { reason: String(action.reason), location: 'sim' } });
-        this.closeAfterGrace();
-        return;
-      case 'close':
-        this.ws.close(WS_NORMAL_CLOSE);
-        return;
-      case 'destroy':
-        this.ws.terminate();
-        return;
-      case 'freeze':
-        this.frozen = true;
-        // ws keeps its net.Socket private; pausing it stops reads (and so close replies).
-        (this.ws as unknown as { _socket?: { pause(): void } })._socket?.pause();
-        return;
-      default: {
-        const never: never = action;
-        return never;
-      }
-    }
+    this.effects.apply(action, why);
   }
 
   /** (Re)arms policy timers after login or when faults change; no timers without a policy. */
   applyPolicies(): void {
-    if (this.state !== 'logged-in') return;
-    const { idleTimeout, recycle } = this.faults();
-    // Re-arm from scratch: the period may have changed.
-    this.clearTimer('idle');
-    if (idleTimeout) this.armIdle();
-    const key = recycle ? JSON.stringify(recycle) : undefined;
-    if (key !== this.recycleKey) {
-      this.clearTimer('recycle');
-      this.recycleKey = key;
-      if (recycle) {
-        this.recycleTimer = this.later(this.scaled(recycle.everyMs), () => {
-          this.recycleTimer = undefined;
-          const current = this.faults().recycle;
-          if (current) this.apply({ type: 'stream-error', code: current.code }, 'recycle policy');
-        });
-      }
-    }
+    this.effects.applyPolicies();
   }
 
   describe(): SessionInfo {
-    return {
-      connectionId: this.id,
-      account: this.account?.phone,
-      state: this.state,
-      remote: this.remote,
-      connectedAt: this.connectedAt,
-      lastTrafficAt: this.lastTrafficAt,
-      lastTrafficKind: this.lastTrafficKind,
-      trafficCounts: { ...this.trafficCounts },
-      pendingInbound: this.pendingInbound.size,
-      ...(this.pairing ? { pairing: this.pairing.linkCode ? ('code' as const) : ('qr' as const) } : {}),
-    };
+    return describeSession(this);
   }
 
   // --- receiving -------------------------------------------------------------------------
@@ -313,20 +236,17 @@ export class Connection {
     this.lastTrafficAt = now;
     this.lastTrafficKind = kind;
     this.trafficCounts[kind] = (this.trafficCounts[kind] ?? 0) + 1;
-    const policy = this.state === 'logged-in' ? this.faults().idleTimeout : undefined;
-    if (policy?.resetBy.includes(kind)) this.lastActivityAt = now;
+    this.effects.activity(kind, now);
   }
 
   // --- sending and closing -----------------------------------------------------------------
 
-  private sendAlways(node: BinaryNode): boolean {
-    if (this.frozen || this.state === 'closed' || !this.transport || this.ws.readyState !== this.ws.OPEN) return false;
+  /** Sends a node even on a silenced link (a fault's own stream error), unless frozen. */
+  sendAlways(node: BinaryNode): boolean {
+    if (this.effects.frozen || this.state === 'closed' || !this.transport || this.ws.readyState !== this.ws.OPEN)
+      return false;
     this.ws.send(frame(this.transport.encrypt(encodeBinaryNode(node))));
     return true;
-  }
-
-  private closeAfterGrace(): void {
-    this.later(CLOSE_AFTER_ERROR_GRACE_MS, () => this.ws.close(WS_NORMAL_CLOSE));
   }
 
   /** Bad input from the peer: log it (never its content) and close this socket only. */
@@ -350,64 +270,13 @@ export class Connection {
     this.state = 'closed';
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    this.idleTimer = undefined;
-    this.recycleTimer = undefined;
+    this.effects.closed();
     this.awaiting.clear();
     this.ctx.sessions.remove(this);
     this.ctx.pairing.forget(this);
     if (wasLoggedIn) this.ctx.delivery.requeue(this);
     this.log.info({ code }, 'connection closed');
   }
-
-  // --- policy timers -----------------------------------------------------------------------
-
-  scaled(ms: number): number {
-    return Math.max(MIN_SCALED_TIMER_MS, ms * this.ctx.timeScale);
-  }
-
-  private armIdle(): void {
-    if (this.idleTimer) return;
-    const policy = this.faults().idleTimeout;
-    if (!policy) return;
-    const due = this.lastActivityAt + this.scaled(policy.afterMs) - Date.now();
-    this.idleTimer = this.later(Math.max(0, due), () => {
-      this.idleTimer = undefined;
-      const current = this.faults().idleTimeout;
-      if (!current) return;
-      // While silenced the server is "dead": it neither talks nor enforces policies.
-      if (!this.silenced && Date.now() - this.lastActivityAt >= this.scaled(current.afterMs)) {
-        this.apply({ type: 'stream-error', code: current.code }, 'idle-timeout policy');
-        return;
-      }
-      this.armIdle();
-    });
-  }
-
-  private clearTimer(which: 'idle' | 'recycle'): void {
-    const t = which === 'idle' ? this.idleTimer : this.recycleTimer;
-    if (!t) return;
-    clearTimeout(t);
-    this.timers.delete(t);
-    if (which === 'idle') this.idleTimer = undefined;
-    else {
-      this.recycleTimer = undefined;
-      this.recycleKey = undefined;
-    }
-  }
-}
-
-export interface SessionInfo {
-  connectionId: string;
-  account: string | undefined;
-  state: ConnectionState;
-  remote: string;
-  connectedAt: number;
-  lastTrafficAt: number;
-  lastTrafficKind: TrafficKind | undefined;
-  trafficCounts: Partial<Record<TrafficKind, number>>;
-  pendingInbound: number;
-  /** While pairing: showing QR refs, or waiting for a pairing code to be entered. */
-  pairing?: 'qr' | 'code';
 }
 
 function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {

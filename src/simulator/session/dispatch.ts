@@ -1,5 +1,6 @@
 // Routes one decoded stanza from a logged-in (or pairing) client to its handler.
 import type { BinaryNode } from '../wa.js';
+import type { TrafficKind } from '../faults/faults.js';
 import type { Connection } from './connection.js';
 import { handleIq } from './iq.js';
 import { handleClientMessage } from './client-message.js';
@@ -30,5 +31,26 @@ export async function dispatch(conn: Connection, node: BinaryNode): Promise<void
       return;
     default:
       conn.log.debug({ tag: node.tag }, 'unhandled stanza');
+  }
+}
+
+/** Which kind of traffic a stanza is, for the traffic counters and the idle-timeout policy. */
+export function classify(node: BinaryNode): TrafficKind {
+  switch (node.tag) {
+    case 'message':
+      return 'message';
+    case 'receipt':
+      return 'receipt';
+    case 'ack':
+      return 'ack';
+    case 'presence':
+    case 'chatstate':
+      return 'presence';
+    case 'notification':
+      return 'notification';
+    case 'iq':
+      return node.attrs.xmlns === 'w:p' ? 'ping' : 'iq';
+    default:
+      return 'other';
   }
 }

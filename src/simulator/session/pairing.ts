@@ -8,21 +8,10 @@
 // stage companion_hello with its pairing ephemeral key wrapped under PBKDF2(code); the user
 // "types the code on the phone" (control API) and we answer with the primary's wrapped
 // ephemeral key; the client derives advSecret and sends companion_finish; we derive the same
-// advSecret and finish exactly like the QR flow.
+// advSecret and finish exactly like the QR flow (the key exchange is in link-code-keys.ts).
 import { randomBytes } from 'node:crypto';
 import type { BinaryNode, proto } from '../wa.js';
-import {
-  aesDecryptCTR,
-  aesDecryptGCM,
-  aesEncryptCTR,
-  bytesOf,
-  Curve,
-  derivePairingCodeKey,
-  getBinaryNodeChild,
-  hkdf,
-  PUBLIC_KEY_BYTES,
-  type KeyPair,
-} from '../wa.js';
+import { bytesOf, Curve, getBinaryNodeChild, PUBLIC_KEY_BYTES, type KeyPair } from '../wa.js';
 import { SimulatorError } from '../errors.js';
 import { PAIRING_REF_COUNT } from '../timing.js';
 import { lidJid, parseJid, pnJid, PHONE_PATTERN, SERVER_JID } from '../accounts/jids.js';
@@ -31,21 +20,26 @@ import { PRIMARY_PLATFORM } from '../accounts/provision.js';
 import type { DeviceBundle } from '../accounts/account.js';
 import type { Connection } from './connection.js';
 import { iqError, result } from './iq.js';
+import {
+  linkCodeAdvSecret,
+  unwrapCompanionEphemeral,
+  WRAPPED_KEY_BYTES,
+  wrapPrimaryEphemeral,
+} from './link-code-keys.js';
 
 /** Baileys' restart-required stream error after pairing (DisconnectReason.restartRequired). */
 const RESTART_REQUIRED = 515;
-/** Layout of the wrapped ephemeral key: salt(32) | iv(16) | AES-CTR(pub, 32). */
-const WRAP_SALT = 32;
-const WRAP_IV = 16;
-/** Layout of companion_finish's key bundle: salt(32) | iv(12) | AES-GCM(...). */
-const BUNDLE_SALT = 32;
-const BUNDLE_IV = 12;
-const BUNDLE_RANDOM = 32;
 
 export interface PendingPairing {
   refs: string[];
   data: proto.ClientPayload.IDevicePairingRegistrationData;
-  linkCode?: { phone: string; wrappedCompanionEphemeral: Buffer; companionEphemeral?: Buffer; primaryEphemeral?: KeyPair; ref?: string };
+  linkCode?: {
+    phone: string;
+    wrappedCompanionEphemeral: Buffer;
+    companionEphemeral?: Buffer;
+    primaryEphemeral?: KeyPair;
+    ref?: string;
+  };
 }
 
 export interface ScanResult {
@@ -66,7 +60,13 @@ export class Pairing {
       {
         tag: 'iq',
         attrs: { id: conn.nextId(), type: 'set', xmlns: 'md', from: SERVER_JID },
-        content: [{ tag: 'pair-device', attrs: {}, content: refs.map((ref) => ({ tag: 'ref', attrs: {}, content: Buffer.from(ref) })) }],
+        content: [
+          {
+            tag: 'pair-device',
+            attrs: {},
+            content: refs.map((ref) => ({ tag: 'ref', attrs: {}, content: Buffer.from(ref) })),
+          },
+        ],
       },
       () => undefined,
     );
@@ -78,10 +78,15 @@ export class Pairing {
     // Baileys 7 prefixes the QR with a wa.me deep link: `https://wa.me/settings/linked_devices#ref,...`.
     const [ref, noiseB64, identityB64, advB64] = qr.slice(qr.lastIndexOf('#') + 1).split(',');
     const conn = ref === undefined ? undefined : this.byRef.get(ref);
-    if (!conn?.pairing || conn.state !== 'pairing') throw new SimulatorError('unknown_ref', 'no connection is showing this QR');
-    if (!noiseB64 || !identityB64 || !advB64) throw new SimulatorError('bad_request', 'QR must be ref,noiseKey,identityKey,advSecret,platform');
+    if (!conn?.pairing || conn.state !== 'pairing')
+      throw new SimulatorError('unknown_ref', 'no connection is showing this QR');
+    if (!noiseB64 || !identityB64 || !advB64)
+      throw new SimulatorError('bad_request', 'QR must be ref,noiseKey,identityKey,advSecret,platform');
     const identity = Buffer.from(identityB64, 'base64');
-    if (!conn.clientStatic?.equals(Buffer.from(noiseB64, 'base64')) || !identity.equals(Buffer.from(conn.pairing.data.eIdent ?? []))) {
+    if (
+      !conn.clientStatic?.equals(Buffer.from(noiseB64, 'base64')) ||
+      !identity.equals(Buffer.from(conn.pairing.data.eIdent ?? []))
+    ) {
       throw new SimulatorError('bad_request', 'QR keys do not match the connection that shows it');
     }
     return this.complete(conn, this.phoneOr(phone), Buffer.from(advB64, 'base64'));
@@ -93,21 +98,20 @@ export class Pairing {
     const link = conn?.pairing?.linkCode;
     if (!conn || !link) throw new SimulatorError('not_found', `no client asked for a pairing code for ${phone}`);
     const wrapped = link.wrappedCompanionEphemeral;
-    const key = await derivePairingCodeKey(code, wrapped.subarray(0, WRAP_SALT));
+    const companionEphemeral = await unwrapCompanionEphemeral(code, wrapped);
     link.primaryEphemeral = Curve.generateKeyPair();
-    link.companionEphemeral = aesDecryptCTR(
-      wrapped.subarray(WRAP_SALT + WRAP_IV, WRAP_SALT + WRAP_IV + PUBLIC_KEY_BYTES),
-      key,
-      wrapped.subarray(WRAP_SALT, WRAP_SALT + WRAP_IV),
-    );
-    const salt = randomBytes(WRAP_SALT);
-    const iv = randomBytes(WRAP_IV);
-    const primaryWrapped = Buffer.concat([salt, iv, aesEncryptCTR(link.primaryEphemeral.public, await derivePairingCodeKey(code, salt), iv)]);
+    link.companionEphemeral = companionEphemeral;
+    const primaryWrapped = await wrapPrimaryEphemeral(code, link.primaryEphemeral.public);
     const account = conn.ctx.accounts.get(phone) ?? conn.ctx.accounts.register(phone);
     link.ref = randomBytes(16).toString('base64url');
     conn.send({
       tag: 'notification',
-      attrs: { from: SERVER_JID, type: 'link_code_companion_reg', id: conn.nextId(), t: String(Math.floor(Date.now() / 1000)) },
+      attrs: {
+        from: SERVER_JID,
+        type: 'link_code_companion_reg',
+        id: conn.nextId(),
+        t: String(Math.floor(Date.now() / 1000)),
+      },
       content: [
         {
           tag: 'link_code_companion_reg',
@@ -134,13 +138,21 @@ export class Pairing {
     if (stage === 'companion_hello') {
       const phone = parseJid(reg.attrs.jid)?.user;
       const wrapped = bytesOf(getBinaryNodeChild(reg, 'link_code_pairing_wrapped_companion_ephemeral_pub'));
-      if (!phone || !PHONE_PATTERN.test(phone) || wrapped?.length !== WRAP_SALT + WRAP_IV + PUBLIC_KEY_BYTES) {
+      if (!phone || !PHONE_PATTERN.test(phone) || wrapped?.length !== WRAPPED_KEY_BYTES) {
         conn.send(iqError(iq, 400, 'bad-request'));
         return;
       }
       conn.pairing.linkCode = { phone, wrappedCompanionEphemeral: wrapped };
       this.byLinkPhone.set(phone, conn);
-      conn.send(result(iq, [{ tag: 'link_code_companion_reg', attrs: {}, content: [{ tag: 'link_code_pairing_ref', attrs: {}, content: Buffer.from(phone) }] }]));
+      conn.send(
+        result(iq, [
+          {
+            tag: 'link_code_companion_reg',
+            attrs: {},
+            content: [{ tag: 'link_code_pairing_ref', attrs: {}, content: Buffer.from(phone) }],
+          },
+        ]),
+      );
       conn.log.info('pairing code requested: waiting for the code to be entered');
       return;
     }
@@ -162,7 +174,12 @@ export class Pairing {
     const link = conn.pairing?.linkCode;
     const bundle = bytesOf(getBinaryNodeChild(reg, 'link_code_pairing_wrapped_key_bundle'));
     const companionIdentity = bytesOf(getBinaryNodeChild(reg, 'companion_identity_public'));
-    if (!link?.primaryEphemeral || !link.companionEphemeral || !bundle || companionIdentity?.length !== PUBLIC_KEY_BYTES) {
+    if (
+      !link?.primaryEphemeral ||
+      !link.companionEphemeral ||
+      !bundle ||
+      companionIdentity?.length !== PUBLIC_KEY_BYTES
+    ) {
       conn.send(iqError(iq, 400, 'bad-request'));
       return;
     }
@@ -172,13 +189,13 @@ export class Pairing {
       return;
     }
     try {
-      const companionShared = Curve.sharedKey(link.primaryEphemeral.private, link.companionEphemeral);
-      const salt = bundle.subarray(0, BUNDLE_SALT);
-      const key = Buffer.from(hkdf(companionShared, 32, { salt, info: 'link_code_pairing_key_bundle_encryption_key' }));
-      const plain = aesDecryptGCM(bundle.subarray(BUNDLE_SALT + BUNDLE_IV), key, bundle.subarray(BUNDLE_SALT, BUNDLE_SALT + BUNDLE_IV), Buffer.alloc(0));
-      const random = plain.subarray(plain.length - BUNDLE_RANDOM);
-      const identityShared = Curve.sharedKey(account.accountKey.private, companionIdentity);
-      const advSecret = Buffer.from(hkdf(Buffer.concat([companionShared, identityShared, random]), 32, { info: 'adv_secret' }));
+      const advSecret = linkCodeAdvSecret(
+        link.primaryEphemeral,
+        link.companionEphemeral,
+        bundle,
+        account.accountKey,
+        companionIdentity,
+      );
       conn.send(result(iq));
       this.complete(conn, link.phone, advSecret);
     } catch {
@@ -210,13 +227,23 @@ export class Pairing {
     conn.request(
       {
         tag: 'iq',
-        attrs: { id: conn.nextId(), type: 'set', xmlns: 'md', from: SERVER_JID, t: String(Math.floor(Date.now() / 1000)) },
+        attrs: {
+          id: conn.nextId(),
+          type: 'set',
+          xmlns: 'md',
+          from: SERVER_JID,
+          t: String(Math.floor(Date.now() / 1000)),
+        },
         content: [
           {
             tag: 'pair-success',
             attrs: {},
             content: [
-              { tag: 'device-identity', attrs: { 'key-index': String(COMPANION_KEY_INDEX) }, content: encodeDeviceIdentityHmac(identity, advSecret) },
+              {
+                tag: 'device-identity',
+                attrs: { 'key-index': String(COMPANION_KEY_INDEX) },
+                content: encodeDeviceIdentityHmac(identity, advSecret),
+              },
               { tag: 'platform', attrs: { name: PRIMARY_PLATFORM } },
               { tag: 'device', attrs: { jid: pnJid(phone, account.device), lid: lidJid(account.lid, account.device) } },
             ],
@@ -248,9 +275,12 @@ function bundleFrom(data: proto.ClientPayload.IDevicePairingRegistrationData | u
   return {
     registrationId: reg.readUIntBE(0, reg.length),
     identityKey: Buffer.from(data.eIdent),
-    signedPreKey: { keyId: skeyId.readUIntBE(0, skeyId.length), publicKey: Buffer.from(data.eSkeyVal), signature: Buffer.from(data.eSkeySig) },
+    signedPreKey: {
+      keyId: skeyId.readUIntBE(0, skeyId.length),
+      publicKey: Buffer.from(data.eSkeyVal),
+      signature: Buffer.from(data.eSkeySig),
+    },
     preKeys: [],
     preKeyCount: 0,
   };
 }
-

@@ -1,7 +1,8 @@
 // Every live connection, and which one currently holds each account. A second login for the
 // same device replaces the first, which is told so with `<conflict type="replaced"/>` (440),
 // as the real server does.
-import type { Connection } from './connection.js';
+import type { TrafficKind } from '../faults/faults.js';
+import type { Connection, ConnectionState } from './connection.js';
 
 export class SessionRegistry {
   private readonly all = new Map<string, Connection>();
@@ -50,4 +51,34 @@ export class SessionRegistry {
   get size(): number {
     return this.all.size;
   }
+}
+
+export interface SessionInfo {
+  connectionId: string;
+  account: string | undefined;
+  state: ConnectionState;
+  remote: string;
+  connectedAt: number;
+  lastTrafficAt: number;
+  lastTrafficKind: TrafficKind | undefined;
+  trafficCounts: Partial<Record<TrafficKind, number>>;
+  pendingInbound: number;
+  /** While pairing: showing QR refs, or waiting for a pairing code to be entered. */
+  pairing?: 'qr' | 'code';
+}
+
+/** What the control API (`GET /sessions`) shows of a connection. */
+export function describeSession(conn: Connection): SessionInfo {
+  return {
+    connectionId: conn.id,
+    account: conn.account?.phone,
+    state: conn.state,
+    remote: conn.remote,
+    connectedAt: conn.connectedAt,
+    lastTrafficAt: conn.lastTrafficAt,
+    lastTrafficKind: conn.lastTrafficKind,
+    trafficCounts: { ...conn.trafficCounts },
+    pendingInbound: conn.pendingInbound.size,
+    ...(conn.pairing ? { pairing: conn.pairing.linkCode ? ('code' as const) : ('qr' as const) } : {}),
+  };
 }
