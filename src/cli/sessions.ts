@@ -11,8 +11,8 @@ import { loadCliConfig, type GlobalOptions } from './session.js';
 export type SessionCliOptions = { dataDir?: string; json?: boolean };
 
 /** `--data-dir`, else the gateway's own (`dataDir` of --config / WA_CONND_DATA_DIR / `.data`). */
-function storesOf(g: GlobalOptions, o: SessionCliOptions) {
-  return fileSessionStores(resolve(o.dataDir ?? loadCliConfig(g).dataDir));
+function dataDirOf(g: GlobalOptions, o: SessionCliOptions): string {
+  return resolve(o.dataDir ?? loadCliConfig(g).dataDir);
 }
 
 export async function accountsImport(
@@ -22,11 +22,16 @@ export async function accountsImport(
   dir: string,
   o: SessionCliOptions & { force?: boolean },
 ): Promise<void> {
-  const r = await importSession(storesOf(g, o), account, resolve(dir), { force: o.force ?? false });
+  const dataDir = dataDirOf(g, o);
+  const r = {
+    ...(await importSession(fileSessionStores(dataDir), account, resolve(dir), { force: o.force ?? false })),
+    dataDir,
+  };
+  // The data dir is named: the relative default (.data) in the wrong directory is an easy mistake.
   io.out.write(
     o.json
       ? `${JSON.stringify(r)}\n`
-      : `imported ${r.account}: device ${r.me}, ${r.keys} keys (start it: wa-connd accounts add ${r.account}, or restart the gateway)\n`,
+      : `imported ${r.account}: device ${r.me}, ${r.keys} keys, into ${dataDir} (start it: wa-connd accounts add ${r.account}, or restart the gateway)\n`,
   );
 }
 
@@ -37,7 +42,7 @@ export async function accountsExport(
   dir: string,
   o: SessionCliOptions,
 ): Promise<void> {
-  const r = await exportSession(storesOf(g, o), account, resolve(dir));
+  const r = await exportSession(fileSessionStores(dataDirOf(g, o)), account, resolve(dir));
   io.out.write(
     o.json ? `${JSON.stringify(r)}\n` : `exported ${r.account}: device ${r.me}, ${r.keys} keys to ${r.dir}\n`,
   );

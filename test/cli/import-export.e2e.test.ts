@@ -99,6 +99,7 @@ describe('wa-connd accounts import / export: a Baileys folder moves in without a
     expect(imported.stdout).toMatch(
       new RegExp(`^imported ${ACCOUNT}: device ${PHONE}:\\d+@s\\.whatsapp\\.net, \\d+ keys`, 'm'),
     );
+    expect(imported.stdout).toContain(`, into ${dataDir} `);
 
     gateway = await spawnGateway(tmp.path, {
       natsUrl: nats.url,
