@@ -25,6 +25,7 @@ import {
   fileSessionStores,
   importSession,
   parseBaileysKeyFile,
+  type SessionStores,
 } from '../../src/baileys/session-folder.js';
 import { WaError, type WaErrorCode } from '../../src/contract/index.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -327,6 +328,35 @@ describe('a folder or an account that cannot be imported changes nothing', () =>
     } finally {
       await store.close();
     }
+  });
+
+  it('an import cut short after clearing leaves an account without creds (never a mix), and the next import completes it', async () => {
+    await existingAccount();
+    const files = fileSessionStores(dataDir);
+    let writes = 0;
+    // Any SessionStores plugs in: here the file store, failing its third key write (a full disk, a crash).
+    const failing: SessionStores = {
+      open: async (account, options) => {
+        const store = await files.open(account, options);
+        const set = store.state.keys.set.bind(store.state.keys);
+        store.state.keys.set = async (data) => {
+          if (++writes === 3) throw new Error('disk full');
+          await set(data);
+        };
+        return store;
+      },
+    };
+    const folder = await baileysFolder('cut-short');
+    await expect(importSession(failing, ACCOUNT, folder, { force: true })).rejects.toThrow('disk full');
+    const cut = await openAuthStore(dataDir, ACCOUNT);
+    expect(cut.state.creds.me).toBeUndefined(); // creds come last: the old device is gone, no new one half there
+    await cut.close();
+    // No credentials now, so no --force needed.
+    await importSession(files, ACCOUNT, folder);
+    const done = await openAuthStore(dataDir, ACCOUNT);
+    expect(done.state.creds.me?.id).toBe('4915100000001:7@s.whatsapp.net');
+    expect(Object.keys(await done.state.keys.get('pre-key', ['1', '42']))).toEqual(['1', '42']);
+    await done.close();
   });
 
   it('export refuses a non-empty target and an account without credentials, creating nothing', async () => {
