@@ -1,7 +1,7 @@
 /**
  * Sessions in and out of wa-connd as a Baileys multi-file auth folder — what Baileys'
- * own `useMultiFileAuthState` writes and loads (and with it OpenClaw, Evolution API's
- * file mode and many other gateways): `creds.json` plus one `<type>-<id>.json` per
+ * own `useMultiFileAuthState` writes and loads (and with it Baileys' examples, OpenClaw
+ * and many gateways): `creds.json` plus one `<type>-<id>.json` per
  * signal key, values in Baileys' BufferJSON encoding, `/` in a name written as `__`
  * and `:` as `-` (Baileys 7.0.0-rc14, lib/Utils/use-multi-file-auth-state.js).
  *
@@ -9,7 +9,8 @@
  * folder changes nothing; export writes a temp folder beside the target and renames
  * it into place, so the target holds a complete folder or none. Both work on any
  * `SessionStores` — the file store today (`fileSessionStores`); a store in NATS KV can
- * plug in by implementing the same five calls. See docs/cli.md ("accounts import").
+ * plug in by implementing the same calls (open with the lock, `state`, `clear`,
+ * `saveCreds`, `listKeys`, `close`). See docs/cli.md ("accounts import").
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
@@ -109,7 +110,7 @@ export function parseBaileysKeyFile(name: string): [KeyType, string] | null {
 export type SessionSnapshot = { creds: AuthenticationCreds; keys: SignalDataSet };
 
 /** Reads and validates a whole Baileys folder; any defect is a `WaError` and nothing is read further. */
-export async function readBaileysFolder(dir: string): Promise<SessionSnapshot & { files: number }> {
+export async function readBaileysFolder(dir: string): Promise<SessionSnapshot> {
   const st = await stat(dir).catch((err: unknown) => {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new WaError('bad_request', `no folder at ${dir}`);
     throw err;
@@ -152,7 +153,7 @@ export async function readBaileysFolder(dir: string): Promise<SessionSnapshot & 
     if (value === null || value === undefined) throw new WaError('bad_request', `${name} in ${dir} holds no value`);
     (keys[type] ??= {})[id] = value;
   }
-  return { creds, keys: keys as SignalDataSet, files: keyFiles.length + 1 };
+  return { creds, keys: keys as SignalDataSet };
 }
 
 async function readValue(dir: string, name: string): Promise<unknown> {
