@@ -59,6 +59,8 @@ export type AuthStore = {
   clear: () => Promise<void>;
   /** Wait for pending writes and release the lock. */
   close: () => Promise<void>;
+  /** Every signal key held, as `[type, id]` (for export: Baileys' key store cannot list). */
+  listKeys: () => Promise<[type: string, id: string][]>;
 };
 
 export async function openAuthStore(dataDir: string, account: string, options: AuthStoreOptions = {}): Promise<AuthStore> {
@@ -121,6 +123,16 @@ export async function openAuthStore(dataDir: string, account: string, options: A
         await fsyncDir(dir);
         state.creds = initAuthCreds();
       },
+      listKeys: async () => {
+        await queue.idle();
+        return (await readdir(dir)).flatMap((name) => {
+          if (name === CREDS_FILE || name.startsWith('.')) return [];
+          const key = parseKeyFile(name);
+          // Never drop a key silently: an export missing it would lose a session.
+          if (!key) throw new WaError('internal', `${name} in ${dir} is not a key file of this store`);
+          return [key];
+        });
+      },
       close: async () => {
         if (closed) return;
         closed = true;
@@ -142,6 +154,15 @@ export async function openAuthStore(dataDir: string, account: string, options: A
 export function keyFile(type: string, id: string): string {
   const enc = (s: string) => s.replace(/[^A-Za-z0-9_@-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return `${enc(type)}~${enc(id)}.json`;
+}
+
+/** The inverse of `keyFile`; null for anything else (creds.json, the lock, temp files). */
+export function parseKeyFile(name: string): [type: string, id: string] | null {
+  const m = /^([A-Za-z0-9_@%-]+)~([A-Za-z0-9_@%-]+)\.json$/.exec(name);
+  if (!m) return null;
+  const dec = (s: string) => s.replace(/%([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
+  const key: [string, string] = [dec(m[1]!), dec(m[2]!)];
+  return keyFile(...key) === name ? key : null; // `keyFile` writes 2 hex digits only below U+0100
 }
 
 /** `durable`: fsync the file before and the directory after the rename (power-loss safe). */

@@ -4,7 +4,7 @@
 export const EXIT = {
   /** Done. */
   ok: 0,
-  /** The gateway answered with an error (printed as `code: message`), or the demo lost or duplicated a message. */
+  /** The gateway answered with an error (printed as `code: message`), `accounts import`/`export` refused (same form), or the demo lost or duplicated a message. */
   failed: 1,
   /** Bad usage (unknown command or option, missing argument) or bad configuration. */
   usage: 2,

@@ -8,6 +8,7 @@ import { Command, Option } from 'commander';
 import { DEFAULT_REQUEST_TIMEOUT_MS, type WaClient } from '../client/index.js';
 import type { DemoCliOptions } from '../demo/cli.js';
 import * as cmd from './commands.js';
+import * as sessions from './sessions.js';
 import { parseDuration } from './duration.js';
 import { exitCodeOf } from './errors.js';
 import { EXIT } from './exit-codes.js';
@@ -30,7 +31,7 @@ function packageVersion(): string {
 const EXIT_HELP = `
 Exit codes:
   0  done
-  1  the gateway answered with an error (printed as "code: message"), or the demo lost or duplicated a message
+  1  the gateway answered with an error (printed as "code: message"), accounts import/export refused (same form), or the demo lost or duplicated a message
   2  bad usage or bad configuration (the message names the option or config key)
   3  no NATS server reachable
   4  NATS is up but no gateway answered
@@ -59,6 +60,17 @@ async function withClient(command: Command, body: (wa: WaClient) => Promise<void
     finish(code, message);
   }
   await wa.close().catch(() => undefined);
+  finish(EXIT.ok, null);
+}
+
+/** Runs a command that works on the data dir, not through NATS, then exits as `withClient` does. */
+async function local(body: () => Promise<void>): Promise<never> {
+  try {
+    await body();
+  } catch (err) {
+    const { code, message } = exitCodeOf(err);
+    finish(code, message);
+  }
   finish(EXIT.ok, null);
 }
 
@@ -122,7 +134,7 @@ export function buildProgram(): Command {
       await import('../simulator/cli.js');
     });
 
-  const accounts = program.command('accounts').description('list, add and remove accounts').addHelpText('after', EXIT_HELP);
+  const accounts = program.command('accounts').description('list, add and remove accounts; import and export their sessions').addHelpText('after', EXIT_HELP);
   accounts
     .command('list')
     .description('the accounts of the gateway and their states')
@@ -138,6 +150,22 @@ export function buildProgram(): Command {
     .command('remove <account>')
     .description('stop an account and remove it; sends it still held fail with unknown_account')
     .action((account: string, _o, c: Command) => withClient(c, (wa) => cmd.accountsRemove(wa, io, account)));
+  const dataDirHelp = 'the gateway\'s data dir (default: dataDir of --config, $WA_CONND_DATA_DIR, or .data)';
+  accounts
+    .command('import <account> <dir>')
+    .description('take a Baileys multi-file auth folder (useMultiFileAuthState\'s creds.json + key files) as the account\'s session: no QR scan. Works on the data dir, not through NATS; refused while a gateway runs the account')
+    .option('--force', 'replace credentials the account already has')
+    .option('--data-dir <dir>', dataDirHelp)
+    .option('--json', 'print the result as JSON')
+    .action((account: string, dir: string, o: sessions.SessionCliOptions & { force?: boolean }, c: Command) =>
+      local(() => sessions.accountsImport(c.optsWithGlobals<GlobalOptions>(), io, account, dir, o)),
+    );
+  accounts
+    .command('export <account> <dir>')
+    .description('write the account\'s session as a folder Baileys\' useMultiFileAuthState loads (dir: new or empty). Refused while a gateway runs the account')
+    .option('--data-dir <dir>', dataDirHelp)
+    .option('--json', 'print the result as JSON')
+    .action((account: string, dir: string, o: sessions.SessionCliOptions, c: Command) => local(() => sessions.accountsExport(c.optsWithGlobals<GlobalOptions>(), io, account, dir, o)));
 
   program
     .command('pair <account>')
