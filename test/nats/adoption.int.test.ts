@@ -4,31 +4,25 @@
  * announced account is adopted its commands are `unavailable`, never `unknown_account`.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { cmdSubject } from '../../src/contract/index.js';
 import { ADOPT_CONCURRENCY } from '../../src/nats/adoption.js';
 import { type NatsLayer, startNatsLayer } from '../../src/nats/layer.js';
 import type { AccountOptions } from '../../src/runtime/port.js';
-import { connectTo, type NatsServer, startNatsServer } from '../support/nats-server.js';
+import { natsServerPerFile } from '../support/nats-server.js';
 import { FakeAccounts } from './fake-accounts.js';
 import { request } from '../support/nats-client.js';
 import { silent } from '../support/loggers.js';
 import { until } from '../support/waiters.js';
 
-let server: NatsServer;
 let nc: NatsConnection;
 const layers: NatsLayer[] = [];
 
-beforeAll(async () => {
-  server = await startNatsServer();
-  nc = await connectTo(server.url);
+natsServerPerFile((_server, c) => {
+  nc = c;
 });
 afterEach(async () => {
   for (const l of layers.splice(0)) await l.close();
-});
-afterAll(async () => {
-  await nc?.close();
-  await server?.stop();
 });
 
 /** A runtime whose `add` of the accounts in `held` waits until `release()`. */

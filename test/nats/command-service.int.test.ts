@@ -3,7 +3,7 @@
  * the port: every verb, idempotent sends, deadlines, discovery, recovery on start.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   accountsCmdSubject,
   cmdSubject,
@@ -13,13 +13,12 @@ import {
   statusReplySchema,
 } from '../../src/contract/index.js';
 import { type NatsLayer, startNatsLayer, type NatsLayerOptions } from '../../src/nats/layer.js';
-import { connectTo, type NatsServer, startNatsServer } from '../support/nats-server.js';
+import { natsServerPerFile } from '../support/nats-server.js';
 import { FakeAccounts } from './fake-accounts.js';
 import { checkSequences, dumpStream, request } from '../support/nats-client.js';
 import { silent } from '../support/loggers.js';
 import { until } from '../support/waiters.js';
 
-let server: NatsServer;
 let nc: NatsConnection;
 const layers: NatsLayer[] = [];
 let n = 0;
@@ -27,16 +26,11 @@ const nextAccount = () => `cmd${++n}`;
 const to = '+49 151 0000 0001';
 const jid = '4915100000001@s.whatsapp.net';
 
-beforeAll(async () => {
-  server = await startNatsServer();
-  nc = await connectTo(server.url);
+natsServerPerFile((_server, c) => {
+  nc = c;
 });
 afterEach(async () => {
   for (const l of layers.splice(0)) await l.close();
-});
-afterAll(async () => {
-  await nc?.close();
-  await server?.stop();
 });
 
 async function layerWith(fake: FakeAccounts, options: Partial<NatsLayerOptions> = {}): Promise<NatsLayer> {

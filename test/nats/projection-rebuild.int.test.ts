@@ -3,25 +3,19 @@
  * that gateway kept live while writing it.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cmdSubject } from '../../src/contract/index.js';
 import { startNatsLayer } from '../../src/nats/layer.js';
 import type { Projection } from '../../src/nats/projection.js';
-import { connectTo, type NatsServer, startNatsServer } from '../support/nats-server.js';
+import { natsServerPerFile } from '../support/nats-server.js';
 import { FakeAccounts } from './fake-accounts.js';
 import { request } from '../support/nats-client.js';
 import { silent } from '../support/loggers.js';
 
-let server: NatsServer;
 let nc: NatsConnection;
 
-beforeAll(async () => {
-  server = await startNatsServer();
-  nc = await connectTo(server.url);
-});
-afterAll(async () => {
-  await nc?.close();
-  await server?.stop();
+natsServerPerFile((_server, c) => {
+  nc = c;
 });
 
 const snapshot = (p: Projection, account: string) => {

@@ -3,24 +3,18 @@
  * not what an earlier process left in the stream.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cmdSubject, statusReplySchema } from '../../src/contract/index.js';
 import { startNatsLayer } from '../../src/nats/layer.js';
-import { connectTo, type NatsServer, startNatsServer } from '../support/nats-server.js';
+import { natsServerPerFile } from '../support/nats-server.js';
 import { FakeAccounts } from './fake-accounts.js';
 import { silent } from '../support/loggers.js';
 import { request } from '../support/nats-client.js';
 
-let server: NatsServer;
 let nc: NatsConnection;
 
-beforeAll(async () => {
-  server = await startNatsServer();
-  nc = await connectTo(server.url);
-});
-afterAll(async () => {
-  await nc?.close();
-  await server?.stop();
+natsServerPerFile((_server, c) => {
+  nc = c;
 });
 
 describe('when a gateway adds an account a previous process left open', () => {

@@ -11,6 +11,7 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
+import { afterAll, beforeAll } from 'vitest';
 import { findNatsServer } from '../../src/bootstrap/nats.js';
 import { until } from './waiters.js';
 
@@ -193,4 +194,22 @@ async function signalAndWait(child: ChildProcess, signal: NodeJS.Signals): Promi
   const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
   await exited;
   clearTimeout(timer);
+}
+
+/**
+ * One nats-server and one client connection for a test file: started before its tests (handed
+ * to `ready`), closed after them.
+ */
+export function natsServerPerFile(ready: (server: NatsServer, nc: NatsConnection) => void): void {
+  let server: NatsServer | undefined;
+  let nc: NatsConnection | undefined;
+  beforeAll(async () => {
+    server = await startNatsServer();
+    nc = await connectTo(server.url);
+    ready(server, nc);
+  });
+  afterAll(async () => {
+    await nc?.close();
+    await server?.stop();
+  });
 }
