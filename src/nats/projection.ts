@@ -130,6 +130,7 @@ export function evolveStatus(status: AccountStatus, event: WaEvent): AccountStat
     case 'send.expired':
     case 'message.in':
     case 'drop.pattern':
+    case 'webhook.dead_lettered':
       return status;
     default: {
       const unreachable: never = event;
@@ -181,6 +182,7 @@ export function evolveStored(view: AccountView, event: WaEvent): boolean {
     case 'paired':
     case 'logged_out':
     case 'drop.pattern':
+    case 'webhook.dead_lettered':
       return true;
     default: {
       const unreachable: never = event;

@@ -1,0 +1,180 @@
+/**
+ * One endpoint's durable JetStream consumer on `WA_EVENTS` (`wh_<id>`), feeding its
+ * delivery pipeline. The consumer's position is the endpoint's progress: an event is
+ * acked only once delivered or dead-lettered, so after a restart of the gateway,
+ * NATS or the receiver, delivery resumes where it was (redelivered events keep their
+ * `webhook-id`, receivers deduplicate).
+ *
+ * Held events (queued or in flight) are kept from redelivery with `working()` every
+ * third of the ack wait; on close they are nak'ed in stream order, so the next
+ * process gets them at once instead of after the ack wait.
+ */
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type ConsumerMessages,
+} from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import type { WebhookEndpointConfig } from '../config/schema.js';
+import {
+  EVENTS_STREAM,
+  evtFilter,
+  isFenceMarker,
+  parseEvent,
+  WaError,
+  type EventType,
+  type WaEvent,
+} from '../contract/index.js';
+import type { FactOf } from '../runtime/port.js';
+import { type DeliveryObserver, Pipeline } from './pipeline.js';
+import { Signer } from './signing.js';
+
+/** Messages the client pulls ahead per request: enough to keep 256 accounts busy. */
+const PULL_BATCH = 256;
+/** Events an endpoint holds unacked at most: bounds memory while a receiver is down. */
+export const MAX_HELD = 2_000;
+
+export function consumerName(endpoint: string): string {
+  return `wh_${endpoint}`;
+}
+
+/** Event types delivered when an endpoint names none: all but the webhook's own dead letters. */
+export function wants(endpoint: Pick<WebhookEndpointConfig, 'accounts' | 'types'>, event: WaEvent): boolean {
+  if (endpoint.accounts && !endpoint.accounts.includes(event.account)) return false;
+  if (endpoint.types) return (endpoint.types as readonly EventType[]).includes(event.type);
+  return event.type !== 'webhook.dead_lettered';
+}
+
+export type EndpointOptions = {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  endpoint: WebhookEndpointConfig;
+  ackWaitMs: number;
+  logger: Logger;
+  observer: DeliveryObserver;
+  deadLetter: (fact: FactOf<'webhook.dead_lettered'>) => void;
+};
+
+export class EndpointRunner {
+  readonly config: WebhookEndpointConfig;
+  readonly #o: EndpointOptions;
+  readonly #abort = new AbortController();
+  readonly #held = new Map<number, JsMsg>();
+  readonly #pipeline: Pipeline;
+  readonly #log: Logger;
+  #messages: ConsumerMessages | null = null;
+  #pumped: Promise<void> = Promise.resolve();
+  #keepalive: NodeJS.Timeout | undefined;
+
+  constructor(o: EndpointOptions) {
+    this.#o = o;
+    this.config = o.endpoint;
+    this.#log = o.logger.child({ webhook: o.endpoint.id });
+    const e = o.endpoint;
+    this.#pipeline = new Pipeline({
+      endpoint: e.id,
+      url: e.url,
+      timeoutMs: e.timeoutMs,
+      concurrency: e.concurrency,
+      retry: e.retry,
+      signer: new Signer(e.secret),
+      logger: this.#log,
+      observer: o.observer,
+      deadLetter: o.deadLetter,
+      signal: this.#abort.signal,
+    });
+  }
+
+  get name(): string {
+    return consumerName(this.config.id);
+  }
+
+  async start(): Promise<void> {
+    const { jsm, js } = this.#o;
+    try {
+      await jsm.consumers.info(EVENTS_STREAM, this.name);
+    } catch {
+      // Not there yet: created here. A filter subject (not `filter_subjects`): nats-server 2.9.
+      await jsm.consumers.add(EVENTS_STREAM, {
+        durable_name: this.name,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: this.config.startAt === 'all' ? DeliverPolicy.All : DeliverPolicy.New,
+        filter_subject: evtFilter(),
+        ack_wait: nanos(this.#o.ackWaitMs),
+        max_ack_pending: MAX_HELD,
+      });
+    }
+    const consumer = await js.consumers.get(EVENTS_STREAM, this.name);
+    const messages = await consumer.consume({ max_messages: PULL_BATCH });
+    this.#messages = messages;
+    this.#pumped = this.#pump(messages);
+    this.#keepalive = setInterval(
+      () => {
+        for (const m of this.#held.values()) m.working();
+      },
+      Math.max(100, Math.floor(this.#o.ackWaitMs / 3)),
+    );
+    this.#keepalive.unref();
+    this.#log.info({ consumer: this.name }, 'webhook endpoint started');
+  }
+
+  /** Events held (queued or in flight) now. */
+  get held(): number {
+    return this.#held.size;
+  }
+
+  async #pump(messages: ConsumerMessages): Promise<void> {
+    try {
+      for await (const m of messages) this.#accept(m);
+    } catch (err) {
+      if (!this.#abort.signal.aborted) this.#log.error({ err }, 'webhook consumer stopped');
+    }
+  }
+
+  #accept(m: JsMsg): void {
+    if (this.#abort.signal.aborted) return;
+    if (isFenceMarker(m.headers)) return m.ack();
+    // A redelivery of an event still held here (an ack wait ran out): keep the newest handle, send once.
+    if (this.#held.has(m.seq)) {
+      this.#held.set(m.seq, m);
+      return;
+    }
+    const event = parseEvent(m.data);
+    if (event instanceof WaError) {
+      this.#log.warn({ streamSeq: m.seq, err: event.message }, 'not an event: skipped');
+      return m.ack();
+    }
+    if (!wants(this.config, event)) return m.ack();
+    this.#held.set(m.seq, m);
+    this.#pipeline.push({
+      streamSeq: m.seq,
+      event,
+      done: () => {
+        this.#held.get(m.seq)?.ack();
+        this.#held.delete(m.seq);
+      },
+    });
+  }
+
+  /** Stops delivering; what is held goes back to the consumer (nak, in stream order). */
+  async close(): Promise<void> {
+    if (this.#abort.signal.aborted) return;
+    this.#abort.abort();
+    clearInterval(this.#keepalive);
+    await this.#messages?.close().catch(() => undefined);
+    await this.#pumped;
+    await this.#pipeline.idle();
+    for (const seq of [...this.#held.keys()].sort((a, b) => a - b)) this.#held.get(seq)?.nak();
+    this.#held.clear();
+  }
+
+  /** Close and forget the position: the endpoint was removed. */
+  async remove(): Promise<void> {
+    await this.close();
+    await this.#o.jsm.consumers.delete(EVENTS_STREAM, this.name).catch(() => undefined);
+  }
+}
