@@ -83,7 +83,7 @@ export async function startGateway(config: Config, logger: Logger, options: Star
   let refresh: NodeJS.Timeout | undefined;
   try {
     // The configured accounts are announced: from the first command on, they answer `unavailable` until adopted.
-    layer = await startNatsLayer({ nc: nats.nc, accounts: gateway, logger, stream: config.stream, pending: config.accounts.map((a) => a.id) });
+    layer = await startNatsLayer({ nc: nats.nc, accounts: gateway, logger, stream: config.stream, pending: config.accounts.map((a) => a.id), webhooks: () => webhooks ?? undefined });
     const { projection, connected } = layer;
     const sink = layer.sink;
     // After the layer: the stream exists. Each endpoint resumes from its durable consumer.

@@ -5,20 +5,22 @@
  * operator allowed it in the config (`webhooks.allowPrivateAddresses`).
  */
 import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { WaError } from '../contract/index.js';
 
-/** True for 127/8, 0/8, 169.254/16, ::1, ::, fe80::/10 and their IPv4-mapped forms. */
+/** Loopback, unspecified and link-local ranges; IPv4-mapped IPv6 forms match the IPv4 rules (BlockList does that). */
+const DISALLOWED = new BlockList();
+DISALLOWED.addSubnet('127.0.0.0', 8, 'ipv4');
+DISALLOWED.addSubnet('0.0.0.0', 8, 'ipv4');
+DISALLOWED.addSubnet('169.254.0.0', 16, 'ipv4');
+DISALLOWED.addAddress('::1', 'ipv6');
+DISALLOWED.addAddress('::', 'ipv6');
+DISALLOWED.addSubnet('fe80::', 10, 'ipv6');
+
 export function isDisallowedAddress(address: string): boolean {
-  const a = address.toLowerCase().replace(/^\[|\]$/g, '');
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
-  if (mapped) return isDisallowedAddress(mapped[1] as string);
-  if (isIP(a) === 4) {
-    const [first, second] = a.split('.').map(Number) as [number, number];
-    return first === 127 || first === 0 || (first === 169 && second === 254);
-  }
-  if (isIP(a) === 6) return a === '::1' || a === '::' || /^fe[89ab][0-9a-f]:/.test(a);
-  return false;
+  const a = address.replace(/^\[|\]$/g, '');
+  const family = isIP(a);
+  return family !== 0 && DISALLOWED.check(a, family === 4 ? 'ipv4' : 'ipv6');
 }
 
 /**

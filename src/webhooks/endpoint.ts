@@ -30,7 +30,8 @@ import {
   type WaEvent,
 } from '../contract/index.js';
 import type { FactOf } from '../runtime/port.js';
-import { type DeliveryObserver, Pipeline } from './pipeline.js';
+import { type DeliveryObserver, Pipeline, type PipelineOptions } from './pipeline.js';
+import { type ReplayFrom, startReplay } from './replay.js';
 import { Signer } from './signing.js';
 
 /** Messages the client pulls ahead per request: enough to keep 256 accounts busy. */
@@ -65,6 +66,7 @@ export class EndpointRunner {
   readonly #abort = new AbortController();
   readonly #held = new Map<number, JsMsg>();
   readonly #pipeline: Pipeline;
+  readonly #pipelineOptions: PipelineOptions;
   readonly #log: Logger;
   #messages: ConsumerMessages | null = null;
   #pumped: Promise<void> = Promise.resolve();
@@ -75,7 +77,7 @@ export class EndpointRunner {
     this.config = o.endpoint;
     this.#log = o.logger.child({ webhook: o.endpoint.id });
     const e = o.endpoint;
-    this.#pipeline = new Pipeline({
+    this.#pipelineOptions = {
       endpoint: e.id,
       url: e.url,
       timeoutMs: e.timeoutMs,
@@ -86,7 +88,8 @@ export class EndpointRunner {
       observer: o.observer,
       deadLetter: o.deadLetter,
       signal: this.#abort.signal,
-    });
+    };
+    this.#pipeline = new Pipeline(this.#pipelineOptions);
   }
 
   get name(): string {
@@ -158,6 +161,24 @@ export class EndpointRunner {
         this.#held.delete(m.seq);
       },
     });
+  }
+
+  /** Sends the endpoint's events from `from` again (replay.ts); stops when the endpoint closes. */
+  replay(from: ReplayFrom): Promise<{ fromSeq: number; toSeq: number }> {
+    const { js, jsm } = this.#o;
+    const pipeline = new Pipeline(this.#pipelineOptions);
+    return startReplay(
+      {
+        js,
+        jsm,
+        wants: (e) => wants(this.config, e),
+        pipeline,
+        maxHeld: MAX_HELD,
+        signal: this.#abort.signal,
+        logger: this.#log.child({ replay: true }),
+      },
+      from,
+    );
   }
 
   /** Stops delivering; what is held goes back to the consumer (nak, in stream order). */

@@ -1,17 +1,24 @@
 /**
- * The webhook endpoints of one gateway: the configured ones, started after the NATS
- * layer (the stream must exist) and closed before the connection. Each runs its own
- * durable consumer (endpoint.ts); a dead letter becomes a `webhook.dead_lettered`
- * fact of the event's account, published like every other fact.
+ * The webhook endpoints of one gateway: the configured ones and those added at run
+ * time (`wa.cmd.webhooks.add`, kept in the KV bucket `WA_WEBHOOKS` so they survive a
+ * restart), started after the NATS layer (the stream must exist) and closed before
+ * the connection. Each runs its own durable consumer (endpoint.ts); a dead letter
+ * becomes a `webhook.dead_lettered` fact of the event's account.
  */
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { type KV, Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import type { WebhookEndpointConfig } from '../config/schema.js';
+import { WaError, webhookEndpointSchema, type WebhookEndpointConfig } from '../contract/index.js';
+import type { WebhookAdmin } from '../nats/command-service.js';
 import type { FactOf } from '../runtime/port.js';
 import { checkEndpointUrl } from './address.js';
 import { EndpointRunner } from './endpoint.js';
 import { type DeliveryObserver, NO_OBSERVER } from './pipeline.js';
+import type { ReplayFrom } from './replay.js';
+
+/** Endpoints added at run time: key = endpoint id, value = the endpoint's JSON (secret included: the bucket is the gateway's own). */
+export const WEBHOOKS_BUCKET = 'WA_WEBHOOKS';
 
 export type WebhookServiceOptions = {
   nc: NatsConnection;
@@ -23,18 +30,44 @@ export type WebhookServiceOptions = {
   observer?: DeliveryObserver;
 };
 
-export class WebhookService {
-  readonly #o: WebhookServiceOptions;
-  readonly #runners = new Map<string, EndpointRunner>();
+type Source = 'config' | 'runtime';
 
-  private constructor(o: WebhookServiceOptions) {
+export class WebhookService implements WebhookAdmin {
+  readonly #o: WebhookServiceOptions;
+  readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
+  readonly #kv: KV;
+  readonly #runners = new Map<string, { runner: EndpointRunner; source: Source }>();
+  readonly #log: Logger;
+
+  private constructor(o: WebhookServiceOptions, jsm: JetStreamManager, kv: KV) {
     this.#o = o;
+    this.#js = jetstream(o.nc);
+    this.#jsm = jsm;
+    this.#kv = kv;
+    this.#log = o.logger.child({ component: 'webhooks' });
   }
 
   static async start(o: WebhookServiceOptions): Promise<WebhookService> {
-    const service = new WebhookService(o);
+    const kv = await new Kvm(o.nc).create(WEBHOOKS_BUCKET, { history: 1 });
+    const service = new WebhookService(o, await jetstreamManager(o.nc), kv);
     try {
-      for (const endpoint of o.endpoints) await service.#run(endpoint);
+      for (const endpoint of o.endpoints) await service.#run(endpoint, 'config');
+      for (const endpoint of await service.#stored()) {
+        if (service.#runners.has(endpoint.id))
+          service.#log.warn(
+            { webhook: endpoint.id },
+            'an endpoint added at run time has the id of a configured one: the configured one runs',
+          );
+        else {
+          // A stored endpoint the address policy now refuses (or whose host is gone) must not keep the gateway down.
+          await service
+            .#run(endpoint, 'runtime')
+            .catch((err: unknown) =>
+              service.#log.error({ err, webhook: endpoint.id }, 'a webhook endpoint added at run time did not start'),
+            );
+        }
+      }
     } catch (err) {
       await service.close();
       throw err;
@@ -43,16 +76,67 @@ export class WebhookService {
   }
 
   /** Endpoint ids with their runner (for metrics and the inspector). */
-  get runners(): ReadonlyMap<string, EndpointRunner> {
-    return this.#runners;
+  runner(id: string): EndpointRunner | undefined {
+    return this.#runners.get(id)?.runner;
   }
 
-  async #run(endpoint: WebhookEndpointConfig): Promise<EndpointRunner> {
+  ids(): string[] {
+    return [...this.#runners.keys()];
+  }
+
+  list(): ReturnType<WebhookAdmin['list']> {
+    return [...this.#runners.entries()].map(([id, { runner, source }]) => ({
+      id,
+      url: runner.config.url,
+      ...(runner.config.accounts ? { accounts: [...runner.config.accounts] } : {}),
+      ...(runner.config.types ? { types: [...runner.config.types] } : {}),
+      source,
+      held: runner.held,
+    }));
+  }
+
+  async add(endpoint: WebhookEndpointConfig): Promise<void> {
+    if (this.#runners.has(endpoint.id))
+      throw new WaError('conflict', `webhook endpoint ${endpoint.id} exists; remove it first`);
     await checkEndpointUrl(endpoint.url, this.#o.allowPrivateAddresses);
-    const { nc } = this.#o;
+    // Stored first: an endpoint that runs but would be forgotten by a restart is worse than one retried.
+    await this.#kv.put(endpoint.id, JSON.stringify(endpoint));
+    await this.#run(endpoint, 'runtime');
+  }
+
+  async remove(id: string): Promise<void> {
+    const entry = this.#runners.get(id);
+    if (!entry) throw new WaError('bad_request', `unknown webhook endpoint ${JSON.stringify(id)}`);
+    if (entry.source === 'config')
+      throw new WaError('conflict', `webhook endpoint ${id} is in the config file: remove it there`);
+    this.#runners.delete(id);
+    await entry.runner.remove();
+    await this.#kv.delete(id);
+  }
+
+  replay(id: string, from: ReplayFrom): Promise<{ fromSeq: number; toSeq: number }> {
+    const entry = this.#runners.get(id);
+    if (!entry) return Promise.reject(new WaError('bad_request', `unknown webhook endpoint ${JSON.stringify(id)}`));
+    return entry.runner.replay(from);
+  }
+
+  async #stored(): Promise<WebhookEndpointConfig[]> {
+    const out: WebhookEndpointConfig[] = [];
+    for await (const key of await this.#kv.keys()) {
+      const entry = await this.#kv.get(key);
+      if (!entry || entry.operation !== 'PUT') continue;
+      const parsed = webhookEndpointSchema.safeParse(entry.json());
+      if (parsed.success) out.push(parsed.data);
+      else this.#log.error({ webhook: key }, 'a stored webhook endpoint does not validate: not started');
+    }
+    return out;
+  }
+
+  async #run(endpoint: WebhookEndpointConfig, source: Source): Promise<void> {
+    await checkEndpointUrl(endpoint.url, this.#o.allowPrivateAddresses);
     const runner = new EndpointRunner({
-      js: jetstream(nc),
-      jsm: await jetstreamManager(nc),
+      js: this.#js,
+      jsm: this.#jsm,
       endpoint,
       ackWaitMs: this.#o.ackWaitMs,
       logger: this.#o.logger,
@@ -60,12 +144,11 @@ export class WebhookService {
       deadLetter: this.#o.deadLetter,
     });
     await runner.start();
-    this.#runners.set(endpoint.id, runner);
-    return runner;
+    this.#runners.set(endpoint.id, { runner, source });
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.#runners.values()].map((r) => r.close()));
+    await Promise.all([...this.#runners.values()].map(({ runner }) => runner.close()));
     this.#runners.clear();
     // The naks of held events reach the server before the connection closes.
     await this.#o.nc.flush().catch(() => undefined);

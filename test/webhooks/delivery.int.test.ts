@@ -216,7 +216,7 @@ describe('webhook delivery', () => {
       deadLetter: () => undefined,
     });
     await publish('k1', 30);
-    await until('all held', () => crashed.runners.get('crash')?.held === 30);
+    await until('all held', () => crashed.runner('crash')?.held === 30);
     // The crash: the connection goes without a nak; the events wait out their ack wait.
     await ownNc.close();
     failing = false;
