@@ -20,6 +20,7 @@ import { startNatsLayer, type NatsLayer } from '../nats/layer.js';
 import { Gateway } from '../runtime/gateway.js';
 import { startLoopMonitor, type LoopMonitor } from '../runtime/loop-monitor.js';
 import type { Fact } from '../runtime/port.js';
+import { registerWebhookMetrics } from '../webhooks/metrics.js';
 import { WebhookService } from '../webhooks/service.js';
 
 export interface RunningGateway {
@@ -85,6 +86,9 @@ export async function startGateway(config: Config, logger: Logger, options: Star
     // The configured accounts are announced: from the first command on, they answer `unavailable` until adopted.
     layer = await startNatsLayer({ nc: nats.nc, accounts: gateway, logger, stream: config.stream, pending: config.accounts.map((a) => a.id), webhooks: () => webhooks ?? undefined });
     const { projection, connected } = layer;
+    const names = () => gateway.list().map((a) => a.account);
+    // Pages and metrics read the layer's one status view and follow what it stored.
+    const metrics = createMetrics({ counters: layer.counters, projection, loop, accounts: names, natsConnected: connected });
     const sink = layer.sink;
     // After the layer: the stream exists. Each endpoint resumes from its durable consumer.
     webhooks = await WebhookService.start({
@@ -93,15 +97,13 @@ export async function startGateway(config: Config, logger: Logger, options: Star
       endpoints: config.webhooks.endpoints,
       allowPrivateAddresses: config.webhooks.allowPrivateAddresses,
       ackWaitMs: config.webhooks.ackWaitMs,
+      observer: registerWebhookMetrics(metrics.registry, () => webhooks?.lag() ?? Promise.resolve([])),
       deadLetter: (fact) => {
         // Only the process writing an account may publish its events (fencing); another one records its own.
         if (gateway.has(fact.account)) sink(fact);
         else logger.warn({ account: fact.account, webhook: fact.endpoint, streamSeq: fact.streamSeq }, 'dead letter of an account this gateway does not run: not recorded on the stream');
       },
     });
-    const names = () => gateway.list().map((a) => a.account);
-    // Pages and metrics read the layer's one status view and follow what it stored.
-    const metrics = createMetrics({ counters: layer.counters, projection, loop, accounts: names, natsConnected: connected });
     const hub = new InspectorHub({ projection, accounts: names, natsConnected: connected });
     layer.onStored((event) => {
       metrics.observe(event);

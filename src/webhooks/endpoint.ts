@@ -125,6 +125,16 @@ export class EndpointRunner {
     this.#log.info({ consumer: this.name }, 'webhook endpoint started');
   }
 
+  /** Events not finished with: pending in the consumer plus held unacked (0 when NATS cannot say). */
+  async lag(): Promise<number> {
+    try {
+      const info = await this.#o.jsm.consumers.info(EVENTS_STREAM, this.name);
+      return info.num_pending + info.num_ack_pending;
+    } catch {
+      return 0;
+    }
+  }
+
   /** Events held (queued or in flight) now. */
   get held(): number {
     return this.#held.size;

@@ -80,6 +80,13 @@ export class WebhookService implements WebhookAdmin {
     return this.#runners.get(id)?.runner;
   }
 
+  /** Per endpoint, events it has not finished with (for /metrics). */
+  lag(): Promise<{ endpoint: string; pending: number }[]> {
+    return Promise.all(
+      [...this.#runners.entries()].map(async ([endpoint, { runner }]) => ({ endpoint, pending: await runner.lag() })),
+    );
+  }
+
   ids(): string[] {
     return [...this.#runners.keys()];
   }
