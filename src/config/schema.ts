@@ -38,7 +38,7 @@ export const accountSettingsSchema = z
 
 export const accountSchema = accountSettingsSchema
   .extend({
-    id: accountIdSchema.describe('account id, one NATS subject token; `accounts` is reserved (the fleet API wa.cmd.accounts.<verb>)'),
+    id: accountIdSchema.describe('account id, one NATS subject token; `accounts` and `webhooks` are reserved (the APIs wa.cmd.accounts|webhooks.<verb>)'),
     /** Connect at start (default true). */
     connect: z.boolean().default(true).describe('connect at start'),
   })
