@@ -17,7 +17,7 @@ import {
   type JsMsg,
   type ConsumerMessages,
 } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/transport-node';
+import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { WebhookEndpointConfig } from '../config/schema.js';
 import {
@@ -33,9 +33,14 @@ import type { FactOf } from '../runtime/port.js';
 import { type DeliveryObserver, Pipeline, type PipelineOptions } from './pipeline.js';
 import { type ReplayFrom, startReplay } from './replay.js';
 import { Signer } from './signing.js';
+import { sleep } from '../nats/waiting.js';
 
 /** Messages the client pulls ahead per request: enough to keep 256 accounts busy. */
 const PULL_BATCH = 256;
+/** Past the ack wait, so the server's redelivery timer has fired for every orphaned event. */
+const ORPHAN_MARGIN_MS = 250;
+/** A shutdown while NATS is away does not hang on the clean-close mark; without it the next start just waits the ack wait. */
+const CLOSE_MARK_MS = 2_000;
 /** Events an endpoint holds unacked at most: bounds memory while a receiver is down. */
 export const MAX_HELD = 2_000;
 
@@ -50,7 +55,20 @@ export function wants(endpoint: Pick<WebhookEndpointConfig, 'accounts' | 'types'
   return event.type !== 'webhook.dead_lettered';
 }
 
+/**
+ * Whether the endpoint's last runner closed cleanly (nak'ed what it held, so those
+ * events come first at once) or crashed (they come only after the ack wait). The
+ * consumer's info cannot tell the two apart: nak'ed events count as pending too.
+ */
+export type CloseMarks = {
+  /** True when the last close was clean; clears the mark, so a crash from now on is not taken for one. */
+  takeClean(id: string): Promise<boolean>;
+  markClean(id: string): Promise<void>;
+};
+
 export type EndpointOptions = {
+  marks: CloseMarks;
+  nc: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
   endpoint: WebhookEndpointConfig;
@@ -111,10 +129,25 @@ export class EndpointRunner {
         max_ack_pending: MAX_HELD,
       });
     }
-    const consumer = await js.consumers.get(EVENTS_STREAM, this.name);
-    const messages = await consumer.consume({ max_messages: PULL_BATCH });
-    this.#messages = messages;
-    this.#pumped = this.#pump(messages);
+    // Events a crashed process held are redelivered only after their ack wait, while new
+    // ones would come at once: an account's later event would overtake its earlier one.
+    // So consumption starts once they are due again (the server then sends them first).
+    const clean = await this.#o.marks.takeClean(this.config.id);
+    const orphaned = clean ? 0 : (await jsm.consumers.info(EVENTS_STREAM, this.name)).num_ack_pending;
+    if (orphaned > 0)
+      this.#log.info(
+        { orphaned, waitMs: this.#o.ackWaitMs + ORPHAN_MARGIN_MS },
+        'events held by a previous process: delivery resumes once they are redelivered',
+      );
+    this.#pumped = (async () => {
+      if (orphaned > 0) await sleep(this.#o.ackWaitMs + ORPHAN_MARGIN_MS, this.#abort.signal);
+      if (this.#abort.signal.aborted) return;
+      const consumer = await js.consumers.get(EVENTS_STREAM, this.name);
+      const messages = await consumer.consume({ max_messages: PULL_BATCH });
+      this.#messages = messages;
+      if (this.#abort.signal.aborted) return void (await messages.close().catch(() => undefined));
+      await this.#pump(messages);
+    })().catch((err: unknown) => this.#log.error({ err }, 'webhook consumer did not start'));
     this.#keepalive = setInterval(
       () => {
         for (const m of this.#held.values()) m.working();
@@ -149,7 +182,8 @@ export class EndpointRunner {
   }
 
   #accept(m: JsMsg): void {
-    if (this.#abort.signal.aborted) return;
+    // Closing: kept only to be nak'ed with the rest, in stream order.
+    if (this.#abort.signal.aborted) return void this.#held.set(m.seq, m);
     if (isFenceMarker(m.headers)) return m.ack();
     // A redelivery of an event still held here (an ack wait ran out): keep the newest handle, send once.
     if (this.#held.has(m.seq)) {
@@ -201,6 +235,19 @@ export class EndpointRunner {
     await this.#pipeline.idle();
     for (const seq of [...this.#held.keys()].sort((a, b) => a - b)) this.#held.get(seq)?.nak();
     this.#held.clear();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // The naks must be at the server before the mark says they are.
+      const mark = this.#o.nc.flush().then(() => this.#o.marks.markClean(this.config.id));
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CLOSE_MARK_MS} ms`)), CLOSE_MARK_MS);
+      });
+      await Promise.race([mark, late]);
+    } catch (err) {
+      this.#log.warn({ err }, 'could not record a clean close: the next start waits out the ack wait');
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Close and forget the position: the endpoint was removed. */

@@ -64,7 +64,12 @@ export class Pipeline {
     const account = item.event.account;
     let q = this.#queues.get(account);
     if (!q) this.#queues.set(account, (q = []));
-    q.push(item);
+    // In the account's seq order, should a redelivery come after a later event: never
+    // ahead of the head while a worker has it in flight.
+    const floor = this.#running.has(account) ? 1 : 0;
+    let at = q.length;
+    while (at > floor && (q[at - 1] as DeliveryItem).event.seq > item.event.seq) at--;
+    q.splice(at, 0, item);
     if (!this.#running.has(account) && !this.#waiting.includes(account)) this.#schedule(account);
   }
 

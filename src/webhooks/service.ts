@@ -13,7 +13,7 @@ import { WaError, webhookEndpointSchema, type WebhookEndpointConfig } from '../c
 import type { WebhookAdmin } from '../nats/command-service.js';
 import type { FactOf } from '../runtime/port.js';
 import { checkEndpointUrl } from './address.js';
-import { EndpointRunner } from './endpoint.js';
+import { type CloseMarks, EndpointRunner } from './endpoint.js';
 import { type DeliveryObserver, NO_OBSERVER } from './pipeline.js';
 import type { ReplayFrom } from './replay.js';
 
@@ -32,6 +32,10 @@ export type WebhookServiceOptions = {
 
 type Source = 'config' | 'runtime';
 
+/** Beside the endpoints (whose ids have no dot): the mark of a clean close (endpoint.ts, CloseMarks). */
+const CLEAN_PREFIX = 'closed.';
+const cleanKey = (id: string) => `${CLEAN_PREFIX}${id}`;
+
 export class WebhookService implements WebhookAdmin {
   readonly #o: WebhookServiceOptions;
   readonly #js: JetStreamClient;
@@ -39,6 +43,17 @@ export class WebhookService implements WebhookAdmin {
   readonly #kv: KV;
   readonly #runners = new Map<string, { runner: EndpointRunner; source: Source }>();
   readonly #log: Logger;
+  readonly #marks: CloseMarks = {
+    takeClean: async (id) => {
+      const entry = await this.#kv.get(cleanKey(id));
+      if (entry?.operation !== 'PUT') return false;
+      await this.#kv.delete(cleanKey(id));
+      return true;
+    },
+    markClean: async (id) => {
+      await this.#kv.put(cleanKey(id), new Date().toISOString());
+    },
+  };
 
   private constructor(o: WebhookServiceOptions, jsm: JetStreamManager, kv: KV) {
     this.#o = o;
@@ -119,6 +134,7 @@ export class WebhookService implements WebhookAdmin {
     this.#runners.delete(id);
     await entry.runner.remove();
     await this.#kv.delete(id);
+    await this.#kv.delete(cleanKey(id));
   }
 
   replay(id: string, from: ReplayFrom): Promise<{ fromSeq: number; toSeq: number }> {
@@ -130,6 +146,7 @@ export class WebhookService implements WebhookAdmin {
   async #stored(): Promise<WebhookEndpointConfig[]> {
     const out: WebhookEndpointConfig[] = [];
     for await (const key of await this.#kv.keys()) {
+      if (key.startsWith(CLEAN_PREFIX)) continue;
       const entry = await this.#kv.get(key);
       if (!entry || entry.operation !== 'PUT') continue;
       const parsed = webhookEndpointSchema.safeParse(entry.json());
@@ -142,6 +159,8 @@ export class WebhookService implements WebhookAdmin {
   async #run(endpoint: WebhookEndpointConfig, source: Source): Promise<void> {
     await checkEndpointUrl(endpoint.url, this.#o.allowPrivateAddresses);
     const runner = new EndpointRunner({
+      nc: this.#o.nc,
+      marks: this.#marks,
       js: this.#js,
       jsm: this.#jsm,
       endpoint,
