@@ -32,6 +32,7 @@ import {
 import type { FactOf } from '../runtime/port.js';
 import { type DeliveryObserver, Pipeline, type PipelineOptions } from './pipeline.js';
 import { type ReplayFrom, startReplay } from './replay.js';
+import { Sender } from './http.js';
 import { Signer } from './signing.js';
 import { sleep } from '../nats/waiting.js';
 
@@ -73,6 +74,8 @@ export type EndpointOptions = {
   jsm: JetStreamManager;
   endpoint: WebhookEndpointConfig;
   ackWaitMs: number;
+  /** Off: every connection's DNS answer is checked (http.ts). */
+  allowPrivateAddresses: boolean;
   logger: Logger;
   observer: DeliveryObserver;
   deadLetter: (fact: FactOf<'webhook.dead_lettered'>) => void;
@@ -97,7 +100,7 @@ export class EndpointRunner {
     const e = o.endpoint;
     this.#pipelineOptions = {
       endpoint: e.id,
-      url: e.url,
+      sender: new Sender(e.url, o.allowPrivateAddresses, e.concurrency),
       timeoutMs: e.timeoutMs,
       concurrency: e.concurrency,
       retry: e.retry,
@@ -233,6 +236,7 @@ export class EndpointRunner {
     await this.#messages?.close().catch(() => undefined);
     await this.#pumped;
     await this.#pipeline.idle();
+    this.#pipelineOptions.sender.close();
     for (const seq of [...this.#held.keys()].sort((a, b) => a - b)) this.#held.get(seq)?.nak();
     this.#held.clear();
     let timer: NodeJS.Timeout | undefined;

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { WaEvent } from '../contract/index.js';
 import type { FactOf } from '../runtime/port.js';
 import { sleep } from '../nats/waiting.js';
-import { post } from './http.js';
+import type { Sender } from './http.js';
 import { retryDelay, type RetryPolicy } from './retry.js';
 import { type Signer, webhookBody, webhookId } from './signing.js';
 
@@ -34,7 +34,7 @@ export const NO_OBSERVER: DeliveryObserver = { delivered() {}, failed() {}, retr
 
 export type PipelineOptions = {
   endpoint: string;
-  url: string;
+  sender: Sender;
   timeoutMs: number;
   concurrency: number;
   retry: RetryPolicy;
@@ -132,7 +132,7 @@ export class Pipeline {
     for (let attempt = 1; ; attempt++) {
       if (o.signal.aborted) return false;
       const started = performance.now();
-      const result = await post(o.url, o.signer.sign(id, body, now()), o.timeoutMs, o.signal);
+      const result = await o.sender.post(o.signer.sign(id, body, now()), o.timeoutMs, o.signal);
       if (o.signal.aborted && result.kind !== 'delivered') return false;
       if (result.kind === 'delivered') {
         o.observer.delivered(o.endpoint, (performance.now() - started) / 1000);

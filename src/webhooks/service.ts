@@ -165,6 +165,7 @@ export class WebhookService implements WebhookAdmin {
       jsm: this.#jsm,
       endpoint,
       ackWaitMs: this.#o.ackWaitMs,
+      allowPrivateAddresses: this.#o.allowPrivateAddresses,
       logger: this.#o.logger,
       observer: this.#o.observer ?? NO_OBSERVER,
       deadLetter: this.#o.deadLetter,

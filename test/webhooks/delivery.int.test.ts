@@ -9,7 +9,9 @@ import { webhookEndpointSchema, type WebhookEndpointConfig } from '../../src/con
 import { encodeEvent, evtSubject, makeEvent } from '../../src/contract/index.js';
 import type { FactOf } from '../../src/runtime/port.js';
 import { DEFAULT_STREAM_SETTINGS, ensureStream } from '../../src/nats/stream.js';
+import { Sender } from '../../src/webhooks/http.js';
 import { WebhookService } from '../../src/webhooks/service.js';
+import { Signer } from '../../src/webhooks/signing.js';
 import { silent } from '../support/loggers.js';
 import { connectTo, nextStatus, startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { prng } from '../support/random.js';
@@ -254,4 +256,22 @@ describe('webhook delivery', () => {
     expect(r.seqsOf('n1')).toEqual(range(250));
     expect(r.orderViolations).toEqual([]);
   }, 60_000);
+});
+
+describe('the connection guard', () => {
+  it("checks every connection's DNS answer: a name resolving to loopback is refused at connect time unless allowed", async () => {
+    const key = secret();
+    const r = await receiver(key);
+    const byName = r.url.replace('127.0.0.1', 'localhost');
+    // Signed with another key: the receiver, when reached, answers 401.
+    const signed = new Signer(secret()).sign('evt_x_1', '{}', new Date());
+    const guarded = new Sender(byName, false, 1);
+    expect(await guarded.post(signed, 1_000)).toEqual({ kind: 'retry', reason: 'EADDRNOTALLOWED' });
+    guarded.close();
+    expect(r.requests).toBe(0);
+    const open = new Sender(byName, true, 1);
+    expect(await open.post(signed, 1_000)).toEqual({ kind: 'refused', status: 401, reason: 'http 401' });
+    expect(r.badSignatures).toBe(1);
+    open.close();
+  });
 });
