@@ -57,6 +57,15 @@ export const webhookEndpointSchema = z
       .max(256)
       .default(8)
       .describe('accounts delivered in parallel (each account stays in order)'),
+    batch: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(1)
+      .describe(
+        'events of one account per request at most; 1 (default) = one event per request. More: {type:"batch", data:[…]} (docs/webhooks.md)',
+      ),
     retry: webhookRetrySchema.default({ attempts: 10, baseMs: 500, capMs: 60_000 }).describe('retry policy'),
     startAt: z
       .enum(['new', 'all'])

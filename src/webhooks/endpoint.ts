@@ -103,6 +103,7 @@ export class EndpointRunner {
       sender: new Sender(e.url, o.allowPrivateAddresses, e.concurrency),
       timeoutMs: e.timeoutMs,
       concurrency: e.concurrency,
+      batch: e.batch,
       retry: e.retry,
       signer: new Signer(e.secret),
       logger: this.#log,

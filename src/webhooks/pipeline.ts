@@ -11,7 +11,7 @@ import type { FactOf } from '../runtime/port.js';
 import { sleep } from '../nats/waiting.js';
 import type { Sender } from './http.js';
 import { retryDelay, type RetryPolicy } from './retry.js';
-import { type Signer, webhookBody, webhookId } from './signing.js';
+import { batchBody, batchId, type Signer, webhookBody, webhookId } from './signing.js';
 
 export type DeliveryItem = {
   /** `WA_EVENTS` sequence. */
@@ -37,6 +37,8 @@ export type PipelineOptions = {
   sender: Sender;
   timeoutMs: number;
   concurrency: number;
+  /** Events per request at most; 1 = one event per request, the Standard Webhooks shape. */
+  batch: number;
   retry: RetryPolicy;
   signer: Signer;
   logger: Logger;
@@ -55,6 +57,8 @@ export class Pipeline {
   /** Accounts with queued events waiting for a slot, first come first served. */
   readonly #waiting: string[] = [];
   readonly #idle = new Set<() => void>();
+  /** Per account: how many head items a request has in flight (not to be reordered). */
+  readonly #inFlight = new Map<string, number>();
 
   constructor(o: PipelineOptions) {
     this.#o = o;
@@ -66,7 +70,7 @@ export class Pipeline {
     if (!q) this.#queues.set(account, (q = []));
     // In the account's seq order, should a redelivery come after a later event: never
     // ahead of the head while a worker has it in flight.
-    const floor = this.#running.has(account) ? 1 : 0;
+    const floor = this.#inFlight.get(account) ?? 0;
     let at = q.length;
     while (at > floor && (q[at - 1] as DeliveryItem).event.seq > item.event.seq) at--;
     q.splice(at, 0, item);
@@ -98,10 +102,13 @@ export class Pipeline {
     try {
       const q = this.#queues.get(account) ?? [];
       while (q.length > 0 && !this.#o.signal.aborted) {
-        const item = q[0] as DeliveryItem;
-        if (!(await this.#deliver(item))) return;
-        q.shift();
-        item.done();
+        const items = q.slice(0, this.#o.batch);
+        this.#inFlight.set(account, items.length);
+        const delivered = await this.#deliver(items);
+        this.#inFlight.delete(account);
+        if (!delivered) return;
+        q.splice(0, items.length);
+        for (const item of items) item.done();
         if (this.#waiting.length > 0 && q.length > 0) {
           this.#waiting.push(account);
           return;
@@ -121,26 +128,32 @@ export class Pipeline {
     }
   }
 
-  /** True when the event is done with; false when closing stopped it (it stays unacked). */
-  async #deliver(item: DeliveryItem): Promise<boolean> {
+  /** True when the events are done with; false when closing stopped them (they stay unacked). */
+  async #deliver(items: DeliveryItem[]): Promise<boolean> {
     const o = this.#o;
-    const { event } = item;
-    const id = webhookId(event);
-    const body = webhookBody(event);
+    const first = items[0] as DeliveryItem;
     const now = o.now ?? (() => new Date());
-    const log = o.logger.child({ account: event.account, webhookId: id, streamSeq: item.streamSeq });
+    const single = items.length === 1 && o.batch === 1;
+    const id = single ? webhookId(first.event) : batchId(items.map((i) => i.event));
+    const body = single
+      ? webhookBody(first.event)
+      : batchBody(
+          items.map((i) => i.event),
+          now(),
+        );
+    const log = o.logger.child({ account: first.event.account, webhookId: id, streamSeq: first.streamSeq });
     for (let attempt = 1; ; attempt++) {
       if (o.signal.aborted) return false;
       const started = performance.now();
       const result = await o.sender.post(o.signer.sign(id, body, now()), o.timeoutMs, o.signal);
       if (o.signal.aborted && result.kind !== 'delivered') return false;
       if (result.kind === 'delivered') {
-        o.observer.delivered(o.endpoint, (performance.now() - started) / 1000);
+        for (let i = 0; i < items.length; i++) o.observer.delivered(o.endpoint, (performance.now() - started) / 1000);
         return true;
       }
       o.observer.failed(o.endpoint, result.reason);
       if (result.kind === 'refused' || attempt >= o.retry.attempts) {
-        this.#deadLetter(item, attempt, result.reason, result.status, log);
+        for (const item of items) this.#deadLetter(item, attempt, result.reason, result.status, log);
         return true;
       }
       const wait = retryDelay(o.retry, attempt, result.kind === 'retry' ? result.retryAfterMs : undefined);

@@ -20,6 +20,26 @@ export function webhookBody(event: WaEvent): string {
   return JSON.stringify({ type: event.type, timestamp: event.at, data: event });
 }
 
+/**
+ * Batch mode: one request carries up to `batch` consecutive events of one account,
+ * `{ type: "batch", timestamp, data: [{ id, type, timestamp, data }…] }`. The request's
+ * id names its range; a batch resent after a restart may be cut differently, so a
+ * receiver deduplicates on each item's `id` (the event's webhook-id).
+ */
+export function batchId(events: readonly WaEvent[]): string {
+  const first = events[0] as WaEvent;
+  const last = events[events.length - 1] as WaEvent;
+  return `batch_${first.account}_${first.seq}-${last.seq}`;
+}
+
+export function batchBody(events: readonly WaEvent[], now: Date): string {
+  return JSON.stringify({
+    type: 'batch',
+    timestamp: now.toISOString(),
+    data: events.map((e) => ({ id: webhookId(e), type: e.type, timestamp: e.at, data: e })),
+  });
+}
+
 export type SignedRequest = { body: string; headers: Record<string, string> };
 
 export class Signer {

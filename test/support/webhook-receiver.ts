@@ -26,6 +26,8 @@ export type Receiver = {
   badSignatures: number;
   /** Arrivals of an account's event before its previous one was answered 2xx. */
   orderViolations: string[];
+  /** Requests in batch mode. */
+  batches: number;
   behave: (r: Received) => Behaviour;
   seqsOf(account: string): number[];
   close(): Promise<void>;
@@ -43,6 +45,7 @@ export async function startReceiver(secret: string): Promise<Receiver> {
     duplicates: 0,
     badSignatures: 0,
     orderViolations: [],
+    batches: 0,
     behave: () => ({ kind: 'ok' }),
     seqsOf: (account) => r.unique.filter((x) => x.account === account).map((x) => x.seq),
     close: () => new Promise((resolve) => server.close(() => resolve())),
@@ -57,31 +60,45 @@ export async function startReceiver(secret: string): Promise<Receiver> {
       return;
     }
     r.requests++;
-    const data = body.data as { account: string; seq: number; type: string };
-    const got: Received = {
-      id: String(req.headers['webhook-id']),
-      account: data.account,
-      seq: data.seq,
-      type: data.type,
-      body,
-    };
-    const behaviour = r.behave(got);
+    // Batch mode: `data` is a list of `{ id, type, timestamp, data }`, one per event.
+    const items: Received[] =
+      body.type === 'batch'
+        ? (body.data as { id: string; data: { account: string; seq: number; type: string } }[]).map((x) => ({
+            id: x.id,
+            account: x.data.account,
+            seq: x.data.seq,
+            type: x.data.type,
+            body: x as unknown as Record<string, unknown>,
+          }))
+        : [
+            {
+              id: String(req.headers['webhook-id']),
+              ...pick(body.data as { account: string; seq: number; type: string }),
+              body,
+            },
+          ];
+    if (body.type === 'batch') r.batches++;
+    const behaviour = r.behave(items[0] as Received);
     if (behaviour.kind === 'reset') return void req.socket.destroy();
     if (behaviour.kind === 'status') return void res.writeHead(behaviour.status, behaviour.headers).end('no');
     // Accepted (also when the answer comes too late for the sender): recorded once per id.
-    const last = answered.get(data.account) ?? 0;
-    if (data.seq > last + 1)
-      r.orderViolations.push(`${data.account}: seq ${data.seq} arrived while ${last} was the last answered 2xx`);
-    if (seen.has(got.id)) r.duplicates++;
-    else {
-      seen.add(got.id);
-      r.unique.push(got);
+    // Within one request (one account) each item may follow the one before it.
+    let floor = answered.get(items[0]?.account ?? '') ?? 0;
+    for (const got of items) {
+      if (got.seq > floor + 1)
+        r.orderViolations.push(`${got.account}: seq ${got.seq} arrived while ${floor} was the last answered 2xx`);
+      floor = Math.max(floor, got.seq);
+      if (seen.has(got.id)) r.duplicates++;
+      else {
+        seen.add(got.id);
+        r.unique.push(got);
+      }
     }
+    if (behaviour.kind !== 'slow' && items[0]) answered.set(items[0].account, floor);
     if (behaviour.kind === 'slow') {
       setTimeout(() => res.writeHead(200).end(), behaviour.ms).unref();
       return;
     }
-    answered.set(data.account, Math.max(last, data.seq));
     res.writeHead(200).end('ok');
   };
   const server = createServer((req, res) => {
@@ -93,3 +110,5 @@ export async function startReceiver(secret: string): Promise<Receiver> {
   r.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
   return r;
 }
+
+const pick = (d: { account: string; seq: number; type: string }) => ({ account: d.account, seq: d.seq, type: d.type });

@@ -275,3 +275,25 @@ describe('the connection guard', () => {
     open.close();
   });
 });
+
+describe('batch mode', () => {
+  it('sends up to `batch` events of one account per request, in order, through failures; items deduplicated by id', async () => {
+    const key = secret();
+    const r = await receiver(key);
+    const random = prng(5);
+    r.behave = () => (random() < 0.3 ? { kind: 'status', status: 503 } : { kind: 'ok' });
+    await start([endpoint('batched', r.url, key, { batch: 20 })]);
+    await Promise.all([publish('b1', 150), publish('b2', 150)]);
+    await until(
+      () => `all delivered (${r.unique.length})`,
+      () => r.unique.length === 300,
+      30_000,
+    );
+    expect(r.seqsOf('b1')).toEqual(range(150));
+    expect(r.seqsOf('b2')).toEqual(range(150));
+    expect(r.orderViolations).toEqual([]);
+    expect(r.badSignatures).toBe(0);
+    expect(r.batches).toBeGreaterThan(0);
+    expect(r.batches).toBeLessThan(300); // fewer requests than events
+  });
+});
