@@ -75,6 +75,7 @@ function describe(e) {
     case 'send.expired': return 'send ' + e.id + ' expired';
     case 'message.in': return 'message in from ' + e.from;
     case 'drop.pattern': return 'drops every ' + Math.round(e.periodMs / 1000) + ' s (confidence ' + e.confidence.toFixed(2) + ')';
+    case 'webhook.dead_lettered': return 'webhook ' + e.endpoint + ' gave up on ' + e.eventType + ' #' + e.eventSeq + ' (stream seq ' + e.streamSeq + ', ' + e.attempts + ' attempts' + (e.status !== undefined ? ', http ' + e.status : '') + ')';
     default: return e.type;
   }
 }
