@@ -104,7 +104,7 @@ export async function startGateway(config: Config, logger: Logger, options: Star
         else logger.warn({ account: fact.account, webhook: fact.endpoint, streamSeq: fact.streamSeq }, 'dead letter of an account this gateway does not run: not recorded on the stream');
       },
     });
-    const hub = new InspectorHub({ projection, accounts: names, natsConnected: connected });
+    const hub = new InspectorHub({ projection, accounts: names, natsConnected: connected, webhooks: () => webhooks?.panels() ?? [] });
     layer.onStored((event) => {
       metrics.observe(event);
       hub.observe(event);

@@ -32,6 +32,21 @@ export type WebhookServiceOptions = {
 
 type Source = 'config' | 'runtime';
 
+/** What the inspector shows of an endpoint: no secret, and only the URL's origin (paths often carry a token). */
+export type WebhookPanel = {
+  id: string;
+  origin: string;
+  source: Source;
+  held: number;
+  delivered: number;
+  failedAttempts: number;
+  deadLettered: number;
+  /** Cause of the last failed attempt (`http 503`, `timeout` …), if any since the start. */
+  lastFailure: string | null;
+};
+
+type Tally = Pick<WebhookPanel, 'delivered' | 'failedAttempts' | 'deadLettered' | 'lastFailure'>;
+
 /** Beside the endpoints (whose ids have no dot): the mark of a clean close (endpoint.ts, CloseMarks). */
 const CLEAN_PREFIX = 'closed.';
 const cleanKey = (id: string) => `${CLEAN_PREFIX}${id}`;
@@ -43,6 +58,9 @@ export class WebhookService implements WebhookAdmin {
   readonly #kv: KV;
   readonly #runners = new Map<string, { runner: EndpointRunner; source: Source }>();
   readonly #log: Logger;
+  readonly #tallies = new Map<string, Tally>();
+  /** The caller's observer, plus the tallies the inspector shows. */
+  readonly #observer: DeliveryObserver;
   readonly #marks: CloseMarks = {
     takeClean: async (id) => {
       const entry = await this.#kv.get(cleanKey(id));
@@ -61,6 +79,29 @@ export class WebhookService implements WebhookAdmin {
     this.#jsm = jsm;
     this.#kv = kv;
     this.#log = o.logger.child({ component: 'webhooks' });
+    const outer = o.observer ?? NO_OBSERVER;
+    const tally = (id: string): Tally => {
+      let t = this.#tallies.get(id);
+      if (!t) this.#tallies.set(id, (t = { delivered: 0, failedAttempts: 0, deadLettered: 0, lastFailure: null }));
+      return t;
+    };
+    this.#observer = {
+      delivered: (id, s) => {
+        tally(id).delivered++;
+        outer.delivered(id, s);
+      },
+      failed: (id, reason) => {
+        const t = tally(id);
+        t.failedAttempts++;
+        t.lastFailure = reason;
+        outer.failed(id, reason);
+      },
+      retried: (id) => outer.retried(id),
+      deadLettered: (id) => {
+        tally(id).deadLettered++;
+        outer.deadLettered(id);
+      },
+    };
   }
 
   static async start(o: WebhookServiceOptions): Promise<WebhookService> {
@@ -100,6 +141,16 @@ export class WebhookService implements WebhookAdmin {
     return Promise.all(
       [...this.#runners.entries()].map(async ([endpoint, { runner }]) => ({ endpoint, pending: await runner.lag() })),
     );
+  }
+
+  panels(): WebhookPanel[] {
+    return [...this.#runners.entries()].map(([id, { runner, source }]) => ({
+      id,
+      origin: new URL(runner.config.url).origin,
+      source,
+      held: runner.held,
+      ...(this.#tallies.get(id) ?? { delivered: 0, failedAttempts: 0, deadLettered: 0, lastFailure: null }),
+    }));
   }
 
   ids(): string[] {
@@ -167,7 +218,7 @@ export class WebhookService implements WebhookAdmin {
       ackWaitMs: this.#o.ackWaitMs,
       allowPrivateAddresses: this.#o.allowPrivateAddresses,
       logger: this.#o.logger,
-      observer: this.#o.observer ?? NO_OBSERVER,
+      observer: this.#observer,
       deadLetter: this.#o.deadLetter,
     });
     await runner.start();

@@ -13,9 +13,25 @@ import { startReceiver, type Receiver } from '../support/webhook-receiver.js';
 
 let s: Scenario;
 let r: Receiver;
+let key: string;
+
+/** The data of the first server-sent event at `url` (the inspector's `hello` snapshot). */
+async function firstSseEvent(url: string): Promise<string> {
+  const res = await fetch(url);
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  while (!text.includes('\n\n')) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+  }
+  await reader.cancel();
+  return /^data: (.*)$/m.exec(text)?.[1] ?? '';
+}
 
 beforeAll(async () => {
-  const key = `whsec_${randomBytes(32).toString('base64')}`;
+  key = `whsec_${randomBytes(32).toString('base64')}`;
   r = await startReceiver(key);
   // Transitions are accepted, keepalives refused: the first dead letters come within seconds.
   r.behave = (x) => (x.type === 'keepalive' ? { kind: 'status', status: 422 } : { kind: 'ok' });
@@ -74,5 +90,14 @@ describe('webhooks in the gateway', () => {
     expect(sum(metrics, 'wa_webhook_delivered_total', { endpoint: 'crm' })).toBeGreaterThanOrEqual(1);
     expect(sum(metrics, 'wa_webhook_failed_attempts_total', { endpoint: 'crm' })).toBeGreaterThanOrEqual(1);
     expect(metrics.has('wa_webhook_consumer_lag')).toBe(true);
+    // The inspector's first message shows the endpoint: its origin only, no secret.
+    const hello = await firstSseEvent(`${s.url}/inspect/events`);
+    expect(hello).not.toContain(key);
+    const { webhooks } = JSON.parse(hello) as { webhooks: Record<string, unknown>[] };
+    expect(webhooks).toEqual([
+      expect.objectContaining({ id: 'crm', origin: new URL(r.url).origin, source: 'config', lastFailure: 'http 422' }),
+    ]);
+    expect(webhooks[0]?.deadLettered).toBeGreaterThanOrEqual(1);
+    expect(webhooks[0]?.delivered).toBeGreaterThanOrEqual(1);
   });
 });
