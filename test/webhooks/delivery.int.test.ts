@@ -12,7 +12,7 @@ import { DEFAULT_STREAM_SETTINGS, ensureStream } from '../../src/nats/stream.js'
 import { Sender } from '../../src/webhooks/http.js';
 import { WebhookService } from '../../src/webhooks/service.js';
 import { Signer } from '../../src/webhooks/signing.js';
-import { silent } from '../support/loggers.js';
+import { capturingLogger, silent } from '../support/loggers.js';
 import { connectTo, nextStatus, startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { prng } from '../support/random.js';
 import { until } from '../support/waiters.js';
@@ -295,5 +295,34 @@ describe('batch mode', () => {
     expect(r.badSignatures).toBe(0);
     expect(r.batches).toBeGreaterThan(0);
     expect(r.batches).toBeLessThan(300); // fewer requests than events
+  });
+});
+
+describe('logs', () => {
+  it('never carry the secret or message text, through retries and dead letters', async () => {
+    const key = secret();
+    const r = await receiver(key);
+    let n = 0;
+    r.behave = (x) =>
+      x.seq === 2 ? { kind: 'status', status: 400 } : ++n % 2 === 0 ? { kind: 'status', status: 503 } : { kind: 'ok' };
+    const { logger, lines } = capturingLogger();
+    const service = await WebhookService.start({
+      nc,
+      logger,
+      endpoints: [endpoint('logged', r.url, key)],
+      allowPrivateAddresses: true,
+      ackWaitMs: 1_500,
+      deadLetter: () => undefined,
+    });
+    cleanup.push(() => service.close());
+    await publish('l1', 5);
+    await until('4 delivered', () => r.unique.length === 4);
+    await service.close();
+    const text = JSON.stringify(lines);
+    expect(lines.some((l) => l.msg === 'webhook gave up on an event: dead-lettered')).toBe(true);
+    expect(lines.some((l) => l.msg === 'webhook attempt failed: retrying')).toBe(true);
+    expect(text).not.toContain(key);
+    expect(text).not.toContain(key.slice('whsec_'.length));
+    expect(text).not.toContain('hello'); // the events' text
   });
 });
