@@ -20,22 +20,21 @@ import {
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { WebhookEndpointConfig } from '../config/schema.js';
-import {
-  EVENTS_STREAM,
-  evtFilter,
-  isFenceMarker,
-  parseEvent,
-  WaError,
-  type EventType,
-  type WaEvent,
-} from '../contract/index.js';
+import { EVENTS_STREAM, evtFilter, isFenceMarker, parseEvent, WaError } from '../contract/index.js';
 import type { FactOf } from '../runtime/port.js';
 import { type DeliveryObserver, Pipeline, type PipelineOptions } from './pipeline.js';
 import { type ReplayFrom, startReplay } from './replay.js';
+import { wants } from './filter.js';
 import { Sender } from './http.js';
 import { Signer } from './signing.js';
 import { sleep } from '../nats/waiting.js';
 
+/**
+ * A pull request's life; heartbeats come at half of it, and two missed ones make the
+ * client check on its consumer. Shorter than the client's 30 s default, so a consumer
+ * deleted under a running endpoint is noticed (and re-created) within ~10 s.
+ */
+const PULL_EXPIRES_MS = 5_000;
 /** Messages the client pulls ahead per request: enough to keep 256 accounts busy. */
 const PULL_BATCH = 256;
 /** Past the ack wait, so the server's redelivery timer has fired for every orphaned event. */
@@ -47,13 +46,6 @@ export const MAX_HELD = 2_000;
 
 export function consumerName(endpoint: string): string {
   return `wh_${endpoint}`;
-}
-
-/** Event types delivered when an endpoint names none: all but the webhook's own dead letters. */
-export function wants(endpoint: Pick<WebhookEndpointConfig, 'accounts' | 'types'>, event: WaEvent): boolean {
-  if (endpoint.accounts && !endpoint.accounts.includes(event.account)) return false;
-  if (endpoint.types) return (endpoint.types as readonly EventType[]).includes(event.type);
-  return event.type !== 'webhook.dead_lettered';
 }
 
 /**
@@ -92,6 +84,8 @@ export class EndpointRunner {
   #messages: ConsumerMessages | null = null;
   #pumped: Promise<void> = Promise.resolve();
   #keepalive: NodeJS.Timeout | undefined;
+  /** Highest stream sequence delivered or dead-lettered here (where a re-created consumer resumes). */
+  #lastDone = 0;
 
   constructor(o: EndpointOptions) {
     this.#o = o;
@@ -118,21 +112,53 @@ export class EndpointRunner {
     return consumerName(this.config.id);
   }
 
-  async start(): Promise<void> {
-    const { jsm, js } = this.#o;
+  /**
+   * Creates the consumer when it is not there. `after`: re-created after it was deleted
+   * under a running endpoint: from the event after the last one done here, so what was
+   * stored meanwhile is not skipped.
+   */
+  async #ensureConsumer(after?: number): Promise<void> {
+    const { jsm } = this.#o;
     try {
       await jsm.consumers.info(EVENTS_STREAM, this.name);
+      return;
     } catch {
-      // Not there yet: created here. A filter subject (not `filter_subjects`): nats-server 2.9.
-      await jsm.consumers.add(EVENTS_STREAM, {
-        durable_name: this.name,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: this.config.startAt === 'all' ? DeliverPolicy.All : DeliverPolicy.New,
-        filter_subject: evtFilter(),
-        ack_wait: nanos(this.#o.ackWaitMs),
-        max_ack_pending: MAX_HELD,
-      });
+      // Not there: created below.
     }
+    const start =
+      after !== undefined
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: after + 1 }
+        : { deliver_policy: this.config.startAt === 'all' ? DeliverPolicy.All : DeliverPolicy.New };
+    // A filter subject (not `filter_subjects`): nats-server 2.9.
+    await jsm.consumers.add(EVENTS_STREAM, {
+      durable_name: this.name,
+      ack_policy: AckPolicy.Explicit,
+      ...start,
+      filter_subject: evtFilter(),
+      ack_wait: nanos(this.#o.ackWaitMs),
+      max_ack_pending: MAX_HELD,
+    });
+  }
+
+  /** Someone deleted the consumer under us: the client resumes once it exists again, so it is re-created. */
+  async #watch(messages: ConsumerMessages): Promise<void> {
+    for await (const s of messages.status()) {
+      if (this.#abort.signal.aborted) return;
+      if (s.type !== 'consumer_deleted' && s.type !== 'consumer_not_found') continue;
+      const held = [...this.#held.keys()];
+      const after = held.length > 0 ? Math.min(...held) - 1 : this.#lastDone;
+      this.#log.warn({ consumer: this.name, fromSeq: after + 1 }, 'webhook consumer was deleted: re-created');
+      // What was held belongs to the deleted consumer: it comes again from the new one.
+      this.#held.clear();
+      await this.#ensureConsumer(after).catch((err: unknown) =>
+        this.#log.error({ err }, 'could not re-create the webhook consumer'),
+      );
+    }
+  }
+
+  async start(): Promise<void> {
+    const { jsm, js } = this.#o;
+    await this.#ensureConsumer();
     // Events a crashed process held are redelivered only after their ack wait, while new
     // ones would come at once: an account's later event would overtake its earlier one.
     // So consumption starts once they are due again (the server then sends them first).
@@ -147,9 +173,10 @@ export class EndpointRunner {
       if (orphaned > 0) await sleep(this.#o.ackWaitMs + ORPHAN_MARGIN_MS, this.#abort.signal);
       if (this.#abort.signal.aborted) return;
       const consumer = await js.consumers.get(EVENTS_STREAM, this.name);
-      const messages = await consumer.consume({ max_messages: PULL_BATCH });
+      const messages = await consumer.consume({ max_messages: PULL_BATCH, expires: PULL_EXPIRES_MS });
       this.#messages = messages;
       if (this.#abort.signal.aborted) return void (await messages.close().catch(() => undefined));
+      void this.#watch(messages).catch((err: unknown) => this.#log.warn({ err }, 'consumer status watch ended'));
       await this.#pump(messages);
     })().catch((err: unknown) => this.#log.error({ err }, 'webhook consumer did not start'));
     this.#keepalive = setInterval(
@@ -207,6 +234,7 @@ export class EndpointRunner {
       done: () => {
         this.#held.get(m.seq)?.ack();
         this.#held.delete(m.seq);
+        this.#lastDone = Math.max(this.#lastDone, m.seq);
       },
     });
   }

@@ -326,3 +326,23 @@ describe('logs', () => {
     expect(text).not.toContain('hello'); // the events' text
   });
 });
+
+describe('a deleted consumer', () => {
+  it('is re-created from where delivery was: later events still arrive, none skipped', async () => {
+    const key = secret();
+    const r = await receiver(key);
+    await start([endpoint('deleted', r.url, key)]);
+    await publish('x1', 20);
+    await until('20 delivered', () => r.unique.length === 20);
+    const jsm = await jetstreamManager(nc);
+    await jsm.consumers.delete('WA_EVENTS', 'wh_deleted');
+    await publish('x1', 20);
+    await until(
+      () => `all 40 delivered (${r.unique.length})`,
+      () => r.unique.length === 40,
+      30_000,
+    );
+    expect(r.seqsOf('x1')).toEqual(range(40));
+    expect(r.orderViolations).toEqual([]);
+  }, 45_000);
+});

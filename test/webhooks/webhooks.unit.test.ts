@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { webhookEndpointSchema } from '../../src/contract/index.js';
 import { makeEvent } from '../../src/contract/index.js';
 import { isDisallowedAddress } from '../../src/webhooks/address.js';
-import { wants } from '../../src/webhooks/endpoint.js';
+import { wants } from '../../src/webhooks/filter.js';
 import { parseRetryAfter } from '../../src/webhooks/http.js';
 import { retryDelay } from '../../src/webhooks/retry.js';
 import { Signer, webhookBody, webhookId } from '../../src/webhooks/signing.js';
