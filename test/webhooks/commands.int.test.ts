@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { accountsCmdSubject, webhooksCmdSubject } from '../../src/contract/index.js';
+import { connectWaClient } from '../../src/client/index.js';
 import { type NatsLayer, startNatsLayer } from '../../src/nats/layer.js';
 import { WebhookService } from '../../src/webhooks/service.js';
 import { FakeAccounts } from '../nats/fake-accounts.js';
@@ -201,5 +202,28 @@ describe('webhook commands', () => {
     });
     await until('all three again', () => r.duplicates >= before + 3);
     expect(r.seqsOf('wk2')).toEqual([1, 3, 2]);
+  });
+
+  it('through the typed client: add, list, replay, remove; errors as WaError', async () => {
+    const g = await gateway(['wk3'], true);
+    const key = secret();
+    const r = await receiver(key);
+    const wa = await connectWaClient({ nc });
+    expect(await wa.addWebhook({ id: 'typed', url: r.url, secret: key, accounts: ['wk3'], ...fast })).toEqual({
+      ok: true,
+      id: 'typed',
+    });
+    expect(await wa.webhooks()).toContainEqual(expect.objectContaining({ id: 'typed', source: 'runtime' }));
+    g.message('wk3', 2);
+    await until('2 delivered', () => r.unique.length === 2);
+    expect(await wa.replayWebhook('typed', { time: new Date(Date.now() - 60_000) })).toMatchObject({
+      ok: true,
+      id: 'typed',
+    });
+    await until('replayed', () => r.duplicates >= 2);
+    await expect(wa.removeWebhook('nope')).rejects.toMatchObject({ code: 'bad_request' });
+    await expect(wa.addWebhook({ id: 'typed', url: r.url, secret: key })).rejects.toMatchObject({ code: 'conflict' });
+    expect(await wa.removeWebhook('typed')).toEqual({ ok: true, id: 'typed' });
+    await wa.close();
   });
 });
