@@ -34,6 +34,8 @@ function details(e: WaEvent): string {
       return `drops every ${Math.round(e.periodMs / 1000)} s (confidence ${e.confidence}, ${e.samples} sessions)`;
     case 'keepalive':
       return `${e.probe} ${e.outcome}${e.rttMs !== undefined ? ` ${Math.round(e.rttMs)} ms` : ''}${e.loopDelayMs ? `, loop delay ${Math.round(e.loopDelayMs)} ms` : ''}`;
+    case 'webhook.dead_lettered':
+      return `endpoint ${e.endpoint} gave up on stream seq ${e.streamSeq} (${e.eventType}) after ${e.attempts} attempts: ${e.reason}`;
     default: {
       const unreachable: never = e;
       return String(unreachable);

@@ -17,6 +17,8 @@ import {
   type OkReplyOf,
   type RequestOf,
   type Verb,
+  webhooksCmdSubject,
+  type WebhooksVerb,
 } from '../contract/index.js';
 import { requestFailure, WaTransportError } from './errors.js';
 import { eventFeed, type EventFeed, type EventsOptions } from './events.js';
@@ -63,6 +65,12 @@ export interface WaClient {
   disconnect(account: string): Promise<OkReplyOf<'disconnect'>>;
   logout(account: string): Promise<OkReplyOf<'logout'>>;
   pair(account: string, input?: { phone?: string }): Promise<OkReplyOf<'pair'>>;
+  /** Webhook endpoints (docs/webhooks.md); the secret is never in a reply. */
+  webhooks(): Promise<OkReplyOf<'webhooks.list'>['endpoints']>;
+  addWebhook(endpoint: RequestOf['webhooks.add']): Promise<OkReplyOf<'webhooks.add'>>;
+  removeWebhook(id: string): Promise<OkReplyOf<'webhooks.remove'>>;
+  /** Sends the endpoint's events again from a stream sequence or a time (`Date`, ISO or epoch ms). */
+  replayWebhook(id: string, from: { seq: number } | { time: Date | string | number }): Promise<OkReplyOf<'webhooks.replay'>>;
   /** The event stream, filtered; see `EventsOptions`. */
   events(options?: EventsOptions): EventFeed;
   /** Ends open event feeds; closes the connection if the client opened it. */
@@ -123,6 +131,19 @@ class NatsWaClient implements WaClient {
     return this.account(account, 'pair', input);
   }
 
+  async webhooks() {
+    return (await this.hooks('list', {})).endpoints;
+  }
+  addWebhook(endpoint: RequestOf['webhooks.add']) {
+    return this.hooks('add', endpoint);
+  }
+  removeWebhook(id: string) {
+    return this.hooks('remove', { id });
+  }
+  replayWebhook(id: string, from: { seq: number } | { time: Date | string | number }) {
+    return this.hooks('replay', 'seq' in from ? { id, fromSeq: from.seq } : { id, fromTime: from.time instanceof Date ? from.time.toISOString() : from.time });
+  }
+
   events(options: EventsOptions = {}): EventFeed {
     const feed = eventFeed(this.nc, options);
     this.feeds.add(feed);
@@ -145,6 +166,10 @@ class NatsWaClient implements WaClient {
 
   private fleet<V extends AccountsVerb>(verb: V, body: RequestOf[`accounts.${V}`]): Promise<OkReplyOf<`accounts.${V}`>> {
     return this.request(`accounts.${verb}`, accountsCmdSubject(verb), body);
+  }
+
+  private hooks<V extends WebhooksVerb>(verb: V, body: RequestOf[`webhooks.${V}`]): Promise<OkReplyOf<`webhooks.${V}`>> {
+    return this.request(`webhooks.${verb}`, webhooksCmdSubject(verb), body);
   }
 
   private async request<V extends Verb>(verb: V, subject: string, body: RequestOf[V]): Promise<OkReplyOf<V>> {

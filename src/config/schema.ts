@@ -4,7 +4,9 @@
  * account `default` against WhatsApp with NATS on localhost.
  */
 import { z } from 'zod';
-import { accountIdSchema, KEEPALIVE_STRATEGIES } from '../contract/index.js';
+import { accountIdSchema, KEEPALIVE_STRATEGIES, webhookEndpointSchema } from '../contract/index.js';
+
+export { webhookEndpointSchema, type WebhookEndpointConfig } from '../contract/index.js';
 
 const ms = (what: string) => z.number().int().positive().describe(what);
 
@@ -36,9 +38,17 @@ export const accountSettingsSchema = z
 
 export const accountSchema = accountSettingsSchema
   .extend({
-    id: accountIdSchema.describe('account id, one NATS subject token; `accounts` is reserved (the fleet API wa.cmd.accounts.<verb>)'),
+    id: accountIdSchema.describe('account id, one NATS subject token; `accounts` and `webhooks` are reserved (the APIs wa.cmd.accounts|webhooks.<verb>)'),
     /** Connect at start (default true). */
     connect: z.boolean().default(true).describe('connect at start'),
+  })
+  .strict();
+
+export const webhooksSchema = z
+  .object({
+    allowPrivateAddresses: z.boolean().default(false).describe('allow endpoint URLs whose host is or resolves to a loopback, link-local or unspecified address (a receiver on this machine)'),
+    ackWaitMs: ms('a held event not acknowledged within this is redelivered to the next consumer (after a crash)').default(30_000),
+    endpoints: z.array(webhookEndpointSchema).default([]).describe('endpoints from the config file; more can be added at run time (wa.cmd.webhooks.add)'),
   })
   .strict();
 
@@ -97,6 +107,7 @@ export const configSchema = z
       .strict()
       .default({ host: '127.0.0.1', port: 8080 }),
     inspect: z.boolean().default(false).describe('send every account machine to the Stately inspector (stately.ai, needs internet; see docs/observability.md)'),
+    webhooks: webhooksSchema.default({ allowPrivateAddresses: false, ackWaitMs: 30_000, endpoints: [] }).describe('webhook delivery of the event stream (docs/webhooks.md)'),
     defaults: accountSettingsSchema.default({}).describe('settings every account starts from'),
     accounts: z.array(accountSchema).default([{ id: 'default', connect: true }]).describe('the accounts this gateway runs'),
   })
@@ -106,6 +117,11 @@ export const configSchema = z
     c.accounts.forEach((a, i) => {
       if (seen.has(a.id)) ctx.addIssue({ code: 'custom', path: ['accounts', i, 'id'], message: `account id ${a.id} appears twice` });
       seen.add(a.id);
+    });
+    const hooks = new Set<string>();
+    c.webhooks.endpoints.forEach((e, i) => {
+      if (hooks.has(e.id)) ctx.addIssue({ code: 'custom', path: ['webhooks', 'endpoints', i, 'id'], message: `webhook id ${e.id} appears twice` });
+      hooks.add(e.id);
     });
   });
 

@@ -12,7 +12,8 @@ import { WaError } from './errors.js';
 import { describeIssues } from './events.js';
 import { accountIdSchema, isoTimeSchema, sendIdSchema } from './fields.js';
 import { normalisePhone, normaliseRecipient } from './jid.js';
-import { type AccountVerb, type FleetVerb, parseCmdSubject } from './subjects.js';
+import { type AccountVerb, type FleetVerb, parseCmdSubject, type WebhookVerb } from './subjects.js';
+import { WEBHOOK_ID_PATTERN, webhookEndpointSchema, type WebhookEndpointConfig } from './webhooks.js';
 
 /**
  * Whole request, checked before parsing so a huge payload costs nothing. Twice the
@@ -59,6 +60,18 @@ export const accountsAddRequestSchema = z
 
 export const accountsRemoveRequestSchema = z.object({ account: accountIdSchema }).strict();
 
+const webhookIdSchema = z.string().regex(WEBHOOK_ID_PATTERN, `expected ${WEBHOOK_ID_PATTERN.source}`);
+export const webhooksRemoveRequestSchema = z.object({ id: webhookIdSchema }).strict();
+/** From a `WA_EVENTS` sequence (a dead letter's `streamSeq`) or a time; exactly one. */
+export const webhooksReplayRequestSchema = z
+  .object({
+    id: webhookIdSchema,
+    fromSeq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).exactOptional(),
+    fromTime: z.union([isoTimeSchema, z.number().int().positive().max(MAX_EPOCH_MS)]).exactOptional(),
+  })
+  .strict()
+  .refine((r) => (r.fromSeq === undefined) !== (r.fromTime === undefined), { message: 'give exactly one of fromSeq and fromTime' });
+
 /** What a client sends, per verb (input side: before normalisation). */
 export type RequestOf = {
   send: z.input<typeof sendRequestSchema>;
@@ -70,6 +83,10 @@ export type RequestOf = {
   'accounts.list': Record<string, never>;
   'accounts.add': z.input<typeof accountsAddRequestSchema>;
   'accounts.remove': z.input<typeof accountsRemoveRequestSchema>;
+  'webhooks.list': Record<string, never>;
+  'webhooks.add': z.input<typeof webhookEndpointSchema>;
+  'webhooks.remove': z.input<typeof webhooksRemoveRequestSchema>;
+  'webhooks.replay': z.input<typeof webhooksReplayRequestSchema>;
 };
 
 export type SendCommand = {
@@ -92,6 +109,12 @@ export type AccountsAddCommand = {
   connect?: boolean;
 };
 export type AccountsRemoveCommand = { verb: 'accounts.remove'; account: string };
+export type WebhooksCommand =
+  | { verb: 'webhooks.list' }
+  | { verb: 'webhooks.add'; endpoint: WebhookEndpointConfig }
+  | { verb: 'webhooks.remove'; id: string }
+  /** `from`: a stream sequence, or an ISO time. */
+  | { verb: 'webhooks.replay'; id: string; from: { seq: number } | { time: string } };
 
 export type Command =
   | SendCommand
@@ -99,9 +122,10 @@ export type Command =
   | AccountCommand
   | AccountsListCommand
   | AccountsAddCommand
-  | AccountsRemoveCommand;
+  | AccountsRemoveCommand
+  | WebhooksCommand;
 
-export type Verb = AccountVerb | FleetVerb;
+export type Verb = AccountVerb | FleetVerb | WebhookVerb;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -152,6 +176,8 @@ function decode(subject: string, data: Uint8Array | string): Command | WaError {
     }
   }
 
+  if (target.scope === 'webhooks') return decodeWebhooks(target.verb, json);
+
   const { account, verb } = target;
   switch (verb) {
     case 'send':
@@ -190,6 +216,32 @@ function decodeSend(account: string, json: unknown): SendCommand | WaError {
     cmd.deadline = typeof r.deadline === 'number' ? new Date(r.deadline).toISOString() : r.deadline;
   }
   return cmd;
+}
+
+function decodeWebhooks(verb: WebhookVerb, json: unknown): WebhooksCommand | WaError {
+  switch (verb) {
+    case 'webhooks.list': {
+      const r = check(emptyRequestSchema, json);
+      return r instanceof WaError ? r : { verb };
+    }
+    case 'webhooks.add': {
+      const r = check(webhookEndpointSchema, json);
+      return r instanceof WaError ? r : { verb, endpoint: r };
+    }
+    case 'webhooks.remove': {
+      const r = check(webhooksRemoveRequestSchema, json);
+      return r instanceof WaError ? r : { verb, id: r.id };
+    }
+    case 'webhooks.replay': {
+      const r = check(webhooksReplayRequestSchema, json);
+      if (r instanceof WaError) return r;
+      if (r.fromSeq !== undefined) return { verb, id: r.id, from: { seq: r.fromSeq } };
+      // ISO with any offset, or epoch ms: normalised to UTC ISO.
+      return { verb, id: r.id, from: { time: new Date(r.fromTime as string | number).toISOString() } };
+    }
+    default:
+      return unreachable(verb);
+  }
 }
 
 /** An empty payload means "no arguments" so `nats req wa.cmd.a.status ''` works. */

@@ -146,6 +146,26 @@ export const keepaliveEventSchema = z.object({
   loopDelayMs: z.number().min(0).optional(),
 });
 
+/**
+ * A webhook endpoint gave up on one event (docs/webhooks.md, "Dead letters"): the
+ * retry budget ran out or the receiver refused it (4xx other than 408/429). Delivery
+ * of the endpoint's later events went on; `replay` from `streamSeq` sends it again.
+ */
+export const webhookDeadLetteredEventSchema = z.object({
+  ...envelope,
+  type: z.literal('webhook.dead_lettered'),
+  endpoint: z.string().min(1).max(64),
+  /** `WA_EVENTS` sequence of the event given up on: where a replay starts. */
+  streamSeq: z.number().int().min(1),
+  eventType: z.string().min(1).max(64),
+  eventSeq: z.number().int().min(1),
+  attempts: z.number().int().min(1),
+  /** The last HTTP status, when the receiver answered at all. */
+  status: z.number().int().optional(),
+  /** Short cause: `http 400`, `timeout`, `ECONNRESET` … never the receiver's body. */
+  reason: z.string().max(256),
+});
+
 export const waEventSchema = z.discriminatedUnion('type', [
   transitionEventSchema,
   sendQueuedEventSchema,
@@ -159,6 +179,7 @@ export const waEventSchema = z.discriminatedUnion('type', [
   loggedOutEventSchema,
   dropPatternEventSchema,
   keepaliveEventSchema,
+  webhookDeadLetteredEventSchema,
 ]);
 
 export type WaEvent = z.infer<typeof waEventSchema>;
@@ -181,6 +202,7 @@ export const EVENT_TYPES = [
   'logged_out',
   'drop.pattern',
   'keepalive',
+  'webhook.dead_lettered',
 ] as const satisfies readonly EventType[];
 
 // Compile-time check that EVENT_TYPES lists every member of the union.
@@ -208,6 +230,8 @@ export const EVENT_CLASS = {
   logged_out: 'record',
   'drop.pattern': 'observability',
   keepalive: 'observability',
+  // A record: the operator's only trace of an event a receiver never got.
+  'webhook.dead_lettered': 'record',
 } as const satisfies Record<EventType, 'record' | 'observability'>;
 
 export type RecordEventType = { [T in EventType]: (typeof EVENT_CLASS)[T] extends 'record' ? T : never }[EventType];

@@ -9,3 +9,4 @@ export * from './msg-id.js';
 export * from './fence.js';
 export * from './commands.js';
 export * from './replies.js';
+export * from './webhooks.js';

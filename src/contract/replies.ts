@@ -69,6 +69,22 @@ export const accountsListReplySchema = z.object({
 
 export const accountsChangeReplySchema = z.object({ ok: z.literal(true), account: accountIdSchema });
 
+export const webhookInfoSchema = z.object({
+  id: z.string(),
+  url: z.string(),
+  accounts: z.array(accountIdSchema).optional(),
+  types: z.array(z.string()).optional(),
+  /** `config`: from the config file (not removable at run time); `runtime`: added with `webhooks.add`. */
+  source: z.enum(['config', 'runtime']),
+  /** Events queued or in flight now. */
+  held: z.number().int().min(0),
+});
+
+export const webhooksListReplySchema = z.object({ ok: z.literal(true), endpoints: z.array(webhookInfoSchema) });
+export const webhooksChangeReplySchema = z.object({ ok: z.literal(true), id: z.string() });
+/** The replay runs after the reply: stream sequences `fromSeq`..`toSeq` (the last one when it was asked for). */
+export const webhooksReplayReplySchema = z.object({ ok: z.literal(true), id: z.string(), fromSeq: z.number().int().min(0), toSeq: z.number().int().min(0) });
+
 const okSchemaByVerb = {
   send: sendReplySchema,
   status: statusReplySchema,
@@ -79,6 +95,10 @@ const okSchemaByVerb = {
   'accounts.list': accountsListReplySchema,
   'accounts.add': accountsChangeReplySchema,
   'accounts.remove': accountsChangeReplySchema,
+  'webhooks.list': webhooksListReplySchema,
+  'webhooks.add': webhooksChangeReplySchema,
+  'webhooks.remove': webhooksChangeReplySchema,
+  'webhooks.replay': webhooksReplayReplySchema,
 } as const satisfies Record<Verb, z.ZodType>;
 
 export type ErrorReplyBody = z.infer<typeof errorReplySchema>;

@@ -15,6 +15,7 @@ export const ACCOUNT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
  */
 const RESERVED_ACCOUNT_ID_REASONS = {
   accounts: 'it is the subject token of the fleet API (wa.cmd.accounts.<verb>), so the account\'s commands could not be told from the fleet\'s',
+  webhooks: 'it is the subject token of the webhook API (wa.cmd.webhooks.<verb>), so the account\'s commands could not be told from the webhooks\'',
 } as const satisfies Record<string, string>;
 
 export const RESERVED_ACCOUNT_IDS = Object.keys(RESERVED_ACCOUNT_ID_REASONS) as readonly (keyof typeof RESERVED_ACCOUNT_ID_REASONS)[];
@@ -41,6 +42,11 @@ export type AccountsVerb = (typeof ACCOUNTS_VERBS)[number];
 
 /** `accounts.list` etc.: the fleet verbs as they appear in decoded commands. */
 export type FleetVerb = `accounts.${AccountsVerb}`;
+
+export const WEBHOOKS_VERBS = ['list', 'add', 'remove', 'replay'] as const;
+export type WebhooksVerb = (typeof WEBHOOKS_VERBS)[number];
+/** `webhooks.add` etc.: the webhook verbs as they appear in decoded commands. */
+export type WebhookVerb = `webhooks.${WebhooksVerb}`;
 
 export function isAccountId(value: unknown): boolean {
   return typeof value === 'string' && ACCOUNT_ID_PATTERN.test(value) && reservedAccountId(value) === undefined;
@@ -85,6 +91,10 @@ export function accountsCmdSubject(verb: AccountsVerb): string {
   return `${CMD_PREFIX}.accounts.${verb}`;
 }
 
+export function webhooksCmdSubject(verb: WebhooksVerb): string {
+  return `${CMD_PREFIX}.webhooks.${verb}`;
+}
+
 /**
  * What the command service subscribes to. One catch-all endpoint rather than one per
  * verb, so a request to an unknown verb or a malformed subject still gets an error
@@ -94,7 +104,8 @@ export const CMD_WILDCARD = `${CMD_PREFIX}.>`;
 
 export type ParsedCmdSubject =
   | { scope: 'account'; account: string; verb: AccountVerb }
-  | { scope: 'accounts'; verb: FleetVerb };
+  | { scope: 'accounts'; verb: FleetVerb }
+  | { scope: 'webhooks'; verb: WebhookVerb };
 
 /** Never throws: a subject a client made up is input, so the answer is a typed error. */
 export function parseCmdSubject(subject: string): ParsedCmdSubject | WaError {
@@ -102,7 +113,7 @@ export function parseCmdSubject(subject: string): ParsedCmdSubject | WaError {
   if (tokens.length !== 4 || tokens[0] !== 'wa' || tokens[1] !== 'cmd') {
     return new WaError(
       'bad_request',
-      `not a command subject: expected ${CMD_PREFIX}.<account>.<verb> or ${CMD_PREFIX}.accounts.<verb>`,
+      `not a command subject: expected ${CMD_PREFIX}.<account>.<verb>, ${CMD_PREFIX}.accounts.<verb> or ${CMD_PREFIX}.webhooks.<verb>`,
     );
   }
   const scope = tokens[2] as string;
@@ -112,6 +123,12 @@ export function parseCmdSubject(subject: string): ParsedCmdSubject | WaError {
       return new WaError('bad_request', `unknown verb "accounts.${verb.slice(0, 40)}"`);
     }
     return { scope: 'accounts', verb: `accounts.${verb as AccountsVerb}` };
+  }
+  if (scope === 'webhooks') {
+    if (!(WEBHOOKS_VERBS as readonly string[]).includes(verb)) {
+      return new WaError('bad_request', `unknown verb "webhooks.${verb.slice(0, 40)}"`);
+    }
+    return { scope: 'webhooks', verb: `webhooks.${verb as WebhooksVerb}` };
   }
   if (!isAccountId(scope)) return accountIdError(scope);
   if (!(ACCOUNT_VERBS as readonly string[]).includes(verb)) {

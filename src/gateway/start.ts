@@ -20,6 +20,8 @@ import { startNatsLayer, type NatsLayer } from '../nats/layer.js';
 import { Gateway } from '../runtime/gateway.js';
 import { startLoopMonitor, type LoopMonitor } from '../runtime/loop-monitor.js';
 import type { Fact } from '../runtime/port.js';
+import { registerWebhookMetrics } from '../webhooks/metrics.js';
+import { WebhookService } from '../webhooks/service.js';
 
 export interface RunningGateway {
   config: Config;
@@ -29,6 +31,8 @@ export interface RunningGateway {
   loop: LoopMonitor;
   /** HTTP server (health, readiness, metrics, inspector, pairing page); `http.url` is where it listens. */
   http: HttpServer;
+  /** Webhook endpoints delivering the event stream (docs/webhooks.md). */
+  webhooks: WebhookService;
   /** Facts as they happen, for in-process observers (terminal QR, HTTP pages). */
   onFact(listener: (fact: Fact) => void): () => void;
   close(): Promise<void>;
@@ -76,15 +80,31 @@ export async function startGateway(config: Config, logger: Logger, options: Star
   });
 
   let http: HttpServer | null = null;
+  let webhooks: WebhookService | null = null;
   let refresh: NodeJS.Timeout | undefined;
   try {
     // The configured accounts are announced: from the first command on, they answer `unavailable` until adopted.
-    layer = await startNatsLayer({ nc: nats.nc, accounts: gateway, logger, stream: config.stream, pending: config.accounts.map((a) => a.id) });
+    layer = await startNatsLayer({ nc: nats.nc, accounts: gateway, logger, stream: config.stream, pending: config.accounts.map((a) => a.id), webhooks: () => webhooks ?? undefined });
     const { projection, connected } = layer;
     const names = () => gateway.list().map((a) => a.account);
     // Pages and metrics read the layer's one status view and follow what it stored.
     const metrics = createMetrics({ counters: layer.counters, projection, loop, accounts: names, natsConnected: connected });
-    const hub = new InspectorHub({ projection, accounts: names, natsConnected: connected });
+    const sink = layer.sink;
+    // After the layer: the stream exists. Each endpoint resumes from its durable consumer.
+    webhooks = await WebhookService.start({
+      nc: nats.nc,
+      logger,
+      endpoints: config.webhooks.endpoints,
+      allowPrivateAddresses: config.webhooks.allowPrivateAddresses,
+      ackWaitMs: config.webhooks.ackWaitMs,
+      observer: registerWebhookMetrics(metrics.registry, () => webhooks?.lag() ?? Promise.resolve([])),
+      deadLetter: (fact) => {
+        // Only the process writing an account may publish its events (fencing); another one records its own.
+        if (gateway.has(fact.account)) sink(fact);
+        else logger.warn({ account: fact.account, webhook: fact.endpoint, streamSeq: fact.streamSeq }, 'dead letter of an account this gateway does not run: not recorded on the stream');
+      },
+    });
+    const hub = new InspectorHub({ projection, accounts: names, natsConnected: connected, webhooks: () => webhooks?.panels() ?? [] });
     layer.onStored((event) => {
       metrics.observe(event);
       hub.observe(event);
@@ -106,6 +126,7 @@ export async function startGateway(config: Config, logger: Logger, options: Star
     await layer.addAccounts(config.accounts.map(({ id, connect, ...settings }) => ({ account: id, options: { ...settings, connect } })));
   } catch (err) {
     clearInterval(refresh);
+    await webhooks?.close().catch(() => undefined);
     await http?.close().catch(() => undefined);
     stately?.stop();
     loop.stop();
@@ -122,11 +143,14 @@ export async function startGateway(config: Config, logger: Logger, options: Star
     nats,
     loop,
     http,
+    webhooks,
     onFact: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
     close: async () => {
+      // First: what it holds goes back to its consumer while the connection is still up.
+      await webhooks.close();
       await gateway.close();
       clearInterval(refresh);
       await http.close();

@@ -114,6 +114,7 @@ export async function startHttpServer(d: HttpDeps): Promise<HttpServer> {
     const unwatch = d.hub.watch((m: HubMessage) => {
       if (m.kind === 'event') write('event', { event: m.event, status: m.status });
       else if (m.kind === 'status') write('status', m.status);
+      else if (m.kind === 'webhooks') write('webhooks', m.endpoints);
       else write('nats', { connected: m.connected });
     });
     const beat = setInterval(() => res.write(': heartbeat\n\n'), SSE_HEARTBEAT_MS);

@@ -7,6 +7,7 @@
  * Message text and QR payloads are stripped from what pages get (the log shows the
  * text's length): the inspector is for watching links, not reading chats.
  */
+import type { WebhookPanel } from '../webhooks/service.js';
 import type { AccountState, WaEvent } from '../contract/index.js';
 import type { Projection } from '../nats/projection.js';
 
@@ -25,7 +26,11 @@ export interface AccountPanel {
   log: PublicEvent[];
 }
 
-export type HubMessage = { kind: 'event'; event: PublicEvent; status: Omit<AccountPanel, 'log'> } | { kind: 'status'; status: Omit<AccountPanel, 'log'> } | { kind: 'nats'; connected: boolean };
+export type HubMessage =
+  | { kind: 'event'; event: PublicEvent; status: Omit<AccountPanel, 'log'> }
+  | { kind: 'status'; status: Omit<AccountPanel, 'log'> }
+  | { kind: 'nats'; connected: boolean }
+  | { kind: 'webhooks'; endpoints: WebhookPanel[] };
 
 /** The event without message text or QR payload. */
 export function publicEvent(event: WaEvent): PublicEvent {
@@ -49,6 +54,8 @@ export class InspectorHub {
       /** Accounts this gateway runs. */
       accounts: () => string[];
       natsConnected: () => boolean;
+      /** The webhook endpoints' state (src/webhooks/service.ts); none when absent. */
+      webhooks?: () => WebhookPanel[];
     },
   ) {}
 
@@ -75,10 +82,11 @@ export class InspectorHub {
     return { account, state: view?.state ?? null, outbox: view ? view.outbox.size : 0, lastRttMs: view?.keepalive.lastRttMs ?? null };
   }
 
-  snapshot(): { nats: boolean; accounts: AccountPanel[] } {
+  snapshot(): { nats: boolean; accounts: AccountPanel[]; webhooks: WebhookPanel[] } {
     const names = new Set([...this.o.accounts(), ...this.#logs.keys()]);
     return {
       nats: this.o.natsConnected(),
+      webhooks: this.o.webhooks?.() ?? [],
       accounts: [...names].sort().map((account) => ({ ...this.status(account), log: [...(this.#logs.get(account) ?? [])] })),
     };
   }
@@ -96,6 +104,12 @@ export class InspectorHub {
       this.#lastStatus.set(account, s);
       this.broadcast({ kind: 'status', status });
     }
+    const endpoints = this.o.webhooks?.() ?? [];
+    const w = JSON.stringify(endpoints);
+    if (w !== this.#webhooks) {
+      this.#webhooks = w;
+      this.broadcast({ kind: 'webhooks', endpoints });
+    }
     const nats = this.o.natsConnected();
     if (nats !== this.#nats) {
       this.#nats = nats;
@@ -103,6 +117,7 @@ export class InspectorHub {
     }
   }
   #nats = true;
+  #webhooks = '[]';
 
   watch(watcher: (m: HubMessage) => void): () => void {
     this.#watchers.add(watcher);

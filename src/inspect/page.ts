@@ -75,6 +75,7 @@ function describe(e) {
     case 'send.expired': return 'send ' + e.id + ' expired';
     case 'message.in': return 'message in from ' + e.from;
     case 'drop.pattern': return 'drops every ' + Math.round(e.periodMs / 1000) + ' s (confidence ' + e.confidence.toFixed(2) + ')';
+    case 'webhook.dead_lettered': return 'webhook ' + e.endpoint + ' gave up on ' + e.eventType + ' #' + e.eventSeq + ' (stream seq ' + e.streamSeq + ', ' + e.attempts + ' attempts' + (e.status !== undefined ? ', http ' + e.status : '') + ')';
     default: return e.type;
   }
 }
@@ -184,6 +185,7 @@ source.addEventListener('hello', (m) => {
   panels.clear();
   for (const p of snap.accounts) panels.set(p.account, p);
   setNats(snap.nats);
+  renderWebhooks(snap.webhooks ?? []);
   const wanted = decodeURIComponent(location.hash.slice(1));
   const first = panels.has(wanted) ? wanted : [...panels.keys()].sort()[0];
   if (first) select(first); else renderNav();
@@ -211,6 +213,18 @@ source.addEventListener('status', (m) => {
   if (p.account === selected) { renderFacts(p); if ($('.graph').dataset.current !== (p.state ?? '')) highlight(p.state); }
 });
 source.addEventListener('nats', (m) => setNats(JSON.parse(m.data).connected));
+source.addEventListener('webhooks', (m) => renderWebhooks(JSON.parse(m.data)));
+function renderWebhooks(list) {
+  const el = $('#webhooks');
+  el.hidden = list.length === 0;
+  const body = $('tbody', el);
+  body.replaceChildren(...list.map((w) => {
+    const el = document.createElement('tr');
+    el.dataset.webhook = w.id;
+    [w.id, w.origin, w.source, w.held, w.delivered, w.failedAttempts, w.deadLettered, w.lastFailure ?? ''].forEach((v) => { const td = document.createElement('td'); td.textContent = String(v); el.append(td); });
+    return el;
+  }));
+}
 function setNats(up) { const el = $('header .nats'); el.textContent = up ? 'NATS connected' : 'NATS disconnected: events wait in the gateway'; el.classList.toggle('down', !up); }
 `;
 
@@ -232,6 +246,7 @@ ${ICON_LINK}
 <div class="facts"><span>account <b id="account">–</b></span><span>state <b id="state">–</b></span><span>outbox <b id="outbox">–</b></span><span>last keepalive <b id="rtt">–</b></span></div>
 <div class="graph" data-current="">${machineSvg()}</div>
 <div class="legend">Solid arrows: facts (socket, timers, probes); dashed: commands (Connect, Disconnect, Logout, Pair, Recycle). Hover an arrow for its guards.</div>
+<table id="webhooks" hidden><caption>webhook endpoints (docs/webhooks.md)</caption><thead><tr><th>endpoint</th><th>origin</th><th>source</th><th>held</th><th>delivered</th><th>failed attempts</th><th>dead-lettered</th><th>last failure</th></tr></thead><tbody></tbody></table>
 <table id="log"><thead><tr><th>seq</th><th>at (UTC)</th><th>event</th><th>reason</th><th>code</th></tr></thead><tbody></tbody></table>
 </section>
 </main>

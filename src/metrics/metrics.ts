@@ -206,6 +206,7 @@ export function createMetrics(o: MetricsOptions): GatewayMetrics {
         case 'paired':
         case 'logged_out':
         case 'drop.pattern':
+        case 'webhook.dead_lettered': // counted per endpoint by src/webhooks as it happens
           return;
         default: {
           const unreachable: never = event;

@@ -24,6 +24,7 @@ import {
   toWaError,
   type Verb,
   WaError,
+  type WebhookEndpointConfig,
   type WaErrorCode,
 } from '../contract/index.js';
 import type { AccountOptions, AccountsPort } from '../runtime/port.js';
@@ -64,6 +65,14 @@ export type AccountAdmin = {
   remove(account: string): Promise<void>;
 };
 
+/** The webhook endpoints (src/webhooks/service.ts), started after this service. */
+export type WebhookAdmin = {
+  list(): OkReplyOf<'webhooks.list'>['endpoints'];
+  add(endpoint: WebhookEndpointConfig): Promise<void>;
+  remove(id: string): Promise<void>;
+  replay(id: string, from: { seq: number } | { time: string }): Promise<{ fromSeq: number; toSeq: number }>;
+};
+
 export type CommandServiceOptions = {
   nc: NatsConnection;
   accounts: AccountsPort;
@@ -74,6 +83,8 @@ export type CommandServiceOptions = {
   publisher: EventPublisher;
   projection: Projection;
   logger: Logger;
+  /** Undefined until the webhooks are up (they start after this service): `unavailable` then. */
+  webhooks?: () => WebhookAdmin | undefined;
   /** Upper bound for runtime calls that wait on WhatsApp (logout, pair, add). */
   callTimeoutMs: number;
 };
@@ -86,7 +97,7 @@ export async function startCommandService(o: CommandServiceOptions): Promise<Ser
   reportErrorReplies(service, errors);
   service.addEndpoint(ENDPOINT, {
     subject: CMD_WILDCARD,
-    metadata: { verbs: 'send status connect disconnect logout pair accounts.list accounts.add accounts.remove' },
+    metadata: { verbs: 'send status connect disconnect logout pair accounts.list accounts.add accounts.remove webhooks.list webhooks.add webhooks.remove webhooks.replay' },
     handler: (err, msg) => {
       if (err) {
         o.logger.error({ err }, 'command endpoint stopped');
@@ -176,11 +187,27 @@ async function execute(o: CommandServiceOptions, cmd: Command): Promise<OkReplyO
     case 'accounts.remove':
       await bounded(o, 'accounts.remove', o.admin.remove(known(o, cmd.account)));
       return { ok: true, account: cmd.account };
+    case 'webhooks.list':
+      return { ok: true, endpoints: webhooks(o).list() };
+    case 'webhooks.add':
+      await bounded(o, 'webhooks.add', webhooks(o).add(cmd.endpoint));
+      return { ok: true, id: cmd.endpoint.id };
+    case 'webhooks.remove':
+      await bounded(o, 'webhooks.remove', webhooks(o).remove(cmd.id));
+      return { ok: true, id: cmd.id };
+    case 'webhooks.replay':
+      return { ok: true, id: cmd.id, ...(await bounded(o, 'webhooks.replay', webhooks(o).replay(cmd.id, cmd.from))) };
     default: {
       const unreachable: never = cmd;
       return unreachable;
     }
   }
+}
+
+function webhooks(o: CommandServiceOptions): WebhookAdmin {
+  const admin = o.webhooks?.();
+  if (!admin) throw new WaError('unavailable', 'webhooks are not running yet; retry');
+  return admin;
 }
 
 function known(o: CommandServiceOptions, account: string): string {

@@ -22,7 +22,7 @@ import type { Registry } from 'prom-client';
 import { assertAccountId, type AccountState, type WaEvent } from '../contract/index.js';
 import type { AccountOptions, AccountsPort, FactSink } from '../runtime/port.js';
 import { ADOPT_CONCURRENCY, Adoptions, inPool } from './adoption.js';
-import { startCommandService } from './command-service.js';
+import { type CommandServiceOptions, startCommandService } from './command-service.js';
 import { watchConnection } from './connection-status.js';
 import { EventCounters, registerEventMetrics } from './counters.js';
 import { EventPublisher, PUBLISHER_DEFAULTS } from './event-publisher.js';
@@ -61,6 +61,8 @@ export type NatsLayerOptions = {
    * (retry), not `unknown_account`.
    */
   pending?: readonly string[];
+  /** The webhook endpoints, once started (after the layer): `wa.cmd.webhooks.<verb>`. */
+  webhooks?: CommandServiceOptions['webhooks'];
 };
 
 export type NatsLayer = {
@@ -178,6 +180,7 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
       projection,
       logger: log,
       callTimeoutMs: options.callTimeoutMs ?? CALL_TIMEOUT_MS,
+      ...(options.webhooks ? { webhooks: options.webhooks } : {}),
     });
 
     let closed = false;

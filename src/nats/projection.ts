@@ -115,6 +115,7 @@ export function evolveStored(view: AccountView, event: WaEvent): boolean {
     case 'paired':
     case 'logged_out':
     case 'drop.pattern':
+    case 'webhook.dead_lettered':
       return true;
     default: {
       const unreachable: never = event;

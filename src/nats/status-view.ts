@@ -78,6 +78,7 @@ export function evolveStatus(status: AccountStatus, event: WaEvent): AccountStat
     case 'send.expired':
     case 'message.in':
     case 'drop.pattern':
+    case 'webhook.dead_lettered':
       return status;
     default: {
       const unreachable: never = event;

@@ -28,6 +28,7 @@ const examples: WaEvent[] = [
   makeEvent('logged_out', env, { statusCode: 401 }),
   makeEvent('drop.pattern', env, { periodMs: 960_000, confidence: 0.93, samples: 5 }),
   makeEvent('keepalive', env, { probe: 'ping', outcome: 'ok', rttMs: 84, loopDelayMs: 3 }),
+  makeEvent('webhook.dead_lettered', env, { endpoint: 'crm', streamSeq: 1234, eventType: 'message.in', eventSeq: 6, attempts: 1, status: 400, reason: 'http 400' }),
 ];
 
 describe('when an event is encoded and parsed back', () => {
@@ -91,8 +92,8 @@ describe('the state names', () => {
 });
 
 describe('the event classes', () => {
-  it('make records of send.*, message.*, paired and logged_out, and observability of the rest', () => {
-    const record = (t: string) => t.startsWith('send.') || t.startsWith('message.') || t === 'paired' || t === 'logged_out';
+  it('make records of send.*, message.*, paired, logged_out and webhook dead letters, and observability of the rest', () => {
+    const record = (t: string) => t.startsWith('send.') || t.startsWith('message.') || t === 'paired' || t === 'logged_out' || t === 'webhook.dead_lettered';
     for (const type of EVENT_TYPES) expect(isRecordType(type), type).toBe(record(type));
   });
 });

@@ -41,6 +41,8 @@ export interface ScenarioOptions {
   keepalive?: KeepaliveStrategy;
   /** Over FAST_TIMINGS. */
   timings?: Partial<AccountTimings>;
+  /** The config's `webhooks` section (validated like the rest). */
+  webhooks?: Record<string, unknown>;
 }
 
 export async function startScenario(options: ScenarioOptions = {}): Promise<Scenario> {
@@ -59,6 +61,7 @@ export async function startScenario(options: ScenarioOptions = {}): Promise<Scen
     defaults: { keepalive: options.keepalive ?? 'ping', timings: { ...FAST_TIMINGS, ...options.timings } },
     http: { port: 0, ...(options.token ? { token: options.token } : {}) },
     accounts: [{ id: account }],
+    ...(options.webhooks ? { webhooks: options.webhooks } : {}),
   });
   const logger = options.logger ?? pino({ level: 'silent' });
   const facts: Fact[] = [];
