@@ -37,7 +37,13 @@ export default async function eventsBench(): Promise<BenchSection> {
     const jsm = await jetstreamManager(nc);
     await ensureStream(jsm, DEFAULT_STREAM_SETTINGS, pino({ level: 'silent' }));
     const js = jetstream(nc);
-    const publisher = new EventPublisher({ js, jsm, writerId: 'bench', logger: pino({ level: 'silent' }), projection: new Projection() });
+    const publisher = new EventPublisher({
+      js,
+      jsm,
+      writerId: 'bench',
+      logger: pino({ level: 'silent' }),
+      projection: new Projection(),
+    });
     await publisher.adopt(['gw', 'gwburst']);
 
     let rawSeq = 0;
@@ -77,7 +83,8 @@ export default async function eventsBench(): Promise<BenchSection> {
     await publisher.close();
 
     const ratio = median(gwUs) / median(rawUs);
-    const row = (name: string, s: number[]) => `| ${name} | ${s.length} | ${fmt(median(s))} | ${fmt(percentile(s, 99))} | ${fmt(s.reduce((a, b) => a + b, 0) / s.length)} |`;
+    const row = (name: string, s: number[]) =>
+      `| ${name} | ${s.length} | ${fmt(median(s))} | ${fmt(percentile(s, 99))} | ${fmt(s.reduce((a, b) => a + b, 0) / s.length)} |`;
     const markdown = [
       `One nats-server ${nc.info?.version ?? ''} (own process, file store on a temp dir), one client connection, payload: a`,
       '`transition` event (~190 bytes JSON) on `wa.evt.<account>.transition`. Each publish is awaited until its ack.',

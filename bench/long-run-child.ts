@@ -66,10 +66,14 @@ const sink = (fact: Fact): void => {
   latest.set(fact.account, a);
   waiters.poke();
 };
-const g = await startTimedGateway({ ws, rootPublicKey }, { keepalive: 'ping', timings: { stableAfterMs: STABLE_MS }, recycleAheadOfDrops: false }, sink);
+const g = await startTimedGateway(
+  { ws, rootPublicKey },
+  { keepalive: 'ping', timings: { stableAfterMs: STABLE_MS }, recycleAheadOfDrops: false },
+  sink,
+);
 
 const ids: { account: string; phone: string }[] = [];
-for (let added = 0; added < accounts; ) {
+for (let added = 0; added < accounts;) {
   const n = Math.min(BATCH, accounts - added);
   const batch: Provisioned[] = [];
   for (let i = 0; i < n; i++) batch.push(await provision(simHttp));
@@ -82,7 +86,11 @@ for (let added = 0; added < accounts; ) {
   );
   added += n;
 }
-await waiters.until(`${accounts} accounts online`, () => (g.gateway.list().filter((a) => isOnline(a.state)).length >= accounts ? true : undefined), OPEN_DEADLINE_MS);
+await waiters.until(
+  `${accounts} accounts online`,
+  () => (g.gateway.list().filter((a) => isOnline(a.state)).length >= accounts ? true : undefined),
+  OPEN_DEADLINE_MS,
+);
 
 // ── measurement ───────────────────────────────────────────────────────────
 const eld = monitorEventLoopDelay({ resolution: 10 });
@@ -94,7 +102,12 @@ let reconnects = 0;
 function closeWindow(): { cpuMsPerReconnect: number; eldP99Ms: number; reconnects: number } {
   const cpu = process.cpuUsage(cpuMark);
   const n = reconnects - countMark;
-  const out = { reconnects, cpuMsPerReconnect: (cpu.user + cpu.system) / 1000 / Math.max(1, n), eldP99Ms: eld.percentile(99) / 1e6, rssNowMiB: process.memoryUsage.rss() / 2 ** 20 };
+  const out = {
+    reconnects,
+    cpuMsPerReconnect: (cpu.user + cpu.system) / 1000 / Math.max(1, n),
+    eldP99Ms: eld.percentile(99) / 1e6,
+    rssNowMiB: process.memoryUsage.rss() / 2 ** 20,
+  };
   eld.reset();
   cpuMark = process.cpuUsage();
   countMark = reconnects;
@@ -125,7 +138,15 @@ async function snapshot(at: 'start' | 'end', window: ReturnType<typeof closeWind
   gc!();
   const memory = process.memoryUsage();
   const awaits = await awaitsMs();
-  emit({ kind: 'snapshot', at, ...window, rssMiB: memory.rss / 2 ** 20, heapUsedMiB: memory.heapUsed / 2 ** 20, awaitsMs: awaits, loadAverage: loadavg()[0] });
+  emit({
+    kind: 'snapshot',
+    at,
+    ...window,
+    rssMiB: memory.rss / 2 ** 20,
+    heapUsedMiB: memory.heapUsed / 2 ** 20,
+    awaitsMs: awaits,
+    loadAverage: loadavg()[0],
+  });
   // The pause and the measurement are not load: the next window starts after them.
   closeWindow();
   paused = null;
@@ -149,18 +170,31 @@ async function driver(account: string, phone: string): Promise<void> {
     if (wait > 0) await sleep(wait);
     if (paused || stop) continue;
     if (!isOnline(g.gateway.state(account))) {
-      await waiters.until(`${account} online`, () => (isOnline(g.gateway.state(account)) ? true : undefined), REOPEN_DEADLINE_MS);
+      await waiters.until(
+        `${account} online`,
+        () => (isOnline(g.gateway.state(account)) ? true : undefined),
+        REOPEN_DEADLINE_MS,
+      );
       continue;
     }
     if (inFlight >= MAX_IN_FLIGHT) {
-      await waiters.until('a free reconnect slot', () => (inFlight < MAX_IN_FLIGHT ? true : undefined), REOPEN_DEADLINE_MS, 5);
+      await waiters.until(
+        'a free reconnect slot',
+        () => (inFlight < MAX_IN_FLIGHT ? true : undefined),
+        REOPEN_DEADLINE_MS,
+        5,
+      );
       continue;
     }
     const opens = a.opens;
     inFlight++;
     try {
       await drop408(simHttp, phone);
-      await waiters.until(`${account} reopened`, () => (a.opens > opens && isOnline(g.gateway.state(account)) ? true : undefined), REOPEN_DEADLINE_MS);
+      await waiters.until(
+        `${account} reopened`,
+        () => (a.opens > opens && isOnline(g.gateway.state(account)) ? true : undefined),
+        REOPEN_DEADLINE_MS,
+      );
     } catch (err) {
       // A slow or failed reopen is a result, not a crash: counted, and the account goes on.
       failures++;
@@ -183,6 +217,13 @@ async function driver(account: string, phone: string): Promise<void> {
 
 await Promise.all(ids.map((a) => driver(a.account, a.phone)));
 if (lastWindow) await snapshot('end', lastWindow);
-emit({ kind: 'done', reconnects, failures, durationMs: performance.now() - started, node: process.version, reachedTarget: reconnects >= target });
+emit({
+  kind: 'done',
+  reconnects,
+  failures,
+  durationMs: performance.now() - started,
+  node: process.version,
+  reachedTarget: reconnects >= target,
+});
 await g.close();
 process.exit(0);

@@ -70,7 +70,19 @@ async function runChild(node: string, target: number, budgetMs: number): Promise
   try {
     const child = spawn(
       node,
-      ['--expose-gc', '--import', 'tsx', 'bench/long-run-child.ts', sim.ws, sim.http, sim.rootPublicKey, String(ACCOUNTS), String(target), String(Math.round(budgetMs)), String(WINDOW)],
+      [
+        '--expose-gc',
+        '--import',
+        'tsx',
+        'bench/long-run-child.ts',
+        sim.ws,
+        sim.http,
+        sim.rootPublicKey,
+        String(ACCOUNTS),
+        String(target),
+        String(Math.round(budgetMs)),
+        String(WINDOW),
+      ],
       { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const run: Run = { node: '', windows: [], reconnects: 0, failures: 0, durationMs: 0, reachedTarget: false };
@@ -83,7 +95,9 @@ async function runChild(node: string, target: number, budgetMs: number): Promise
         const m = JSON.parse(l) as { kind: string } & Record<string, unknown>;
         if (m.kind === 'window') {
           run.windows.push(m as unknown as Window);
-          process.stderr.write(`long-run ${node}: ${m.reconnects} reconnects, ${fmt(m.cpuMsPerReconnect as number)} ms CPU each\n`);
+          process.stderr.write(
+            `long-run ${node}: ${m.reconnects} reconnects, ${fmt(m.cpuMsPerReconnect as number)} ms CPU each\n`,
+          );
         } else if (m.kind === 'snapshot') {
           const s = m as unknown as Snapshot;
           run[s.at] = s;
@@ -106,7 +120,9 @@ function baselineNode(): { path: string; version: string } | null {
   const candidate = process.env.WA_CONND_BENCH_BASELINE_NODE ?? '/usr/bin/node';
   if (!existsSync(candidate)) return null;
   const version = execFileSync(candidate, ['--version'], { encoding: 'utf8' }).trim();
-  return Number(version.slice(1).split('.')[0]) < Number(process.versions.node.split('.')[0]) ? { path: candidate, version } : null;
+  return Number(version.slice(1).split('.')[0]) < Number(process.versions.node.split('.')[0])
+    ? { path: candidate, version }
+    : null;
 }
 
 const ratio = (s: number, e: number) => (s > 0 ? e / s : Number.NaN);
@@ -171,12 +187,22 @@ function render(current: Run, baseline: Run | null, baselineNote: string): strin
         fmt(m.start, m.digits),
         fmt(m.end, m.digits),
         `**${fmt(ratio(m.start, m.end), 2)}**`,
-        ...(b ? [fmt(b.start, b.digits), fmt(b.end, b.digits), fmt(ratio(b.start, b.end), 2)] : baseline ? ['n/a', 'n/a', 'n/a'] : []),
+        ...(b
+          ? [fmt(b.start, b.digits), fmt(b.end, b.digits), fmt(ratio(b.start, b.end), 2)]
+          : baseline
+            ? ['n/a', 'n/a', 'n/a']
+            : []),
       ]);
     }),
     ...curContext.map((m, i) => {
       const b = baseContext[i];
-      return row([m.name, fmt(m.start, m.digits), fmt(m.end, m.digits), '', ...(b ? [fmt(b.start, b.digits), fmt(b.end, b.digits), ''] : baseline ? ['n/a', 'n/a', ''] : [])]);
+      return row([
+        m.name,
+        fmt(m.start, m.digits),
+        fmt(m.end, m.digits),
+        '',
+        ...(b ? [fmt(b.start, b.digits), fmt(b.end, b.digits), ''] : baseline ? ['n/a', 'n/a', ''] : []),
+      ]);
     }),
     '',
     ...(current.start && current.end && ratio(current.start.heapUsedMiB, current.end.heapUsedMiB) <= HEAP_FLAT_RATIO
@@ -206,7 +232,7 @@ function render(current: Run, baseline: Run | null, baselineNote: string): strin
       'keepalive `ping`, default timings but `stableAfterMs` 500 ms (so the backoff ladder resets between drops; see the recovery section), drop-pattern recycling off. ' +
       `Each account is dropped (\`POST /actions {type:"stream-error", code:408}\`) once it has been open ≥ 600 ms, and again after its next \`→ open\`; all ${ACCOUNTS} accounts at once, so the pace is whatever the CPU allows. ` +
       `Start = reconnects ${WINDOW}–${2 * WINDOW} (the first ${WINDOW} are warm-up), end = the last full window of ${WINDOW}. ` +
-      'CPU time per reconnect = the process\'s user + system CPU over the window / reconnects in it ' +
+      "CPU time per reconnect = the process's user + system CPU over the window / reconnects in it " +
       '(it includes the keepalive probes of all accounts); event-loop delay p99 = `monitorEventLoopDelay` (10 ms resolution) over the window. ' +
       'RSS and the cost of 100,000 sequential `await`s are taken right after the window with the drops paused and in-flight reconnects finished, after two forced GCs (awaits: the best of up to 20 passes, as many as fit in 1 s). ' +
       'At most 8 reconnects are in flight at once (all 50 at once would make the loop delay measure the queue of simultaneous logins). ' +
@@ -215,7 +241,7 @@ function render(current: Run, baseline: Run | null, baselineNote: string): strin
         ? ` Drops that failed (the control-API request failed, or no reopen within 60 s), not counted as reconnects: ${current.failures} on Node ${current.node}${baseline ? `, ${baseline.failures} on Node ${baseline.node}` : ''}.`
         : ''),
     '',
-    '**Why the baseline degrades**: Baileys creates a `new AsyncLocalStorage()` per socket (`addTransactionCapability`) and never disables it. On Node 20 every enabled storage stays in a process-wide list walked on every promise, so each reconnect makes every later `await` of the process dearer: the cost of 100,000 awaits and the CPU per reconnect grow with the reconnects the process has lived through. Node 24 keeps AsyncLocalStorage on AsyncContextFrame, with no per-promise hook, and a dead socket\'s storage is garbage like any other object. See docs/node.md.',
+    "**Why the baseline degrades**: Baileys creates a `new AsyncLocalStorage()` per socket (`addTransactionCapability`) and never disables it. On Node 20 every enabled storage stays in a process-wide list walked on every promise, so each reconnect makes every later `await` of the process dearer: the cost of 100,000 awaits and the CPU per reconnect grow with the reconnects the process has lived through. Node 24 keeps AsyncLocalStorage on AsyncContextFrame, with no per-promise hook, and a dead socket's storage is garbage like any other object. See docs/node.md.",
   ];
   return lines.join('\n');
 }

@@ -44,7 +44,7 @@ for (const file of files) {
       title: mod.title,
       markdown:
         `**This benchmark failed in the \`${command}\` run of ${today}**: ${message.replace(/\s+/g, ' ')}\n\n` +
-        'No numbers are shown: the previous run\'s would look current. Re-run it to measure again.',
+        "No numbers are shown: the previous run's would look current. Re-run it to measure again.",
     });
   }
 }
@@ -73,7 +73,9 @@ for (const old of parseSections(previous)) {
 for (const [title, body] of fresh) merged.push({ title, body });
 const out = header.concat(merged.flatMap((s) => [`## ${s.title}`, '', s.body, ''])).join('\n');
 await writeFile(target, out);
-process.stderr.write(`bench: wrote docs/benchmarks.md (${sections.length} fresh, ${merged.length - sections.length} kept, ${failed} failed)\n`);
+process.stderr.write(
+  `bench: wrote docs/benchmarks.md (${sections.length} fresh, ${merged.length - sections.length} kept, ${failed} failed)\n`,
+);
 if (failed > 0) process.exitCode = 1;
 
 /** `## Title` sections of a benchmarks.md, bodies trimmed; the `# Benchmarks` header is dropped. */

@@ -51,15 +51,26 @@ export class TimedFacts {
   }
 
   /** First `transition` of `account` at index `from` or later that `match` accepts, with its index. */
-  nextTransition(account: string, from: number, what: string, match: (f: FactOf<'transition'>) => boolean): Promise<Timed<FactOf<'transition'>> & { index: number }> {
+  nextTransition(
+    account: string,
+    from: number,
+    what: string,
+    match: (f: FactOf<'transition'>) => boolean,
+  ): Promise<Timed<FactOf<'transition'>> & { index: number }> {
     return this.until(`${account}: ${what}`, () => this.find(account, from, 'transition', match));
   }
 
   /** First fact of `type` of `account` at index `from` or later that `match` accepts. */
-  find<T extends Fact['type']>(account: string, from: number, type: T, match: (f: FactOf<T>) => boolean = () => true): (Timed<FactOf<T>> & { index: number }) | undefined {
+  find<T extends Fact['type']>(
+    account: string,
+    from: number,
+    type: T,
+    match: (f: FactOf<T>) => boolean = () => true,
+  ): (Timed<FactOf<T>> & { index: number }) | undefined {
     for (let i = from; i < this.all.length; i++) {
       const e = this.all[i]!;
-      if (e.fact.type === type && e.fact.account === account && match(e.fact as FactOf<T>)) return { fact: e.fact as FactOf<T>, t: e.t, index: i };
+      if (e.fact.type === type && e.fact.account === account && match(e.fact as FactOf<T>))
+        return { fact: e.fact as FactOf<T>, t: e.t, index: i };
     }
     return undefined;
   }
@@ -79,7 +90,11 @@ const quiet = pino({ level: 'silent' });
  * `sink` replaces the recording one (then `facts` stays empty): a long run cannot keep every
  * fact, or the bench's own memory would be what grows.
  */
-export async function startTimedGateway(sim: { ws: string; rootPublicKey: string }, defaults: AccountSettings, sink?: (fact: Fact) => void): Promise<TimedGateway> {
+export async function startTimedGateway(
+  sim: { ws: string; rootPublicKey: string },
+  defaults: AccountSettings,
+  sink?: (fact: Fact) => void,
+): Promise<TimedGateway> {
   trustServerRoot(sim.rootPublicKey, quiet);
   // tmpfs when there is one: the store fsyncs every write, and disk latency is not what we measure.
   const dataDir = await mkdtemp(path.join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'wa-connd-bench-'));

@@ -15,7 +15,8 @@ const SETTLE_MS = 2_000;
 const OPEN_DEADLINE_MS = 60_000;
 
 const [ws, http, rootPublicKey, stepsArg] = process.argv.slice(2);
-if (!ws || !http || !rootPublicKey || !stepsArg) throw new Error('usage: runtime-memory.ts <ws> <http> <rootPublicKey> <steps>');
+if (!ws || !http || !rootPublicKey || !stepsArg)
+  throw new Error('usage: runtime-memory.ts <ws> <http> <rootPublicKey> <steps>');
 const steps = stepsArg.split(',').map(Number);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc');

@@ -4,7 +4,12 @@
 // The app sends only while it has seen `open` on the current socket (a send on a socket still in
 // its Noise handshake would corrupt the stream); a send attempted while down is lost, as the app
 // has nobody to hand it to.
-import makeWASocket, { DisconnectReason, type AuthenticationCreds, type BinaryNode, type WASocket } from '@whiskeysockets/baileys';
+import makeWASocket, {
+  DisconnectReason,
+  type AuthenticationCreds,
+  type BinaryNode,
+  type WASocket,
+} from '@whiskeysockets/baileys';
 import { Waiters } from '../test/support/waiters.js';
 import pino from 'pino';
 import type { Provisioned } from './sim-process.js';

@@ -58,7 +58,11 @@ const MEMORY_DEADLINE_MS = 420_000;
  * runtime would learn and dodge, while the drops measured here stand for random transient ones.
  * The cast keeps this file compiling whether or not that setting exists yet.
  */
-const GATEWAY_SETTINGS = { keepalive: 'ping', timings: { stableAfterMs: STABLE_MS }, recycleAheadOfDrops: false } as AccountSettings;
+const GATEWAY_SETTINGS = {
+  keepalive: 'ping',
+  timings: { stableAfterMs: STABLE_MS },
+  recycleAheadOfDrops: false,
+} as AccountSettings;
 /** Random extra wait before a dead-window drop (uniform in [0, this)), so drops do not fall on a beat. */
 const DROP_JITTER_MS = 300;
 
@@ -80,13 +84,24 @@ interface Recovery {
   attempts: number[];
 }
 
-async function dropAndRecover(g: TimedGateway, sim: SimulatorProcess, account: string, phone: string, into: Recovery): Promise<number> {
+async function dropAndRecover(
+  g: TimedGateway,
+  sim: SimulatorProcess,
+  account: string,
+  phone: string,
+  into: Recovery,
+): Promise<number> {
   const from = g.facts.all.length;
   const t0 = performance.now();
   await drop408(sim.http, phone);
   const closed = await g.facts.nextTransition(account, from, 'close 408', (f) => f.statusCode === 408);
   const ctx = g.gateway.runtime(account).snapshot().context;
-  const connecting = await g.facts.nextTransition(account, closed.index + 1, '→ connecting', (f) => f.to === 'connecting');
+  const connecting = await g.facts.nextTransition(
+    account,
+    closed.index + 1,
+    '→ connecting',
+    (f) => f.to === 'connecting',
+  );
   const opened = await g.facts.nextTransition(account, connecting.index + 1, '→ open', (f) => f.to === 'open');
   into.recovery.push(opened.t - closed.t);
   into.slept.push(connecting.t - closed.t);
@@ -159,7 +174,10 @@ interface DeadWindow {
   failed?: number;
 }
 
-function countLedger(entries: { id: string; count: number }[], ids: string[]): { delivered: number; duplicatedIds: number; extraCopies: number } {
+function countLedger(
+  entries: { id: string; count: number }[],
+  ids: string[],
+): { delivered: number; duplicatedIds: number; extraCopies: number } {
   const byId = new Map(entries.map((e) => [e.id, e.count]));
   let delivered = 0;
   let duplicatedIds = 0;
@@ -200,7 +218,9 @@ async function deadWindowGateway(g: TimedGateway, sim: SimulatorProcess): Promis
       await drop408(sim.http, p.phone);
       const closed = await g.facts.nextTransition(account, from, 'close 408', (f) => f.statusCode === 408);
       const opened = await g.facts.nextTransition(account, closed.index + 1, '→ open', (f) => f.to === 'open');
-      const acked = await g.facts.until('first server ack after reopen', () => g.facts.find(account, opened.index + 1, 'send.acked', (f) => f.ack === 'server'));
+      const acked = await g.facts.until('first server ack after reopen', () =>
+        g.facts.find(account, opened.index + 1, 'send.acked', (f) => f.ack === 'server'),
+      );
       windows.push(acked.t - t0);
       reopen.push(opened.t - t0);
       firstAck.push(acked.t - opened.t);
@@ -221,7 +241,10 @@ async function deadWindowGateway(g: TimedGateway, sim: SimulatorProcess): Promis
       SETTLE_DEADLINE_MS,
     )
     .catch(() => undefined); // what never got acked shows up as lost below
-  const counts = countLedger(await ledger(sim.http, p.phone), ids.map((id) => waMessageIdFor(account, id)));
+  const counts = countLedger(
+    await ledger(sim.http, p.phone),
+    ids.map((id) => waMessageIdFor(account, id)),
+  );
   const failed = g.facts.of('send.failed', account);
   return {
     variant: 'gateway (`submit`; held while down, replayed on open)',
@@ -259,7 +282,11 @@ async function deadWindowNaive(sim: SimulatorProcess, delayMs: number, drops: nu
       const t0 = performance.now();
       await drop408(sim.http, p.phone);
       const opened = await client.until('reopen', () => client.opens.find((o) => o.generation > generation), 30_000);
-      const acked = await client.until('first ack after reopen', () => client.acks.find((a) => a.generation >= opened.generation && a.t >= opened.t), 30_000);
+      const acked = await client.until(
+        'first ack after reopen',
+        () => client.acks.find((a) => a.generation >= opened.generation && a.t >= opened.t),
+        30_000,
+      );
       windows.push(acked.t - t0);
       reopen.push(opened.t - t0);
       firstAck.push(acked.t - opened.t);
@@ -297,7 +324,16 @@ interface MemoryStep {
 async function measureMemory(sim: SimulatorProcess): Promise<MemoryStep[]> {
   const child = spawn(
     process.execPath,
-    ['--expose-gc', '--import', 'tsx', 'bench/runtime-memory.ts', sim.ws, sim.http, sim.rootPublicKey, MEMORY_STEPS.join(',')],
+    [
+      '--expose-gc',
+      '--import',
+      'tsx',
+      'bench/runtime-memory.ts',
+      sim.ws,
+      sim.http,
+      sim.rootPublicKey,
+      MEMORY_STEPS.join(','),
+    ],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const steps: MemoryStep[] = [];
@@ -327,7 +363,7 @@ function render(rec: Recovery, ladder: Recovery[], dead: DeadWindow[], memory: M
   const firstAttempt = rec.attempts.filter((a) => a === 1).length;
   const excess = rec.recovery.map((r, i) => r - rec.drawn[i]!);
   const lines = [
-    'The real Gateway (`src/runtime/`, real Baileys 7.0.0-rc14, production auth store on tmpfs) against the simulator running as its own process (`npm run simulator`), on loopback. Times are the arrival times of facts at the gateway\'s fact sink (`performance.now()` in the sink).',
+    "The real Gateway (`src/runtime/`, real Baileys 7.0.0-rc14, production auth store on tmpfs) against the simulator running as its own process (`npm run simulator`), on loopback. Times are the arrival times of facts at the gateway's fact sink (`performance.now()` in the sink).",
     '',
     '### Recovery from a transient 408',
     '',
@@ -335,12 +371,20 @@ function render(rec: Recovery, ladder: Recovery[], dead: DeadWindow[], memory: M
     '',
     '| per drop (ms) | samples | median | p99 | min | max |',
     '|---|---|---|---|---|---|',
-    row(['**recovery**: fact `→ reconnecting, statusCode 408` → next fact `→ open`', rec.recovery.length, ...dist(rec.recovery)]),
+    row([
+      '**recovery**: fact `→ reconnecting, statusCode 408` → next fact `→ open`',
+      rec.recovery.length,
+      ...dist(rec.recovery),
+    ]),
     row(['backoff drawn by the machine (full jitter, ceiling 250 ms)', rec.drawn.length, ...dist(rec.drawn)]),
     row(['408 fact → `connecting` (backoff as slept)', rec.slept.length, ...dist(rec.slept)]),
     row(['`connecting` → `open` (new socket: Noise handshake, login)', rec.login.length, ...dist(rec.login)]),
     row(['recovery − drawn backoff', excess.length, ...dist(excess)]),
-    row(['inject sent → 408 fact (HTTP to the simulator, stream error, Baileys close)', rec.detect.length, ...dist(rec.detect)]),
+    row([
+      'inject sent → 408 fact (HTTP to the simulator, stream error, Baileys close)',
+      rec.detect.length,
+      ...dist(rec.detect),
+    ]),
     row(['`connecting` → `open`, first 50 drops', 50, ...dist(rec.login.slice(0, 50))]),
     row(['`connecting` → `open`, last 50 drops', 50, ...dist(rec.login.slice(-50))]),
     '',
@@ -353,7 +397,16 @@ function render(rec: Recovery, ladder: Recovery[], dead: DeadWindow[], memory: M
     '',
     '| drop # in a row | ceiling (ms) | samples | recovery median (ms) | max (ms) | backoff drawn, median (ms) |',
     '|---|---|---|---|---|---|',
-    ...ladder.map((l, i) => row([i + 1, DEFAULT_TIMINGS.backoffBaseMs * 2 ** i, l.recovery.length, ms(median(l.recovery)), ms(Math.max(...l.recovery)), ms(median(l.drawn))])),
+    ...ladder.map((l, i) =>
+      row([
+        i + 1,
+        DEFAULT_TIMINGS.backoffBaseMs * 2 ** i,
+        l.recovery.length,
+        ms(median(l.recovery)),
+        ms(Math.max(...l.recovery)),
+        ms(median(l.drawn)),
+      ]),
+    ),
     '',
     '### Dead window for sends',
     '',
@@ -377,9 +430,9 @@ function render(rec: Recovery, ladder: Recovery[], dead: DeadWindow[], memory: M
     '',
     `How measured: in one run, each variant on its own provisioned account; a client sends one text every ${SEND_EVERY_MS} ms to one contact throughout; after ≥ ${STEADY_MS} ms of steady sending, the simulator drops the session with a 408 stream error. ` +
       'Dead window = from the moment the drop is requested (`performance.now()` before `POST /actions`) to the first server `<ack class=message>` read on the reconnected socket (gateway: the first `send.acked` fact with `ack: server` after the `→ open` fact; plain Baileys: the raw `CB:ack,class:message` frame on the new socket). ' +
-      'Lost = sends attempted whose message id never reached the simulator\'s ledger; duplicated = ledger entries with `count > 1` (the same message id received twice). ' +
+      "Lost = sends attempted whose message id never reached the simulator's ledger; duplicated = ledger entries with `count > 1` (the same message id received twice). " +
       `Gateway: \`gateway.submit\` with its default backoff (as above, \`stableAfterMs\` ${STABLE_MS} ms); sends made while down are held and replayed on open, in-flight ones requeued with the same WhatsApp message id. ` +
-      'Plain Baileys: `makeWASocket` with in-memory auth; on `connection.update` close (not 401) a new socket after the fixed delay — at once as in Baileys\' Example/example.ts, or after 3 s as in many tutorials. The app sends only while it has seen `open` on the current socket (a send during the Noise handshake would corrupt the stream); a send attempted while down is counted lost, as the app has nowhere to put it. ' +
+      "Plain Baileys: `makeWASocket` with in-memory auth; on `connection.update` close (not 401) a new socket after the fixed delay — at once as in Baileys' Example/example.ts, or after 3 s as in many tutorials. The app sends only while it has seen `open` on the current socket (a send during the Noise handshake would corrupt the stream); a send attempted while down is counted lost, as the app has nowhere to put it. " +
       `The 3 s loop gets ${DEAD_WINDOW_DROPS_SLOW} drops (its window is its fixed delay); with ≤ 20 samples p99 is the maximum.`,
     '',
     'Duplicated at the server counts message ids the simulator received more than once, and the extra copies; 1–2 per run of 20 drops is expected, 0 is not a promise. Each is one message id received twice, never two different messages: a send written on the old socket just before the 408 reached the server, its ack did not come back before the close, so the gateway requeued it and sent it again on the new socket with the same WhatsApp message id (at-least-once by design; the receiving client dedups by id). The naive loop never resends, so it cannot duplicate — it loses instead.',
@@ -394,15 +447,36 @@ function render(rec: Recovery, ladder: Recovery[], dead: DeadWindow[], memory: M
     '',
     '| accounts | online | all open after (s) | RSS (MiB) | heap used (MiB) | external (MiB) | RSS per account (MiB) | marginal RSS per account (MiB) | heap+external per account (MiB) |',
     '|---|---|---|---|---|---|---|---|---|',
-    row(['0 (baseline)', '—', '—', mib(base.memory.rss), mib(base.memory.heapUsed), mib(base.memory.external), '—', '—', '—']),
+    row([
+      '0 (baseline)',
+      '—',
+      '—',
+      mib(base.memory.rss),
+      mib(base.memory.heapUsed),
+      mib(base.memory.external),
+      '—',
+      '—',
+      '—',
+    ]),
     ...memory
       .filter((m) => m.accounts > 0)
       .map((m, i, all) => {
         const prev = i === 0 ? base : all[i - 1]!;
         const per = (m.memory.rss - base.memory.rss) / m.accounts;
         const marginal = (m.memory.rss - prev.memory.rss) / (m.accounts - prev.accounts);
-        const heapPer = (m.memory.heapUsed + m.memory.external - base.memory.heapUsed - base.memory.external) / m.accounts;
-        return row([m.accounts, m.online ?? '—', fmt((m.allOpenMs ?? 0) / 1000), mib(m.memory.rss), mib(m.memory.heapUsed), mib(m.memory.external), `**${mib(per)}**`, mib(marginal), mib(heapPer)]);
+        const heapPer =
+          (m.memory.heapUsed + m.memory.external - base.memory.heapUsed - base.memory.external) / m.accounts;
+        return row([
+          m.accounts,
+          m.online ?? '—',
+          fmt((m.allOpenMs ?? 0) / 1000),
+          mib(m.memory.rss),
+          mib(m.memory.heapUsed),
+          mib(m.memory.external),
+          `**${mib(per)}**`,
+          mib(marginal),
+          mib(heapPer),
+        ]);
       }),
     '',
     'Target ≤ 8 MiB per account. How measured: a fresh Node process (`node --expose-gc`, `bench/runtime-memory.ts`) holding only the Gateway — the simulator is another process, so nothing is subtracted — with default timings and the `ping` keepalive, production auth store on tmpfs. ' +
@@ -410,7 +484,7 @@ function render(rec: Recovery, ladder: Recovery[], dead: DeadWindow[], memory: M
       '2 s of settling, then two forced GCs and `process.memoryUsage()`. RSS per account = (RSS − baseline) / accounts; marginal = growth since the previous step / accounts added. ' +
       'RSS includes code that first runs on the first login (lazily loaded protobuf and Signal code) and V8 heap headroom, which is why the per-account figure falls as accounts grow.',
     '',
-    '**CPU, not memory, is what grows badly with accounts** (why filling to 500 takes minutes, and a CPU profile at 300 accounts spends ~20 % in `node:async_hooks` `_propagate`): Baileys rc14 wraps every socket\'s key store in `addTransactionCapability` (`lib/Utils/auth-utils.js`), which creates a `new AsyncLocalStorage()` per socket and never disables it. On Node 20 every enabled AsyncLocalStorage joins a process-wide list walked on every promise created (the promise init hook), and stays there after the socket is gone: 200,000 awaits take 14 ms with none and ~10 s with 500 (used once each, references dropped). So the cost of every promise grows with accounts × reconnects over the process\'s lifetime. Remedies: Node ≥ 24 (AsyncLocalStorage on AsyncContextFrame, no per-promise hook; Node 22 behind `--experimental-async-context-frame`), or a patch to Baileys that shares one storage or calls `disable()` when the socket ends.',
+    "**CPU, not memory, is what grows badly with accounts** (why filling to 500 takes minutes, and a CPU profile at 300 accounts spends ~20 % in `node:async_hooks` `_propagate`): Baileys rc14 wraps every socket's key store in `addTransactionCapability` (`lib/Utils/auth-utils.js`), which creates a `new AsyncLocalStorage()` per socket and never disables it. On Node 20 every enabled AsyncLocalStorage joins a process-wide list walked on every promise created (the promise init hook), and stays there after the socket is gone: 200,000 awaits take 14 ms with none and ~10 s with 500 (used once each, references dropped). So the cost of every promise grows with accounts × reconnects over the process's lifetime. Remedies: Node ≥ 24 (AsyncLocalStorage on AsyncContextFrame, no per-promise hook; Node 22 behind `--experimental-async-context-frame`), or a patch to Baileys that shares one storage or calls `disable()` when the socket ends.",
   ];
   return lines.join('\n');
 }
@@ -435,7 +509,8 @@ export default async function bench(): Promise<BenchSection> {
     } finally {
       await g.close();
     }
-    for (const delay of NAIVE_DELAYS_MS) dead.push(await deadWindowNaive(sim, delay, delay === 0 ? DEAD_WINDOW_DROPS : DEAD_WINDOW_DROPS_SLOW));
+    for (const delay of NAIVE_DELAYS_MS)
+      dead.push(await deadWindowNaive(sim, delay, delay === 0 ? DEAD_WINDOW_DROPS : DEAD_WINDOW_DROPS_SLOW));
     process.stderr.write('bench: runtime: memory\n');
     const memory = await measureMemory(sim);
     return { title, markdown: render(rec, ladder, dead, memory) };

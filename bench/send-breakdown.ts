@@ -69,8 +69,8 @@ export class SendBreakdown {
     this.undo.push(() => (promises['open'] = open));
     this.wrap(promises, 'rename', ['fileIo'], (_h, args) => ours(args[1]));
     syncBuiltinESMExports();
-    const cipher = (libsignal as unknown as { SessionCipher: { prototype: Record<string, AnyFn> } })
-      .SessionCipher.prototype;
+    const cipher = (libsignal as unknown as { SessionCipher: { prototype: Record<string, AnyFn> } }).SessionCipher
+      .prototype;
     this.wrap(cipher, 'encrypt', ['encrypt']);
   }
 

@@ -108,7 +108,9 @@ function withDeadline<T>(p: Promise<T>, what: string, ms = ACK_DEADLINE_MS): Pro
 }
 
 async function request(nc: NatsConnection, subject: string, body?: unknown): Promise<Record<string, unknown>> {
-  const m = await nc.request(subject, body === undefined ? new Uint8Array() : JSON.stringify(body), { timeout: 10_000 });
+  const m = await nc.request(subject, body === undefined ? new Uint8Array() : JSON.stringify(body), {
+    timeout: 10_000,
+  });
   const r = m.json<Record<string, unknown>>();
   if (r['ok'] !== true) throw new Error(`${subject}: ${JSON.stringify(r)}`);
   return r;
@@ -146,14 +148,22 @@ export default async function bench(): Promise<BenchSection> {
     running = await startGateway(config, pino({ level: 'silent' }));
     const acks = new AckWatch(running);
     const rawProvisioned = await provision();
-    raw = connectClient({ wsUrl: sim.ws }, memoryAuth(rawProvisioned.creds as AuthenticationCreds, rawProvisioned.keys), { keepAliveIntervalMs: 30_000 });
+    raw = connectClient(
+      { wsUrl: sim.ws },
+      memoryAuth(rawProvisioned.creds as AuthenticationCreds, rawProvisioned.keys),
+      { keepAliveIntervalMs: 30_000 },
+    );
     await raw.open();
     // The same raw client, but on the gateway's crash-safe file auth store: every send
     // ratchets the Signal session, and the store writes it temp → fsync → rename → fsync.
     const filedProvisioned = await provision();
     await writeCredentials(`${dir.path}/data`, 'rawfile', filedProvisioned);
     fileStore = await openAuthStore(`${dir.path}/data`, 'rawfile');
-    rawFile = connectClient({ wsUrl: sim.ws }, { creds: fileStore.state.creds, keys: fileStore.state.keys, data: new Map() }, { keepAliveIntervalMs: 30_000 });
+    rawFile = connectClient(
+      { wsUrl: sim.ws },
+      { creds: fileStore.state.creds, keys: fileStore.state.keys, data: new Map() },
+      { keepAliveIntervalMs: 30_000 },
+    );
     await rawFile.open();
     await waitOpen(nc, 'bench');
     const breakdown = new SendBreakdown(`${dir.path}/data/bench/`);
@@ -219,8 +229,14 @@ export default async function bench(): Promise<BenchSection> {
     const rawBurst = async (client: TestClient) => {
       const before = client.acks.length;
       const t0 = performance.now();
-      await Promise.all(Array.from({ length: BURST }, (_, i) => client.sock.sendMessage(CONTACT, { text: `raw burst ${i}` })));
-      await client.until('burst acks', () => (client.acks.length - before >= BURST ? true : undefined), ACK_DEADLINE_MS);
+      await Promise.all(
+        Array.from({ length: BURST }, (_, i) => client.sock.sendMessage(CONTACT, { text: `raw burst ${i}` })),
+      );
+      await client.until(
+        'burst acks',
+        () => (client.acks.length - before >= BURST ? true : undefined),
+        ACK_DEADLINE_MS,
+      );
       return performance.now() - t0;
     };
     // One after another, as the gateway's per-connection send chain does (wire order).
@@ -228,7 +244,11 @@ export default async function bench(): Promise<BenchSection> {
       const before = client.acks.length;
       const t0 = performance.now();
       for (let i = 0; i < BURST; i++) await client.sock.sendMessage(CONTACT, { text: `raw chained ${i}` });
-      await client.until('chained acks', () => (client.acks.length - before >= BURST ? true : undefined), ACK_DEADLINE_MS);
+      await client.until(
+        'chained acks',
+        () => (client.acks.length - before >= BURST ? true : undefined),
+        ACK_DEADLINE_MS,
+      );
       return performance.now() - t0;
     };
     const gwBurst = async () => {
@@ -236,7 +256,15 @@ export default async function bench(): Promise<BenchSection> {
       const t0 = performance.now();
       const base = n;
       n += BURST;
-      await Promise.all(Array.from({ length: BURST }, (_, i) => request(nc, cmdSubject('bench', 'send'), { id: `burst-${base + i}`, to: `+${CONTACT_PHONE}`, text: `gateway burst ${i}` })));
+      await Promise.all(
+        Array.from({ length: BURST }, (_, i) =>
+          request(nc, cmdSubject('bench', 'send'), {
+            id: `burst-${base + i}`,
+            to: `+${CONTACT_PHONE}`,
+            text: `gateway burst ${i}`,
+          }),
+        ),
+      );
       await acks.reach(target);
       return performance.now() - t0;
     };
@@ -253,7 +281,11 @@ export default async function bench(): Promise<BenchSection> {
     for (let start = 0; start < REPLAY; start += RECORD_WINDOW) {
       await Promise.all(
         Array.from({ length: Math.min(RECORD_WINDOW, REPLAY - start) }, (_, i) =>
-          request(nc, cmdSubject('replay', 'send'), { id: `held-${start + i}`, to: `+${CONTACT_PHONE}`, text: `held ${start + i}` }),
+          request(nc, cmdSubject('replay', 'send'), {
+            id: `held-${start + i}`,
+            to: `+${CONTACT_PHONE}`,
+            text: `held ${start + i}`,
+          }),
         ),
       );
     }
@@ -267,11 +299,16 @@ export default async function bench(): Promise<BenchSection> {
     await replayAcks.reach(REPLAY);
     const replayMs = performance.now() - c0;
     unsubscribeOpen();
-    const ledger = await control<{ entries: { count: number }[] }>(sim.http, 'GET', `/ledger?account=${held.account.phone}`);
+    const ledger = await control<{ entries: { count: number }[] }>(
+      sim.http,
+      'GET',
+      `/ledger?account=${held.account.phone}`,
+    );
     const dupes = ledger.entries.filter((e) => e.count > 1).length;
 
     const ratio = median(gwMs) / median(rawMs);
-    const row = (name: string, s: number[]) => `| ${name} | ${s.length} | ${fmt(median(s))} | ${fmt(percentile(s, 99))} | ${fmt(s.reduce((a, b) => a + b, 0) / s.length)} |`;
+    const row = (name: string, s: number[]) =>
+      `| ${name} | ${s.length} | ${fmt(median(s))} | ${fmt(percentile(s, 99))} | ${fmt(s.reduce((a, b) => a + b, 0) / s.length)} |`;
     const rate = (count: number, ms: number) => fmt((count / ms) * 1000, 0);
     const markdown = [
       'The gateway **in process** (`startGateway` with a config from `validateConfig`, logger silent), its own nats-server 2.9 (file store, temp dir),',
@@ -301,7 +338,7 @@ export default async function bench(): Promise<BenchSection> {
       `| gateway, ${BURST} \`wa.cmd.<a>.send\` requests issued at once | | ${rate(BURST, gwBurstMs)} |`,
       '',
       `**Where the time goes**, measured over the same ${gwMs.length} gateway sends (\`bench/send-breakdown.ts\` wraps JetStream's \`publish\`, the file`,
-      'IO of `node:fs/promises` and libsignal\'s `SessionCipher.encrypt` in this process while the gateway blocks run; a row is the wall time in which',
+      "IO of `node:fs/promises` and libsignal's `SessionCipher.encrypt` in this process while the gateway blocks run; a row is the wall time in which",
       'at least one such call was in progress, so rows of different kinds overlap and need not add up to 100 %):',
       '',
       breakdown.render(gwMs.length, gwWallMs / gwMs.length, gwReplyMs.reduce((a, b) => a + b, 0) / gwReplyMs.length),

@@ -22,7 +22,11 @@ export interface SimulatorProcess {
 }
 
 export async function startSimulatorProcess(): Promise<SimulatorProcess> {
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', 'src/simulator/cli.ts', '--log-level', 'warn'], { cwd: root });
+  const child = spawn(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', 'src/simulator/cli.ts', '--log-level', 'warn'],
+    { cwd: root },
+  );
   child.stderr.resume();
   const line = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('simulator did not start')), START_DEADLINE_MS);
@@ -32,14 +36,20 @@ export async function startSimulatorProcess(): Promise<SimulatorProcess> {
     });
     child.once('exit', (code) => reject(new Error(`simulator exited with ${code}`)));
   });
-  return { ...(JSON.parse(line) as { ws: string; http: string; rootPublicKey: string }), stop: () => child.kill('SIGTERM') };
+  return {
+    ...(JSON.parse(line) as { ws: string; http: string; rootPublicKey: string }),
+    stop: () => child.kill('SIGTERM'),
+  };
 }
 
 export async function control<T>(base: string, method: string, route: string, body?: unknown): Promise<T> {
   const init: RequestInit = { method };
   if (body !== undefined) init.body = JSON.stringify(body);
   const res = await fetch(`${base}${route}`, init);
-  const reply = JSON.parse(await res.text(), BufferJSON.reviver) as T & { ok: boolean; error?: { code: string; message: string } };
+  const reply = JSON.parse(await res.text(), BufferJSON.reviver) as T & {
+    ok: boolean;
+    error?: { code: string; message: string };
+  };
   if (!reply.ok) throw new Error(`simulator ${method} ${route}: ${reply.error?.code ?? res.status}`);
   return reply;
 }
@@ -51,13 +61,21 @@ export interface Provisioned {
 }
 
 export async function provision(base: string): Promise<Provisioned> {
-  const r = await control<{ account: { phone: string }; creds: AuthenticationCreds; keys: Record<string, Record<string, unknown>> }>(base, 'POST', '/accounts', { preKeys: PROVISION_PREKEYS });
+  const r = await control<{
+    account: { phone: string };
+    creds: AuthenticationCreds;
+    keys: Record<string, Record<string, unknown>>;
+  }>(base, 'POST', '/accounts', { preKeys: PROVISION_PREKEYS });
   return { phone: r.account.phone, creds: r.creds, keys: r.keys };
 }
 
 /** One-shot `<stream:error code=408>` on the account's session; throws if it has none. */
 export async function drop408(base: string, phone: string): Promise<void> {
-  const { connections } = await control<{ connections: string[] }>(base, 'POST', '/actions', { account: phone, type: 'stream-error', code: 408 });
+  const { connections } = await control<{ connections: string[] }>(base, 'POST', '/actions', {
+    account: phone,
+    type: 'stream-error',
+    code: 408,
+  });
   if (connections.length === 0) throw new Error(`simulator: no session of ${phone} to drop`);
 }
 

@@ -23,10 +23,13 @@ interface Stats {
   sessions: number;
 }
 
-
-
 async function provisionedAuth(base: string) {
-  const r = await control<{ creds: AuthenticationCreds; keys: Record<string, Record<string, unknown>> }>(base, 'POST', '/accounts', { preKeys: PROVISION_PREKEYS });
+  const r = await control<{ creds: AuthenticationCreds; keys: Record<string, Record<string, unknown>> }>(
+    base,
+    'POST',
+    '/accounts',
+    { preKeys: PROVISION_PREKEYS },
+  );
   return memoryAuth(r.creds, r.keys);
 }
 
@@ -63,7 +66,10 @@ async function measureSend(ws: string, base: string): Promise<number[]> {
   return samples;
 }
 
-async function measureMemory(ws: string, base: string): Promise<{ sessions: number; rssMiB: number; heapMiB: number; perSessionKiB: number; perSessionHeapKiB: number }[]> {
+async function measureMemory(
+  ws: string,
+  base: string,
+): Promise<{ sessions: number; rssMiB: number; heapMiB: number; perSessionKiB: number; perSessionHeapKiB: number }[]> {
   const baseline = (await control<Stats>(base, 'GET', '/stats')).memory;
   const raws: RawClient[] = [];
   const rows = [];
@@ -71,7 +77,9 @@ async function measureMemory(ws: string, base: string): Promise<{ sessions: numb
   for (const target of SESSION_STEPS) {
     while (raws.length < target) {
       const n = Math.min(LOGIN_CONCURRENCY, target - raws.length);
-      const batch = Array.from({ length: n }, () => rawLogin(ws, anonymousDevice(String(17_770_000_000 + next++)), { verifyCertificate: false }));
+      const batch = Array.from({ length: n }, () =>
+        rawLogin(ws, anonymousDevice(String(17_770_000_000 + next++)), { verifyCertificate: false }),
+      );
       raws.push(...(await Promise.all(batch)));
     }
     const stats = await control<Stats>(base, 'GET', '/stats');
@@ -80,7 +88,8 @@ async function measureMemory(ws: string, base: string): Promise<{ sessions: numb
       rssMiB: stats.memory.rss / 2 ** 20,
       heapMiB: stats.memory.heapUsed / 2 ** 20,
       perSessionKiB: (stats.memory.rss - baseline.rss) / target / 1024,
-      perSessionHeapKiB: (stats.memory.heapUsed + stats.memory.external - baseline.heapUsed - baseline.external) / target / 1024,
+      perSessionHeapKiB:
+        (stats.memory.heapUsed + stats.memory.external - baseline.heapUsed - baseline.external) / target / 1024,
     });
   }
   for (const r of raws) r.ws.terminate();
@@ -97,7 +106,8 @@ export default async function bench(): Promise<BenchSection> {
     const memory = await measureMemory(sim.ws, sim.http);
     const connect = await measureConnect(sim.ws, sim.http);
     const send = await measureSend(sim.ws, sim.http);
-    const row = (name: string, s: number[]): string => `| ${name} | ${s.length} | ${fmt(median(s))} | ${fmt(percentile(s, 99))} | ${fmt(Math.min(...s))} | ${fmt(Math.max(...s))} |`;
+    const row = (name: string, s: number[]): string =>
+      `| ${name} | ${s.length} | ${fmt(median(s))} | ${fmt(percentile(s, 99))} | ${fmt(Math.min(...s))} | ${fmt(Math.max(...s))} |`;
     const markdown = [
       'Real Baileys 7.0.0-rc14 clients against the simulator (CLI, separate process) on loopback.',
       '`connect → open`: a new socket for a provisioned device until `connection: open` (handshake, login, prekey count, passive, digest).',
@@ -108,11 +118,14 @@ export default async function bench(): Promise<BenchSection> {
       row('connect → open', connect),
       row('send → server ack', send),
       '',
-      'Simulator-side memory with N logged-in sessions (raw Noise clients: Baileys\' Noise handler without the socket machinery, in the bench process; devices registered on first login). Measured by `GET /stats` after a forced GC; per-session figures are the growth over the empty simulator divided by N.',
+      "Simulator-side memory with N logged-in sessions (raw Noise clients: Baileys' Noise handler without the socket machinery, in the bench process; devices registered on first login). Measured by `GET /stats` after a forced GC; per-session figures are the growth over the empty simulator divided by N.",
       '',
       '| sessions | RSS (MiB) | heap used (MiB) | RSS per session (KiB) | heap+external per session (KiB) |',
       '|---|---|---|---|---|',
-      ...memory.map((m) => `| ${m.sessions} | ${fmt(m.rssMiB)} | ${fmt(m.heapMiB)} | ${fmt(m.perSessionKiB)} | ${fmt(m.perSessionHeapKiB)} |`),
+      ...memory.map(
+        (m) =>
+          `| ${m.sessions} | ${fmt(m.rssMiB)} | ${fmt(m.heapMiB)} | ${fmt(m.perSessionKiB)} | ${fmt(m.perSessionHeapKiB)} |`,
+      ),
     ].join('\n');
     return { title, markdown };
   } finally {

@@ -29,7 +29,8 @@ function typeOf(s: JsonSchema): string {
   if (s.enum) return s.enum.map((v) => `\`${String(v)}\``).join(' \\| ');
   if (s.type === 'array' && s.items) return `list of ${s.items.type ?? 'items'}`;
   if (s.type === 'integer') {
-    const min = s.exclusiveMinimum !== undefined ? `> ${s.exclusiveMinimum}` : s.minimum !== undefined ? `≥ ${s.minimum}` : '';
+    const min =
+      s.exclusiveMinimum !== undefined ? `> ${s.exclusiveMinimum}` : s.minimum !== undefined ? `≥ ${s.minimum}` : '';
     const max = s.maximum !== undefined && s.maximum < Number.MAX_SAFE_INTEGER ? `≤ ${s.maximum}` : '';
     return ['integer', [min, max].filter(Boolean).join(', ')].filter(Boolean).join(' ');
   }
@@ -43,7 +44,9 @@ function rows(schema: JsonSchema, prefix: string[], out: string[]): void {
     const isObject = s.type === 'object' && s.properties;
     const env = envFor.get(name);
     const def = s.default === undefined || isObject ? '' : `\`${JSON.stringify(s.default)}\``;
-    out.push(`| \`${name}\` | ${isObject ? 'section' : typeOf(s)} | ${def} | ${env ? `\`${env}\`` : ''} | ${s.description ?? ''} |`);
+    out.push(
+      `| \`${name}\` | ${isObject ? 'section' : typeOf(s)} | ${def} | ${env ? `\`${env}\`` : ''} | ${s.description ?? ''} |`,
+    );
     if (isObject) rows(s, p, out);
     if (s.type === 'array' && s.items?.properties) rows(s.items, [...p, '[]'], out);
   }

@@ -27,7 +27,9 @@ let exiting = false;
  */
 function crash(logger: Logger | undefined, kind: string, err: unknown): void {
   logger?.fatal({ err }, `${kind}: a bug; stopping`);
-  process.stderr.write(`wa-connd: ${kind} (a bug, please report it): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `wa-connd: ${kind} (a bug, please report it): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   // Whatever ends the process from here (even an emptied event loop) ends it with 70.
   process.exitCode = EXIT.internalError;
   if (exiting) return;

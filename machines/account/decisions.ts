@@ -88,8 +88,7 @@ export const accountDecisions = accountIo.extend({
      */
     recordDisconnect: assign(({ context, event }) => {
       const at = eventAt(event);
-      const stable =
-        at !== null && context.openedAt !== null && at - context.openedAt >= context.timings.stableAfterMs;
+      const stable = at !== null && context.openedAt !== null && at - context.openedAt >= context.timings.stableAfterMs;
       return { attempt: stable ? 0 : context.attempt, openedAt: null };
     }),
     scheduleBackoff: assign(({ context }) => {
@@ -110,9 +109,7 @@ export const accountDecisions = accountIo.extend({
     countStallRetry: assign(({ context }) => ({ stallRetries: context.stallRetries + 1 })),
 
     // ── the send decision ─────────────────────────────────────────────────
-    holdSend: assign(({ context, event }) =>
-      event.type === 'Send' ? { outbox: [...context.outbox, event.id] } : {},
-    ),
+    holdSend: assign(({ context, event }) => (event.type === 'Send' ? { outbox: [...context.outbox, event.id] } : {})),
     dispatchNow: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'Send') return;
       enqueue.assign({ inFlight: [...context.inFlight, event.id] });
@@ -146,12 +143,20 @@ export const accountDecisions = accountIo.extend({
     }),
     refuseSend: enqueueActions(({ event, enqueue }) => {
       if (event.type !== 'Send') return;
-      enqueue(io('failSend', { id: event.id, code: 'logged_out', message: 'the account is logged out; pair it again' }));
+      enqueue(
+        io('failSend', { id: event.id, code: 'logged_out', message: 'the account is logged out; pair it again' }),
+      );
     }),
     /** Logged out: nothing held can ever go out under these credentials. Fail, never drop. */
     failAllSends: enqueueActions(({ context, enqueue }) => {
       for (const id of [...context.inFlight, ...context.outbox]) {
-        enqueue(io('failSend', { id, code: 'logged_out', message: 'the account was logged out before this send was acknowledged' }));
+        enqueue(
+          io('failSend', {
+            id,
+            code: 'logged_out',
+            message: 'the account was logged out before this send was acknowledged',
+          }),
+        );
       }
       enqueue.assign({ inFlight: [], outbox: [] });
     }),
@@ -184,9 +189,11 @@ export const accountDecisions = accountIo.extend({
     isTracked: ({ context, event }) =>
       (event.type === 'SendAcked' || event.type === 'SendRejected') &&
       (context.outbox.includes(event.id) || context.inFlight.includes(event.id)),
-    ackDeadlineArmed: ({ context, event }) => event.type === 'AckTimedOut' && event.token === context.ackToken && context.ackFor !== null,
+    ackDeadlineArmed: ({ context, event }) =>
+      event.type === 'AckTimedOut' && event.token === context.ackToken && context.ackFor !== null,
     /** Unbounded, unlike the probe's: a loop that keeps stalling is caught by the keepalive. */
-    ackStallEarnsRetry: ({ context, event }) => event.type === 'AckTimedOut' && event.stalledMs >= context.timings.stallThresholdMs,
+    ackStallEarnsRetry: ({ context, event }) =>
+      event.type === 'AckTimedOut' && event.stalledMs >= context.timings.stallThresholdMs,
     stallEarnsRetry: ({ context, event }) =>
       event.type === 'ProbeTimedOut' &&
       event.stalledMs >= context.timings.stallThresholdMs &&

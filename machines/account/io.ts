@@ -30,7 +30,10 @@ export interface IoParams {
  * `setup().extend()` for inline functions only, so the named reference is cast here,
  * once, after its params were checked against IoParams.
  */
-export function io<K extends keyof IoParams>(type: K, ...params: IoParams[K] extends undefined ? [] : [IoParams[K]]): never {
+export function io<K extends keyof IoParams>(
+  type: K,
+  ...params: IoParams[K] extends undefined ? [] : [IoParams[K]]
+): never {
   return (params.length ? { type, params: params[0] } : { type }) as never;
 }
 

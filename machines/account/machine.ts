@@ -50,10 +50,7 @@ function onSocketClosed<const Otherwise extends readonly object[] = ReturnType<t
  * By the close policy: 515 reconnects at once (a fresh connection, from `connecting`
  * too), anything else after a backoff; `beforeBackoff` is tried just before that.
  */
-function reconnect<const Before extends readonly object[] = []>(opts: {
-  requeue: boolean;
-  beforeBackoff?: Before;
-}) {
+function reconnect<const Before extends readonly object[] = []>(opts: { requeue: boolean; beforeBackoff?: Before }) {
   return [
     {
       guard: and(['fromCurrentSocket', closeIs('reconnectNow')]),
@@ -98,14 +95,22 @@ export const accountMachine = accountDecisions.createMachine({
     },
 
     connecting: {
-      entry: [{ type: 'enter', params: { state: 'connecting' } }, 'newConnection', { type: 'armTimer', params: { name: 'connect' } }],
+      entry: [
+        { type: 'enter', params: { state: 'connecting' } },
+        'newConnection',
+        { type: 'armTimer', params: { name: 'connect' } },
+      ],
       exit: 'disarmTimer',
       on: {
         SocketOpened: { guard: 'fromCurrentSocket', target: 'online', actions: 'markOpened' },
         QrReceived: { guard: 'fromCurrentSocket', target: 'pairing' },
         PairingCodeIssued: { guard: 'fromCurrentSocket', target: 'pairing' },
         SocketClosed: onSocketClosed({ requeue: false }),
-        ConnectTimedOut: { guard: 'timerArmed', target: 'reconnecting', actions: ['closeCurrentSocket', 'recordDisconnect'] },
+        ConnectTimedOut: {
+          guard: 'timerArmed',
+          target: 'reconnecting',
+          actions: ['closeCurrentSocket', 'recordDisconnect'],
+        },
         Disconnect: { target: 'stopped', actions: 'closeCurrentSocket' },
         Logout: logout,
       },
@@ -122,7 +127,9 @@ export const accountMachine = accountDecisions.createMachine({
           otherwise: reconnect({
             requeue: false,
             // Nobody scanned: stop rather than cycle QR codes forever; `pair` starts again.
-            beforeBackoff: [{ guard: and(['fromCurrentSocket', 'pairingExpired']), target: 'stopped', actions: 'recordDisconnect' }],
+            beforeBackoff: [
+              { guard: and(['fromCurrentSocket', 'pairingExpired']), target: 'stopped', actions: 'recordDisconnect' },
+            ],
           }),
         }),
         Disconnect: { target: 'stopped', actions: 'closeCurrentSocket' },
@@ -144,7 +151,11 @@ export const accountMachine = accountDecisions.createMachine({
         AckTimedOut: [
           // The deadline passed while our own process was frozen: the ack may sit unread.
           { guard: and(['ackDeadlineArmed', 'ackStallEarnsRetry']), actions: 'rearmAckDeadline' },
-          { guard: 'ackDeadlineArmed', target: 'reconnecting', actions: ['closeCurrentSocket', 'recordDisconnect', 'requeueInFlight'] },
+          {
+            guard: 'ackDeadlineArmed',
+            target: 'reconnecting',
+            actions: ['closeCurrentSocket', 'recordDisconnect', 'requeueInFlight'],
+          },
         ],
         Recycle: { target: 'draining', actions: { type: 'beginDrain', params: { next: 'reconnectNow' } } },
         Disconnect: { target: 'draining', actions: { type: 'beginDrain', params: { next: 'stop' } } },
@@ -152,16 +163,28 @@ export const accountMachine = accountDecisions.createMachine({
       },
       states: {
         open: {
-          entry: [{ type: 'enter', params: { state: 'open' } }, 'flushOutbox', 'trackAckDeadline', { type: 'armTimer', params: { name: 'idle' } }],
+          entry: [
+            { type: 'enter', params: { state: 'open' } },
+            'flushOutbox',
+            'trackAckDeadline',
+            { type: 'armTimer', params: { name: 'idle' } },
+          ],
           exit: 'disarmTimer',
           on: {
             IdleElapsed: { guard: 'timerArmed', target: 'idle' },
             // Re-arming, not re-entering: inbound traffic must not publish a transition.
-            InboundReceived: { guard: and(['fromCurrentSocket', 'inboundResetsIdle']), actions: { type: 'armTimer', params: { name: 'idle' } } },
+            InboundReceived: {
+              guard: and(['fromCurrentSocket', 'inboundResetsIdle']),
+              actions: { type: 'armTimer', params: { name: 'idle' } },
+            },
           },
         },
         idle: {
-          entry: [{ type: 'enter', params: { state: 'idle' } }, 'pickProbeJitter', { type: 'armTimer', params: { name: 'probeJitter' } }],
+          entry: [
+            { type: 'enter', params: { state: 'idle' } },
+            'pickProbeJitter',
+            { type: 'armTimer', params: { name: 'probeJitter' } },
+          ],
           exit: 'disarmTimer',
           on: {
             ProbeDue: { guard: 'timerArmed', target: 'pinging' },
@@ -169,7 +192,11 @@ export const accountMachine = accountDecisions.createMachine({
           },
         },
         pinging: {
-          entry: [{ type: 'enter', params: { state: 'pinging' } }, 'startProbe', { type: 'armTimer', params: { name: 'probe' } }],
+          entry: [
+            { type: 'enter', params: { state: 'pinging' } },
+            'startProbe',
+            { type: 'armTimer', params: { name: 'probe' } },
+          ],
           exit: 'disarmTimer',
           on: {
             ProbeAnswered: { guard: 'currentProbe', target: 'open', actions: 'resetStallRetries' },
@@ -178,7 +205,12 @@ export const accountMachine = accountDecisions.createMachine({
             ProbeTimedOut: [
               // The deadline passed while our own process was frozen: probe again before
               // calling a healthy link dead (field stalls of 97–100 s dropped accounts).
-              { guard: and(['timerArmed', 'stallEarnsRetry']), target: 'pinging', reenter: true, actions: 'countStallRetry' },
+              {
+                guard: and(['timerArmed', 'stallEarnsRetry']),
+                target: 'pinging',
+                reenter: true,
+                actions: 'countStallRetry',
+              },
               // Dead: nothing to drain, and a blackholed socket's close never comes (Baileys'
               // end() waits out the WebSocket's 30 s close timeout); back off and reconnect.
               {
@@ -197,7 +229,11 @@ export const accountMachine = accountDecisions.createMachine({
     // awaited so no event of the old socket can interleave with the next one. A dead link
     // is not drained (AckTimedOut, ProbeTimedOut).
     draining: {
-      entry: [{ type: 'enter', params: { state: 'draining' } }, { type: 'armTimer', params: { name: 'drain' } }, closeOnceSettled],
+      entry: [
+        { type: 'enter', params: { state: 'draining' } },
+        { type: 'armTimer', params: { name: 'drain' } },
+        closeOnceSettled,
+      ],
       // `drain` stays in the context after exit: DrainTimedOut's actions still read it.
       exit: 'disarmTimer',
       on: {
@@ -212,7 +248,11 @@ export const accountMachine = accountDecisions.createMachine({
           ],
         }),
         DrainTimedOut: [
-          { guard: and(['timerArmed', drainNextIs('stop')]), target: 'stopped', actions: ['requeueInFlight', closeNow] },
+          {
+            guard: and(['timerArmed', drainNextIs('stop')]),
+            target: 'stopped',
+            actions: ['requeueInFlight', closeNow],
+          },
           { guard: 'timerArmed', target: 'connecting', actions: ['requeueInFlight', closeNow] },
         ],
         Disconnect: { actions: { type: 'redirectDrain', params: { next: 'stop' } } },
@@ -221,7 +261,11 @@ export const accountMachine = accountDecisions.createMachine({
     },
 
     reconnecting: {
-      entry: [{ type: 'enter', params: { state: 'reconnecting' } }, 'scheduleBackoff', { type: 'armTimer', params: { name: 'backoff' } }],
+      entry: [
+        { type: 'enter', params: { state: 'reconnecting' } },
+        'scheduleBackoff',
+        { type: 'armTimer', params: { name: 'backoff' } },
+      ],
       exit: 'disarmTimer',
       on: {
         BackoffElapsed: { guard: 'timerArmed', target: 'connecting' },

@@ -16,7 +16,10 @@ export interface TransitionRecord {
 }
 
 /** Why the machine moved, in words an operator greps for. One switch, exhaustive. */
-export function reasonOf(event: AccountEvent, context: AccountContext): { reason: string; statusCode?: number; cause?: string } {
+export function reasonOf(
+  event: AccountEvent,
+  context: AccountContext,
+): { reason: string; statusCode?: number; cause?: string } {
   switch (event.type) {
     case 'SocketClosed':
       // Never reached the server: Baileys' 408/500 for it would be invented, so none.

@@ -63,7 +63,11 @@ export type AuthStore = {
   listKeys: () => Promise<[type: string, id: string][]>;
 };
 
-export async function openAuthStore(dataDir: string, account: string, options: AuthStoreOptions = {}): Promise<AuthStore> {
+export async function openAuthStore(
+  dataDir: string,
+  account: string,
+  options: AuthStoreOptions = {},
+): Promise<AuthStore> {
   assertAccountId(account); // also keeps `account` from naming a path outside dataDir
   const dir = join(dataDir, account);
   await mkdir(dir, { recursive: true, mode: DIR_MODE });
@@ -160,7 +164,8 @@ export function keyFile(type: string, id: string): string {
 export function parseKeyFile(name: string): [type: string, id: string] | null {
   const m = /^([A-Za-z0-9_@%-]+)~([A-Za-z0-9_@%-]+)\.json$/.exec(name);
   if (!m) return null;
-  const dec = (s: string) => s.replace(/%([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
+  const dec = (s: string) =>
+    s.replace(/%([0-9a-f]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
   const key: [string, string] = [dec(m[1]!), dec(m[2]!)];
   return keyFile(...key) === name ? key : null; // `keyFile` writes 2 hex digits only below U+0100
 }
@@ -204,7 +209,11 @@ async function readJson<T>(dir: string, file: string): Promise<T | null> {
   try {
     return JSON.parse(text, BufferJSON.reviver) as T;
   } catch (cause) {
-    throw new WaError('internal', `${file} in ${dir} is not valid JSON; refusing to replace it with fresh credentials`, { cause });
+    throw new WaError(
+      'internal',
+      `${file} in ${dir} is not valid JSON; refusing to replace it with fresh credentials`,
+      { cause },
+    );
   }
 }
 
@@ -241,7 +250,10 @@ async function acquireLock(dir: string, account: string): Promise<() => Promise<
     }
     const owner = Number.parseInt((await readFile(path, 'utf8').catch(() => '')).split(' ')[0] ?? '', 10);
     if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
-      throw new WaError('unavailable', `credentials of ${account} are in use by process ${owner}${owner === process.pid ? ' (this one)' : ''}`);
+      throw new WaError(
+        'unavailable',
+        `credentials of ${account} are in use by process ${owner}${owner === process.pid ? ' (this one)' : ''}`,
+      );
     }
     await unlink(path).catch(ignoreMissing); // stale: its process is gone
   }

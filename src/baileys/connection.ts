@@ -180,7 +180,8 @@ export function openConnection(options: ConnectionOptions, on: ConnectionEvents)
   });
   sock.ev.on('messages.update', (updates) => {
     for (const { key, update } of updates) {
-      const receipt = update.status === undefined || update.status === null ? undefined : RECEIPT_BY_STATUS[update.status];
+      const receipt =
+        update.status === undefined || update.status === null ? undefined : RECEIPT_BY_STATUS[update.status];
       if (key.fromMe && key.id && receipt) on.receipt(key.id, receipt);
     }
   });

@@ -14,17 +14,10 @@ export type CredentialsJson = {
   keys: string;
 };
 
-export async function importCredentials(
-  dataDir: string,
-  account: string,
-  json: CredentialsJson,
-): Promise<void> {
+export async function importCredentials(dataDir: string, account: string, json: CredentialsJson): Promise<void> {
   const store = await openAuthStore(dataDir, account);
   try {
-    Object.assign(
-      store.state.creds,
-      JSON.parse(json.creds, BufferJSON.reviver) as AuthenticationCreds,
-    );
+    Object.assign(store.state.creds, JSON.parse(json.creds, BufferJSON.reviver) as AuthenticationCreds);
     await store.saveCreds();
     await store.state.keys.set(JSON.parse(json.keys, BufferJSON.reviver) as SignalDataSet);
   } finally {

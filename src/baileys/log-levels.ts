@@ -28,7 +28,12 @@ function boomStatus(err: unknown): number | undefined {
 }
 
 function isNode(x: unknown): x is BinaryNode {
-  return typeof x === 'object' && x !== null && typeof (x as BinaryNode).tag === 'string' && typeof (x as BinaryNode).attrs === 'object';
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof (x as BinaryNode).tag === 'string' &&
+    typeof (x as BinaryNode).attrs === 'object'
+  );
 }
 
 /** The level an error-level line of Baileys deserves. */

@@ -29,7 +29,11 @@ export interface NatsHandle {
 }
 
 export function findNatsServer(env: NodeJS.ProcessEnv = process.env): string | null {
-  const candidates = [env.NATS_SERVER_BIN, ...(env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'nats-server')), '/usr/sbin/nats-server'];
+  const candidates = [
+    env.NATS_SERVER_BIN,
+    ...(env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'nats-server')),
+    '/usr/sbin/nats-server',
+  ];
   for (const c of candidates) {
     if (!c) continue;
     try {
@@ -51,7 +55,15 @@ export function natsConnectionOptions(config: Config): ConnectionOptions {
     ...(n.user ? { user: n.user, pass: n.pass ?? '' } : {}),
     ...(n.token ? { token: n.token } : {}),
     ...(n.credsFile ? { authenticator: credsAuthenticator(readFileSync(n.credsFile)) } : {}),
-    ...(n.tls ? { tls: { ...(n.tls.ca ? { caFile: n.tls.ca } : {}), ...(n.tls.cert ? { certFile: n.tls.cert } : {}), ...(n.tls.key ? { keyFile: n.tls.key } : {}) } } : {}),
+    ...(n.tls
+      ? {
+          tls: {
+            ...(n.tls.ca ? { caFile: n.tls.ca } : {}),
+            ...(n.tls.cert ? { certFile: n.tls.cert } : {}),
+            ...(n.tls.key ? { keyFile: n.tls.key } : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -82,8 +94,13 @@ export async function ensureNats(config: Config, logger: Logger): Promise<NatsHa
   const storeDir = path.resolve(config.dataDir, 'nats');
   mkdirSync(storeDir, { recursive: true });
   const port = url.port || '4222';
-  const child = spawn(binary, ['-a', url.hostname.replace(/^\[|\]$/g, ''), '-p', port, '-js', '-sd', storeDir], { stdio: 'ignore' });
-  logger.warn({ binary, url: config.nats.url, storeDir, pid: child.pid }, 'no NATS answered: started a local nats-server with JetStream (it stops with the gateway)');
+  const child = spawn(binary, ['-a', url.hostname.replace(/^\[|\]$/g, ''), '-p', port, '-js', '-sd', storeDir], {
+    stdio: 'ignore',
+  });
+  logger.warn(
+    { binary, url: config.nats.url, storeDir, pid: child.pid },
+    'no NATS answered: started a local nats-server with JetStream (it stops with the gateway)',
+  );
   const until = Date.now() + LOCAL_START_DEADLINE_MS;
   while (Date.now() < until) {
     if (child.exitCode !== null) break;
@@ -101,7 +118,9 @@ export async function ensureNats(config: Config, logger: Logger): Promise<NatsHa
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGKILL');
-  throw new NatsUnavailableError(`started ${binary} for ${config.nats.url}, but it did not accept connections within ${LOCAL_START_DEADLINE_MS / 1000} s (is the port taken?)`);
+  throw new NatsUnavailableError(
+    `started ${binary} for ${config.nats.url}, but it did not accept connections within ${LOCAL_START_DEADLINE_MS / 1000} s (is the port taken?)`,
+  );
 }
 
 async function tryConnect(options: ConnectionOptions): Promise<NatsConnection | null> {

@@ -3,7 +3,13 @@
  * client; none spells a subject or a payload field by hand.
  */
 import QRCode from 'qrcode';
-import { EVENT_TYPES, isoTimeSchema, KEEPALIVE_STRATEGIES, type EventType, type KeepaliveStrategy } from '../contract/index.js';
+import {
+  EVENT_TYPES,
+  isoTimeSchema,
+  KEEPALIVE_STRATEGIES,
+  type EventType,
+  type KeepaliveStrategy,
+} from '../contract/index.js';
 import type { EventsOptions, WaClient } from '../client/index.js';
 import { parseDuration } from './duration.js';
 import { UsageError, WaitTimeoutError } from './errors.js';
@@ -21,11 +27,21 @@ export async function accountsList(wa: WaClient, io: Io, opts: { json?: boolean 
   else line(io.out, formatAccounts(accounts));
 }
 
-export async function accountsAdd(wa: WaClient, io: Io, account: string, opts: { keepalive?: string; connect: boolean }): Promise<void> {
+export async function accountsAdd(
+  wa: WaClient,
+  io: Io,
+  account: string,
+  opts: { keepalive?: string; connect: boolean },
+): Promise<void> {
   if (opts.keepalive !== undefined && !(KEEPALIVE_STRATEGIES as readonly string[]).includes(opts.keepalive)) {
-    throw new UsageError(`--keepalive: got ${JSON.stringify(opts.keepalive)}; one of ${KEEPALIVE_STRATEGIES.join(', ')}`);
+    throw new UsageError(
+      `--keepalive: got ${JSON.stringify(opts.keepalive)}; one of ${KEEPALIVE_STRATEGIES.join(', ')}`,
+    );
   }
-  await wa.addAccount(account, { connect: opts.connect, ...(opts.keepalive ? { keepalive: opts.keepalive as KeepaliveStrategy } : {}) });
+  await wa.addAccount(account, {
+    connect: opts.connect,
+    ...(opts.keepalive ? { keepalive: opts.keepalive as KeepaliveStrategy } : {}),
+  });
   line(io.out, `added ${account}${opts.connect ? '' : ' (not connecting: wa-connd connect ' + account + ')'}`);
 }
 
@@ -34,7 +50,12 @@ export async function accountsRemove(wa: WaClient, io: Io, account: string): Pro
   line(io.out, `removed ${account}`);
 }
 
-export async function status(wa: WaClient, io: Io, account: string | undefined, opts: { json?: boolean }): Promise<void> {
+export async function status(
+  wa: WaClient,
+  io: Io,
+  account: string | undefined,
+  opts: { json?: boolean },
+): Promise<void> {
   const ids = account !== undefined ? [account] : (await wa.accounts()).map((a) => a.account);
   const all = await Promise.all(ids.map((id) => wa.status(id)));
   if (opts.json) {
@@ -53,19 +74,40 @@ const DRAIN_POLL_MS = 100;
  * the state it ends in: a user who asked for a stop expects `stopped`, not the step
  * before it. `connect` returns at once (an open can wait on backoff or a scan).
  */
-export async function lifecycle(wa: WaClient, io: Io, verb: 'connect' | 'disconnect' | 'logout', account: string, opts: { waitMs: number }): Promise<void> {
+export async function lifecycle(
+  wa: WaClient,
+  io: Io,
+  verb: 'connect' | 'disconnect' | 'logout',
+  account: string,
+  opts: { waitMs: number },
+): Promise<void> {
   let { state } = await wa[verb](account);
   const until = Date.now() + opts.waitMs;
   while (verb === 'disconnect' && state === 'draining') {
-    if (Date.now() > until) throw new WaitTimeoutError(`${account} is still draining after ${opts.waitMs} ms (watch: wa-connd status ${account})`);
+    if (Date.now() > until)
+      throw new WaitTimeoutError(
+        `${account} is still draining after ${opts.waitMs} ms (watch: wa-connd status ${account})`,
+      );
     await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
     state = (await wa.status(account)).state;
   }
   line(io.out, `${account}: ${state}`);
 }
 
-export async function send(wa: WaClient, io: Io, account: string, to: string, text: string, opts: { id?: string; deadline?: string; json?: boolean }): Promise<void> {
-  const r = await wa.send(account, { to, text, ...(opts.id !== undefined ? { id: opts.id } : {}), ...(opts.deadline !== undefined ? { deadline: deadlineOf(opts.deadline) } : {}) });
+export async function send(
+  wa: WaClient,
+  io: Io,
+  account: string,
+  to: string,
+  text: string,
+  opts: { id?: string; deadline?: string; json?: boolean },
+): Promise<void> {
+  const r = await wa.send(account, {
+    to,
+    text,
+    ...(opts.id !== undefined ? { id: opts.id } : {}),
+    ...(opts.deadline !== undefined ? { deadline: deadlineOf(opts.deadline) } : {}),
+  });
   if (opts.json) json(io.out, r);
   else line(io.out, `${r.id} ${r.status} (event #${r.seq})${r.error ? ` — ${r.error.code}: ${r.error.message}` : ''}`);
 }
@@ -77,23 +119,37 @@ function deadlineOf(text: string): string | number {
   if (/^\d+$/.test(text)) return Number(text);
   // Checked here with the contract's own schema: a bad value is a usage error (exit 2), not a gateway refusal (exit 1).
   if (isoTimeSchema.safeParse(text).success) return text;
-  throw new UsageError(`--deadline: got ${JSON.stringify(text)}; a duration from now (30s, 5m, 2h) or an ISO time with offset (2026-12-24T18:00:00Z)`);
+  throw new UsageError(
+    `--deadline: got ${JSON.stringify(text)}; a duration from now (30s, 5m, 2h) or an ISO time with offset (2026-12-24T18:00:00Z)`,
+  );
 }
 
 /** Pairing: a code to type on the phone, or QR codes shown here until the phone scanned one. */
-export async function pair(wa: WaClient, io: Io, account: string, opts: { phone?: string; wait: boolean; waitTimeout: string }): Promise<void> {
+export async function pair(
+  wa: WaClient,
+  io: Io,
+  account: string,
+  opts: { phone?: string; wait: boolean; waitTimeout: string },
+): Promise<void> {
   if (opts.phone !== undefined) {
     const r = await wa.pair(account, { phone: opts.phone });
     line(io.out, `pairing code for ${account}: ${r.code ?? '(none issued)'}`);
-    line(io.out, 'On the phone: WhatsApp → Settings → Linked devices → Link a device → Link with phone number instead, and type the code.');
+    line(
+      io.out,
+      'On the phone: WhatsApp → Settings → Linked devices → Link a device → Link with phone number instead, and type the code.',
+    );
     return;
   }
   const waitMs = parseDuration(opts.waitTimeout);
-  if (waitMs === null) throw new UsageError(`--wait-timeout: got ${JSON.stringify(opts.waitTimeout)}; a duration such as 2m`);
+  if (waitMs === null)
+    throw new UsageError(`--wait-timeout: got ${JSON.stringify(opts.waitTimeout)}; a duration such as 2m`);
   // Read from just before the request, so the first QR cannot slip past (clock skew to the server allowed for).
   const feed = opts.wait ? wa.events({ account, type: ['qr', 'paired'], since: new Date(Date.now() - 2_000) }) : null;
   await wa.pair(account);
-  line(io.out, `pairing ${account} by QR code: on the phone, WhatsApp → Settings → Linked devices → Link a device, and scan.`);
+  line(
+    io.out,
+    `pairing ${account} by QR code: on the phone, WhatsApp → Settings → Linked devices → Link a device, and scan.`,
+  );
   if (!feed) {
     line(io.out, `(watch the QR codes with: wa-connd events ${account} --type qr --json)`);
     return;
@@ -114,18 +170,28 @@ export async function pair(wa: WaClient, io: Io, account: string, opts: { phone?
     clearTimeout(timer);
     feed.close();
   }
-  throw new WaitTimeoutError(`${account} was not paired within ${opts.waitTimeout} (run wa-connd pair ${account} again for new QR codes)`);
+  throw new WaitTimeoutError(
+    `${account} was not paired within ${opts.waitTimeout} (run wa-connd pair ${account} again for new QR codes)`,
+  );
 }
 
 export type EventsCliOptions = { type?: string[]; since?: string; json?: boolean; follow: boolean; limit?: string };
 
-export async function events(wa: WaClient, io: Io, account: string | undefined, opts: EventsCliOptions, onFeed?: (close: () => void) => void): Promise<void> {
+export async function events(
+  wa: WaClient,
+  io: Io,
+  account: string | undefined,
+  opts: EventsCliOptions,
+  onFeed?: (close: () => void) => void,
+): Promise<void> {
   const types = opts.type?.flatMap((t) => t.split(',')).filter(Boolean);
   for (const t of types ?? []) {
-    if (!(EVENT_TYPES as readonly string[]).includes(t)) throw new UsageError(`--type: got ${JSON.stringify(t)}; one of ${EVENT_TYPES.join(', ')}`);
+    if (!(EVENT_TYPES as readonly string[]).includes(t))
+      throw new UsageError(`--type: got ${JSON.stringify(t)}; one of ${EVENT_TYPES.join(', ')}`);
   }
   const limit = opts.limit === undefined ? Infinity : Number(opts.limit);
-  if (!(limit >= 1) || !Number.isInteger(limit) && limit !== Infinity) throw new UsageError(`--limit: got ${JSON.stringify(opts.limit)}; a whole number ≥ 1`);
+  if (!(limit >= 1) || (!Number.isInteger(limit) && limit !== Infinity))
+    throw new UsageError(`--limit: got ${JSON.stringify(opts.limit)}; a whole number ≥ 1`);
   const options: EventsOptions = { follow: opts.follow };
   if (account !== undefined) options.account = account;
   if (types?.length) options.type = types as EventType[];
@@ -147,6 +213,9 @@ function sinceOf(text: string): number | Date | string {
   if (/^\d+$/.test(text)) return Number(text);
   const ago = parseDuration(text);
   if (ago !== null) return new Date(Date.now() - ago);
-  if (Number.isNaN(new Date(text).getTime())) throw new UsageError(`--since: got ${JSON.stringify(text)}; a stream sequence, "start", a duration (10m) or an ISO time`);
+  if (Number.isNaN(new Date(text).getTime()))
+    throw new UsageError(
+      `--since: got ${JSON.stringify(text)}; a stream sequence, "start", a duration (10m) or an ISO time`,
+    );
   return text;
 }

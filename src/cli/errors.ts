@@ -19,7 +19,8 @@ export class WaitTimeoutError extends Error {
 
 export function exitCodeOf(err: unknown): { code: ExitCode; message: string | null } {
   if (err instanceof CommanderError) {
-    const help = err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
+    const help =
+      err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help';
     // commander has printed its own message already.
     return { code: help ? EXIT.ok : EXIT.usage, message: null };
   }
@@ -27,7 +28,8 @@ export function exitCodeOf(err: unknown): { code: ExitCode; message: string | nu
   if (err instanceof WaitTimeoutError) return { code: EXIT.timedOut, message: `timeout: ${err.message}` };
   if (err instanceof ConfigError) return { code: EXIT.usage, message: err.message };
   if (err instanceof NatsUnavailableError) return { code: EXIT.natsUnreachable, message: err.message };
-  if (isTransportError(err, 'nats_unreachable')) return { code: EXIT.natsUnreachable, message: `${err.code}: ${err.message}` };
+  if (isTransportError(err, 'nats_unreachable'))
+    return { code: EXIT.natsUnreachable, message: `${err.code}: ${err.message}` };
   if (isTransportError(err)) return { code: EXIT.noGateway, message: `${err.code}: ${err.message}` };
   if (isWaError(err)) return { code: EXIT.failed, message: `${err.code}: ${err.message}` };
   return { code: EXIT.failed, message: `internal: ${err instanceof Error ? err.message : String(err)}` };

@@ -51,7 +51,10 @@ export function formatStatus(s: OkReplyOf<'status'>): string {
   ];
   if (s.lastDisconnects.length) {
     lines.push('  last disconnects:');
-    for (const d of s.lastDisconnects.slice(0, 5)) lines.push(`    ${d.at}${d.statusCode !== undefined ? ` ${d.statusCode}` : ''}${d.reason ? ` ${d.reason}` : ''}${d.cause ? ` (${d.cause})` : ''}`);
+    for (const d of s.lastDisconnects.slice(0, 5))
+      lines.push(
+        `    ${d.at}${d.statusCode !== undefined ? ` ${d.statusCode}` : ''}${d.reason ? ` ${d.reason}` : ''}${d.cause ? ` (${d.cause})` : ''}`,
+      );
   }
   return lines.join('\n');
 }
@@ -59,5 +62,7 @@ export function formatStatus(s: OkReplyOf<'status'>): string {
 export function formatAccounts(accounts: OkReplyOf<'accounts.list'>['accounts']): string {
   if (accounts.length === 0) return '(no accounts)';
   const width = Math.max(7, ...accounts.map((a) => a.account.length));
-  return [`${'ACCOUNT'.padEnd(width)}  STATE`, ...accounts.map((a) => `${a.account.padEnd(width)}  ${a.state}`)].join('\n');
+  return [`${'ACCOUNT'.padEnd(width)}  STATE`, ...accounts.map((a) => `${a.account.padEnd(width)}  ${a.state}`)].join(
+    '\n',
+  );
 }

@@ -86,14 +86,19 @@ export function buildProgram(): Command {
     .version(version)
     .option('-c, --config <file>', 'config file, YAML or JSON (default: $WA_CONND_CONFIG)')
     .option('--nats <url>', 'NATS server URL (default: $NATS_URL, the config file, or nats://127.0.0.1:4222)')
-    .option('--timeout <duration>', 'how long to wait for the gateway to reply, and for disconnect to finish draining (e.g. 10s)')
+    .option(
+      '--timeout <duration>',
+      'how long to wait for the gateway to reply, and for disconnect to finish draining (e.g. 10s)',
+    )
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', EXIT_HELP);
 
   program
     .command('start')
-    .description('run the gateway (what `npm start` runs): the accounts of the config file, NATS at NATS_URL, started locally when none answers')
+    .description(
+      'run the gateway (what `npm start` runs): the accounts of the config file, NATS at NATS_URL, started locally when none answers',
+    )
     .action(async (_o, c: Command) => {
       const g = c.optsWithGlobals<GlobalOptions>();
       if (g.config !== undefined) process.env.WA_CONND_CONFIG = g.config;
@@ -103,10 +108,12 @@ export function buildProgram(): Command {
 
   program
     .command('demo')
-    .description('NATS + the WhatsApp simulator + a gateway with two accounts under the field report\'s 408 loop, a steady trickle of sends, and a live tally of drops, held sends, losses and duplicates')
+    .description(
+      "NATS + the WhatsApp simulator + a gateway with two accounts under the field report's 408 loop, a steady trickle of sends, and a live tally of drops, held sends, losses and duplicates",
+    )
     .option('--duration <duration>', 'stop after this long (e.g. 30s, 2m); default: until Ctrl-C')
     .option('--rate <per-second>', 'sends per second, spread over both accounts', '4')
-    .option('--period <duration>', 'the server\'s drop period after scaling (the field report\'s 16 min)', '2s')
+    .option('--period <duration>', "the server's drop period after scaling (the field report's 16 min)", '2s')
     .option('--data-dir <dir>', 'where credentials go (default: a temp dir, removed at the end)')
     .option('--json', 'print the summaries as JSON lines')
     .option('--log-level <level>', 'gateway log level (logs go to stderr)', 'fatal')
@@ -121,7 +128,9 @@ export function buildProgram(): Command {
 
   program
     .command('simulator')
-    .description('run the WhatsApp simulator alone (prints one JSON line {ws, http, rootPublicKey}); see docs/simulator.md')
+    .description(
+      'run the WhatsApp simulator alone (prints one JSON line {ws, http, rootPublicKey}); see docs/simulator.md',
+    )
     .option('--ws-port <port>', 'WebSocket port (0: any free one)', '0')
     .option('--http-port <port>', 'control API port (0: any free one)', '0')
     .option('--host <host>', 'interface to listen on (the control API has no auth)')
@@ -129,12 +138,17 @@ export function buildProgram(): Command {
     .option('--time-scale <factor>', 'multiply policy timers (0.002 runs 16 min in ~1.9 s)', '1')
     .option('--log-level <level>', 'pino level; logs are JSON on stderr', 'info')
     .action(async (o: Record<string, string | undefined>) => {
-      const args = Object.entries(o).flatMap(([k, v]) => (v === undefined ? [] : [`--${k.replace(/[A-Z]/g, (x) => `-${x.toLowerCase()}`)}`, v]));
+      const args = Object.entries(o).flatMap(([k, v]) =>
+        v === undefined ? [] : [`--${k.replace(/[A-Z]/g, (x) => `-${x.toLowerCase()}`)}`, v],
+      );
       process.argv = [process.argv[0]!, 'simulator', ...args];
       await import('../simulator/cli.js');
     });
 
-  const accounts = program.command('accounts').description('list, add and remove accounts; import and export their sessions').addHelpText('after', EXIT_HELP);
+  const accounts = program
+    .command('accounts')
+    .description('list, add and remove accounts; import and export their sessions')
+    .addHelpText('after', EXIT_HELP);
   accounts
     .command('list')
     .description('the accounts of the gateway and their states')
@@ -143,17 +157,23 @@ export function buildProgram(): Command {
   accounts
     .command('add <account>')
     .description('add an account (it pairs by QR unless credentials exist in the data dir)')
-    .addOption(new Option('--keepalive <strategy>', 'what a keepalive probe sends').choices(['ping', 'presence', 'both', 'off']))
+    .addOption(
+      new Option('--keepalive <strategy>', 'what a keepalive probe sends').choices(['ping', 'presence', 'both', 'off']),
+    )
     .option('--no-connect', 'add it stopped')
-    .action((account: string, o: { keepalive?: string; connect: boolean }, c: Command) => withClient(c, (wa) => cmd.accountsAdd(wa, io, account, o)));
+    .action((account: string, o: { keepalive?: string; connect: boolean }, c: Command) =>
+      withClient(c, (wa) => cmd.accountsAdd(wa, io, account, o)),
+    );
   accounts
     .command('remove <account>')
     .description('stop an account and remove it; sends it still held fail with unknown_account')
     .action((account: string, _o, c: Command) => withClient(c, (wa) => cmd.accountsRemove(wa, io, account)));
-  const dataDirHelp = 'the gateway\'s data dir (default: dataDir of --config, $WA_CONND_DATA_DIR, or .data)';
+  const dataDirHelp = "the gateway's data dir (default: dataDir of --config, $WA_CONND_DATA_DIR, or .data)";
   accounts
     .command('import <account> <dir>')
-    .description('take a Baileys multi-file auth folder (useMultiFileAuthState\'s creds.json + key files) as the account\'s session: no QR scan. Works on the data dir, not through NATS; refused while a gateway runs the account')
+    .description(
+      "take a Baileys multi-file auth folder (useMultiFileAuthState's creds.json + key files) as the account's session: no QR scan. Works on the data dir, not through NATS; refused while a gateway runs the account",
+    )
     .option('--force', 'replace credentials the account already has')
     .option('--data-dir <dir>', dataDirHelp)
     .option('--json', 'print the result as JSON')
@@ -162,18 +182,24 @@ export function buildProgram(): Command {
     );
   accounts
     .command('export <account> <dir>')
-    .description('write the account\'s session as a folder Baileys\' useMultiFileAuthState loads (dir: new or empty). Refused while a gateway runs the account')
+    .description(
+      "write the account's session as a folder Baileys' useMultiFileAuthState loads (dir: new or empty). Refused while a gateway runs the account",
+    )
     .option('--data-dir <dir>', dataDirHelp)
     .option('--json', 'print the result as JSON')
-    .action((account: string, dir: string, o: sessions.SessionCliOptions, c: Command) => local(() => sessions.accountsExport(c.optsWithGlobals<GlobalOptions>(), io, account, dir, o)));
+    .action((account: string, dir: string, o: sessions.SessionCliOptions, c: Command) =>
+      local(() => sessions.accountsExport(c.optsWithGlobals<GlobalOptions>(), io, account, dir, o)),
+    );
 
   program
     .command('pair <account>')
     .description('pair an account: QR codes shown here until the phone scanned one, or a pairing code with --phone')
-    .option('--phone <number>', 'the phone\'s number (E.164): get a code to type on the phone instead of a QR')
+    .option('--phone <number>', "the phone's number (E.164): get a code to type on the phone instead of a QR")
     .option('--no-wait', 'start QR pairing and return at once')
     .option('--wait-timeout <duration>', 'give up waiting for the scan after this', '3m')
-    .action((account: string, o: { phone?: string; wait: boolean; waitTimeout: string }, c: Command) => withClient(c, (wa) => cmd.pair(wa, io, account, o)));
+    .action((account: string, o: { phone?: string; wait: boolean; waitTimeout: string }, c: Command) =>
+      withClient(c, (wa) => cmd.pair(wa, io, account, o)),
+    );
 
   program
     .command('send <account> <to> <text>')
@@ -181,27 +207,44 @@ export function buildProgram(): Command {
     .option('--id <id>', 'idempotency key: the same id never sends twice (default: one made by the gateway)')
     .option('--deadline <when>', 'expire instead of sending late: a duration from now (5m) or an ISO time')
     .option('--json', 'print the reply as JSON')
-    .action((account: string, to: string, text: string, o: { id?: string; deadline?: string; json?: boolean }, c: Command) => withClient(c, (wa) => cmd.send(wa, io, account, to, text, o)));
+    .action(
+      (account: string, to: string, text: string, o: { id?: string; deadline?: string; json?: boolean }, c: Command) =>
+        withClient(c, (wa) => cmd.send(wa, io, account, to, text, o)),
+    );
 
   program
     .command('status [account]')
     .description('state, since when, outbox depth, keepalive and last disconnects (every account when none is named)')
     .option('--json', 'JSON lines, one per account')
-    .action((account: string | undefined, o: { json?: boolean }, c: Command) => withClient(c, (wa) => cmd.status(wa, io, account, o)));
+    .action((account: string | undefined, o: { json?: boolean }, c: Command) =>
+      withClient(c, (wa) => cmd.status(wa, io, account, o)),
+    );
 
   for (const verb of ['connect', 'disconnect', 'logout'] as const) {
-    const what = { connect: 'connect an account (after disconnect, or to retry now)', disconnect: 'stop an account; held sends stay queued', logout: 'unlink the device from WhatsApp; held sends fail' }[verb];
+    const what = {
+      connect: 'connect an account (after disconnect, or to retry now)',
+      disconnect: 'stop an account; held sends stay queued',
+      logout: 'unlink the device from WhatsApp; held sends fail',
+    }[verb];
     program
       .command(`${verb} <account>`)
       .description(what)
-      .action((account: string, _o, c: Command) => withClient(c, (wa) => cmd.lifecycle(wa, io, verb, account, { waitMs: waitMsOf(c) })));
+      .action((account: string, _o, c: Command) =>
+        withClient(c, (wa) => cmd.lifecycle(wa, io, verb, account, { waitMs: waitMsOf(c) })),
+      );
   }
 
   program
     .command('events [account]')
     .description('tail the event stream (WA_EVENTS), human-readable or as JSON lines')
-    .option('--type <type...>', 'only these event types (transition, send.queued, send.sent, send.acked, send.failed, send.expired, message.in, qr, paired, logged_out, drop.pattern, keepalive)')
-    .option('--since <where>', 'start at a stream sequence, "start", a duration ago (10m) or an ISO time (default: new events only)')
+    .option(
+      '--type <type...>',
+      'only these event types (transition, send.queued, send.sent, send.acked, send.failed, send.expired, message.in, qr, paired, logged_out, drop.pattern, keepalive)',
+    )
+    .option(
+      '--since <where>',
+      'start at a stream sequence, "start", a duration ago (10m) or an ISO time (default: new events only)',
+    )
     .option('--json', 'JSON lines: each event with its streamSeq')
     .option('--no-follow', 'stop at the current end of the stream')
     .option('--limit <n>', 'stop after n events')

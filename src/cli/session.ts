@@ -20,7 +20,8 @@ export function loadCliConfig(g: GlobalOptions): Config {
 export async function openClient(g: GlobalOptions): Promise<WaClient> {
   const config = loadCliConfig(g);
   const timeoutMs = g.timeout === undefined ? undefined : parseDuration(g.timeout);
-  if (timeoutMs === null || timeoutMs === 0) throw new UsageError(`--timeout: got ${JSON.stringify(g.timeout)}; a duration such as 500ms, 10s or 1m`);
+  if (timeoutMs === null || timeoutMs === 0)
+    throw new UsageError(`--timeout: got ${JSON.stringify(g.timeout)}; a duration such as 500ms, 10s or 1m`);
   const { servers, ...connectOptions } = natsConnectionOptions(config);
   return connectWaClient({
     servers: servers ?? config.nats.url,

@@ -70,7 +70,10 @@ export interface WaClient {
   addWebhook(endpoint: RequestOf['webhooks.add']): Promise<OkReplyOf<'webhooks.add'>>;
   removeWebhook(id: string): Promise<OkReplyOf<'webhooks.remove'>>;
   /** Sends the endpoint's events again from a stream sequence or a time (`Date`, ISO or epoch ms). */
-  replayWebhook(id: string, from: { seq: number } | { time: Date | string | number }): Promise<OkReplyOf<'webhooks.replay'>>;
+  replayWebhook(
+    id: string,
+    from: { seq: number } | { time: Date | string | number },
+  ): Promise<OkReplyOf<'webhooks.replay'>>;
   /** The event stream, filtered; see `EventsOptions`. */
   events(options?: EventsOptions): EventFeed;
   /** Ends open event feeds; closes the connection if the client opened it. */
@@ -83,10 +86,20 @@ export async function connectWaClient(options: WaClientOptions = {}): Promise<Wa
   if (!nc) {
     const servers = options.servers ?? 'nats://127.0.0.1:4222';
     try {
-      nc = await connect({ timeout: DEFAULT_CONNECT_TIMEOUT_MS, name: 'wa-connd-client', ...options.connectOptions, servers });
+      nc = await connect({
+        timeout: DEFAULT_CONNECT_TIMEOUT_MS,
+        name: 'wa-connd-client',
+        ...options.connectOptions,
+        servers,
+      });
     } catch (cause) {
       const shown = Array.isArray(servers) ? servers.join(', ') : servers;
-      throw new WaTransportError('nats_unreachable', 'unavailable', `cannot reach NATS at ${shown}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+      throw new WaTransportError(
+        'nats_unreachable',
+        'unavailable',
+        `cannot reach NATS at ${shown}: ${cause instanceof Error ? cause.message : String(cause)}`,
+        { cause },
+      );
     }
   }
   return new NatsWaClient(nc, own, options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
@@ -103,7 +116,10 @@ class NatsWaClient implements WaClient {
 
   send(account: string, input: SendInput) {
     const { deadline, ...rest } = input;
-    const body: RequestOf['send'] = { ...rest, ...(deadline !== undefined ? { deadline: deadline instanceof Date ? deadline.toISOString() : deadline } : {}) };
+    const body: RequestOf['send'] = {
+      ...rest,
+      ...(deadline !== undefined ? { deadline: deadline instanceof Date ? deadline.toISOString() : deadline } : {}),
+    };
     return this.account(account, 'send', body);
   }
   status(account: string) {
@@ -141,7 +157,12 @@ class NatsWaClient implements WaClient {
     return this.hooks('remove', { id });
   }
   replayWebhook(id: string, from: { seq: number } | { time: Date | string | number }) {
-    return this.hooks('replay', 'seq' in from ? { id, fromSeq: from.seq } : { id, fromTime: from.time instanceof Date ? from.time.toISOString() : from.time });
+    return this.hooks(
+      'replay',
+      'seq' in from
+        ? { id, fromSeq: from.seq }
+        : { id, fromTime: from.time instanceof Date ? from.time.toISOString() : from.time },
+    );
   }
 
   events(options: EventsOptions = {}): EventFeed {
@@ -164,11 +185,17 @@ class NatsWaClient implements WaClient {
     return this.request(verb, cmdSubject(account, verb), body);
   }
 
-  private fleet<V extends AccountsVerb>(verb: V, body: RequestOf[`accounts.${V}`]): Promise<OkReplyOf<`accounts.${V}`>> {
+  private fleet<V extends AccountsVerb>(
+    verb: V,
+    body: RequestOf[`accounts.${V}`],
+  ): Promise<OkReplyOf<`accounts.${V}`>> {
     return this.request(`accounts.${verb}`, accountsCmdSubject(verb), body);
   }
 
-  private hooks<V extends WebhooksVerb>(verb: V, body: RequestOf[`webhooks.${V}`]): Promise<OkReplyOf<`webhooks.${V}`>> {
+  private hooks<V extends WebhooksVerb>(
+    verb: V,
+    body: RequestOf[`webhooks.${V}`],
+  ): Promise<OkReplyOf<`webhooks.${V}`>> {
     return this.request(`webhooks.${verb}`, webhooksCmdSubject(verb), body);
   }
 

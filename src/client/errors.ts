@@ -31,10 +31,20 @@ export function isTransportError(err: unknown, kind?: TransportFailure): err is 
 /** What a failed `nc.request` means to a caller of the command API. */
 export function requestFailure(subject: string, timeoutMs: number, cause: unknown): WaError {
   if (cause instanceof RequestError && cause.isNoResponders()) {
-    return new WaTransportError('no_gateway', 'unavailable', `no wa-connd gateway answers on ${subject} (is one running against this NATS?)`, { cause });
+    return new WaTransportError(
+      'no_gateway',
+      'unavailable',
+      `no wa-connd gateway answers on ${subject} (is one running against this NATS?)`,
+      { cause },
+    );
   }
   if (cause instanceof TimeoutError || (cause instanceof RequestError && cause.cause instanceof TimeoutError)) {
     return new WaTransportError('no_reply', 'timeout', `no reply on ${subject} within ${timeoutMs} ms`, { cause });
   }
-  return new WaTransportError('nats_unreachable', 'unavailable', `request on ${subject} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  return new WaTransportError(
+    'nats_unreachable',
+    'unavailable',
+    `request on ${subject} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+    { cause },
+  );
 }

@@ -5,7 +5,15 @@
  * it was stored on (a broken publisher must not break a reader). Each item carries the
  * stream sequence: pass `since: last.streamSeq + 1` to resume exactly after it.
  */
-import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamManager, type JsMsg, type OrderedConsumerOptions } from '@nats-io/jetstream';
+import {
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  type ConsumerMessages,
+  type JetStreamManager,
+  type JsMsg,
+  type OrderedConsumerOptions,
+} from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   EVENTS_STREAM,
@@ -52,7 +60,8 @@ export interface EventFeed extends AsyncIterableIterator<StreamEvent> {
 
 export function eventFeed(nc: NatsConnection, options: EventsOptions = {}): EventFeed {
   const follow = options.follow ?? true;
-  const types = options.type === undefined ? undefined : typeof options.type === 'string' ? [options.type] : [...options.type];
+  const types =
+    options.type === undefined ? undefined : typeof options.type === 'string' ? [options.type] : [...options.type];
   for (const t of types ?? []) {
     if (!isEventType(t)) throw new WaError('bad_request', `unknown event type ${JSON.stringify(t)}`);
   }
@@ -73,9 +82,11 @@ export function eventFeed(nc: NatsConnection, options: EventsOptions = {}): Even
       until = (await streamInfo(jsm)).state.last_seq;
       if (until === 0) return;
     }
-    const consumer = await js.consumers.get(EVENTS_STREAM, { filter_subjects: filter, ...start }).catch((err: unknown) => {
-      throw noStream(err);
-    });
+    const consumer = await js.consumers
+      .get(EVENTS_STREAM, { filter_subjects: filter, ...start })
+      .catch((err: unknown) => {
+        throw noStream(err);
+      });
     try {
       if (!follow && (await consumer.info(true)).num_pending === 0) return;
       if (closed) return;
@@ -124,11 +135,13 @@ function serverFilter(account: string | undefined, types: string[] | undefined):
 function startOf(since: EventsOptions['since'], follow: boolean): Partial<OrderedConsumerOptions> {
   if (since === undefined) return { deliver_policy: follow ? DeliverPolicy.New : DeliverPolicy.All };
   if (typeof since === 'number') {
-    if (!Number.isSafeInteger(since) || since < 1) throw new WaError('bad_request', `since: a stream sequence is an integer ≥ 1, got ${since}`);
+    if (!Number.isSafeInteger(since) || since < 1)
+      throw new WaError('bad_request', `since: a stream sequence is an integer ≥ 1, got ${since}`);
     return { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: since };
   }
   const at = since instanceof Date ? since : new Date(since);
-  if (Number.isNaN(at.getTime())) throw new WaError('bad_request', `since: not a stream sequence or a time: ${JSON.stringify(String(since))}`);
+  if (Number.isNaN(at.getTime()))
+    throw new WaError('bad_request', `since: not a stream sequence or a time: ${JSON.stringify(String(since))}`);
   return { deliver_policy: DeliverPolicy.StartTime, opt_start_time: at.toISOString() };
 }
 
@@ -144,7 +157,9 @@ function noStream(err: unknown): WaError {
   const missing = err instanceof Error && /stream not found/i.test(err.message);
   return new WaError(
     'unavailable',
-    missing ? `stream ${EVENTS_STREAM} does not exist on this NATS: no gateway has run against it yet` : `cannot read ${EVENTS_STREAM}: ${err instanceof Error ? err.message : String(err)}`,
+    missing
+      ? `stream ${EVENTS_STREAM} does not exist on this NATS: no gateway has run against it yet`
+      : `cannot read ${EVENTS_STREAM}: ${err instanceof Error ? err.message : String(err)}`,
     { cause: err },
   );
 }

@@ -7,7 +7,14 @@
  *
  * Errors are `WaError`s (re-exported here) with the contract's codes.
  */
-export { connectWaClient, DEFAULT_REQUEST_TIMEOUT_MS, type WaClient, type WaClientOptions, type SendInput, type AddAccountInput } from './client.js';
+export {
+  connectWaClient,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type WaClient,
+  type WaClientOptions,
+  type SendInput,
+  type AddAccountInput,
+} from './client.js';
 export { type EventFeed, type EventsOptions, type StreamEvent } from './events.js';
 export { WaTransportError, isTransportError, type TransportFailure } from './errors.js';
 export {

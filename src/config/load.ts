@@ -29,10 +29,20 @@ export const ENV_KEYS: Record<string, { path: string[]; parse: (v: string) => un
   WA_CONND_HTTP_HOST: { path: ['http', 'host'], parse: String },
   WA_CONND_HTTP_PORT: { path: ['http', 'port'], parse: (v) => (/^\d+$/.test(v) ? Number(v) : v) },
   WA_CONND_HTTP_TOKEN: { path: ['http', 'token'], parse: String },
-  WA_CONND_INSPECT: { path: ['inspect'], parse: (v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v) },
+  WA_CONND_INSPECT: {
+    path: ['inspect'],
+    parse: (v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v),
+  },
   WA_CONND_KEEPALIVE: { path: ['defaults', 'keepalive'], parse: String },
   /** Comma-separated account ids; replaces the file's list. */
-  WA_CONND_ACCOUNTS: { path: ['accounts'], parse: (v) => v.split(',').map((id) => ({ id: id.trim() })).filter((a) => a.id) },
+  WA_CONND_ACCOUNTS: {
+    path: ['accounts'],
+    parse: (v) =>
+      v
+        .split(',')
+        .map((id) => ({ id: id.trim() }))
+        .filter((a) => a.id),
+  },
 };
 
 export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv } = {}): Config {
@@ -63,10 +73,13 @@ function readConfigFile(file: string): Record<string, unknown> {
   try {
     doc = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (cause) {
-    throw new ConfigError([`config file ${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'} (${(cause as Error).message})`]);
+    throw new ConfigError([
+      `config file ${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'} (${(cause as Error).message})`,
+    ]);
   }
   if (doc === null || doc === undefined) return {};
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError([`config file ${file}: the top level must be a mapping of keys`]);
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new ConfigError([`config file ${file}: the top level must be a mapping of keys`]);
   return doc as Record<string, unknown>;
 }
 

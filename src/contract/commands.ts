@@ -70,7 +70,9 @@ export const webhooksReplayRequestSchema = z
     fromTime: z.union([isoTimeSchema, z.number().int().positive().max(MAX_EPOCH_MS)]).exactOptional(),
   })
   .strict()
-  .refine((r) => (r.fromSeq === undefined) !== (r.fromTime === undefined), { message: 'give exactly one of fromSeq and fromTime' });
+  .refine((r) => (r.fromSeq === undefined) !== (r.fromTime === undefined), {
+    message: 'give exactly one of fromSeq and fromTime',
+  });
 
 /** What a client sends, per verb (input side: before normalisation). */
 export type RequestOf = {
@@ -259,7 +261,9 @@ function check<S extends z.ZodType>(schema: S, json: unknown): z.output<S> | WaE
     return new WaError('bad_request', 'request body must be a JSON object');
   }
   const parsed = schema.safeParse(json);
-  return parsed.success ? parsed.data : new WaError('bad_request', describeIssues(parsed.error), { cause: parsed.error });
+  return parsed.success
+    ? parsed.data
+    : new WaError('bad_request', describeIssues(parsed.error), { cause: parsed.error });
 }
 
 function unreachable(value: never): never {

@@ -41,7 +41,12 @@ export const statusReplySchema = z.object({
   since: isoTimeSchema,
   /** Most recent first, at most MAX_DISCONNECTS. */
   lastDisconnects: z.array(
-    z.object({ at: isoTimeSchema, statusCode: z.number().int().optional(), reason: z.string().optional(), cause: z.string().optional() }),
+    z.object({
+      at: isoTimeSchema,
+      statusCode: z.number().int().optional(),
+      reason: z.string().optional(),
+      cause: z.string().optional(),
+    }),
   ),
   outbox: z.object({ depth: z.number().int().min(0) }),
   keepalive: z.object({
@@ -52,7 +57,11 @@ export const statusReplySchema = z.object({
 });
 
 /** connect, disconnect, logout: the state the account is in after the command took effect. */
-export const stateReplySchema = z.object({ ok: z.literal(true), account: accountIdSchema, state: z.enum(ACCOUNT_STATES) });
+export const stateReplySchema = z.object({
+  ok: z.literal(true),
+  account: accountIdSchema,
+  state: z.enum(ACCOUNT_STATES),
+});
 
 export const pairReplySchema = z.object({
   ok: z.literal(true),
@@ -83,7 +92,12 @@ export const webhookInfoSchema = z.object({
 export const webhooksListReplySchema = z.object({ ok: z.literal(true), endpoints: z.array(webhookInfoSchema) });
 export const webhooksChangeReplySchema = z.object({ ok: z.literal(true), id: z.string() });
 /** The replay runs after the reply: stream sequences `fromSeq`..`toSeq` (the last one when it was asked for). */
-export const webhooksReplayReplySchema = z.object({ ok: z.literal(true), id: z.string(), fromSeq: z.number().int().min(0), toSeq: z.number().int().min(0) });
+export const webhooksReplayReplySchema = z.object({
+  ok: z.literal(true),
+  id: z.string(),
+  fromSeq: z.number().int().min(0),
+  toSeq: z.number().int().min(0),
+});
 
 const okSchemaByVerb = {
   send: sendReplySchema,

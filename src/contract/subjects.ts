@@ -14,15 +14,21 @@ export const ACCOUNT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
  * API, so an account called `accounts` could not be told from it.
  */
 const RESERVED_ACCOUNT_ID_REASONS = {
-  accounts: 'it is the subject token of the fleet API (wa.cmd.accounts.<verb>), so the account\'s commands could not be told from the fleet\'s',
-  webhooks: 'it is the subject token of the webhook API (wa.cmd.webhooks.<verb>), so the account\'s commands could not be told from the webhooks\'',
+  accounts:
+    "it is the subject token of the fleet API (wa.cmd.accounts.<verb>), so the account's commands could not be told from the fleet's",
+  webhooks:
+    "it is the subject token of the webhook API (wa.cmd.webhooks.<verb>), so the account's commands could not be told from the webhooks'",
 } as const satisfies Record<string, string>;
 
-export const RESERVED_ACCOUNT_IDS = Object.keys(RESERVED_ACCOUNT_ID_REASONS) as readonly (keyof typeof RESERVED_ACCOUNT_ID_REASONS)[];
+export const RESERVED_ACCOUNT_IDS = Object.keys(
+  RESERVED_ACCOUNT_ID_REASONS,
+) as readonly (keyof typeof RESERVED_ACCOUNT_ID_REASONS)[];
 
 /** Why `id` is reserved, or undefined when it is not. */
 export function reservedAccountId(id: string): string | undefined {
-  return Object.hasOwn(RESERVED_ACCOUNT_ID_REASONS, id) ? `account id "${id}" is reserved: ${RESERVED_ACCOUNT_ID_REASONS[id as keyof typeof RESERVED_ACCOUNT_ID_REASONS]}` : undefined;
+  return Object.hasOwn(RESERVED_ACCOUNT_ID_REASONS, id)
+    ? `account id "${id}" is reserved: ${RESERVED_ACCOUNT_ID_REASONS[id as keyof typeof RESERVED_ACCOUNT_ID_REASONS]}`
+    : undefined;
 }
 
 export const EVENTS_STREAM = 'WA_EVENTS';

@@ -29,20 +29,35 @@ export async function runDemoCli(o: DemoCliOptions, out: NodeJS.WritableStream =
   let demo;
   try {
     const durationMs = o.duration === undefined ? null : parseDuration(o.duration);
-    if (durationMs === null && o.duration !== undefined) throw new UsageError(`--duration: got ${JSON.stringify(o.duration)}; a duration such as 30s or 2m`);
+    if (durationMs === null && o.duration !== undefined)
+      throw new UsageError(`--duration: got ${JSON.stringify(o.duration)}; a duration such as 30s or 2m`);
     const periodMs = parseDuration(o.period);
-    if (periodMs === null || periodMs < 500) throw new UsageError(`--period: got ${JSON.stringify(o.period)}; a duration of at least 500ms`);
+    if (periodMs === null || periodMs < 500)
+      throw new UsageError(`--period: got ${JSON.stringify(o.period)}; a duration of at least 500ms`);
     const rate = Number(o.rate);
-    if (!(rate > 0 && rate <= 100)) throw new UsageError(`--rate: got ${JSON.stringify(o.rate)}; sends per second, more than 0 and at most 100`);
+    if (!(rate > 0 && rate <= 100))
+      throw new UsageError(`--rate: got ${JSON.stringify(o.rate)}; sends per second, more than 0 and at most 100`);
     const remote = remoteOf(o);
     const base = loadCliConfig(o);
     const logger = createLogger({ level: o.logLevel }, pino.destination(2));
     guardConsole(logger);
 
-    const print = (s: DemoSummary, final: boolean) => out.write(o.json ? `${JSON.stringify({ final, ...s })}\n` : final ? finalText(s) : liveLine(s));
+    const print = (s: DemoSummary, final: boolean) =>
+      out.write(o.json ? `${JSON.stringify({ final, ...s })}\n` : final ? finalText(s) : liveLine(s));
     if (!o.json) out.write(intro(periodMs, rate, durationMs));
     const onReady = (where: DemoUrls) => out.write(o.json ? `${JSON.stringify({ urls: where })}\n` : watchText(where));
-    demo = runDemo({ base, durationMs, ratePerSecond: rate, periodMs, logger, report: print, reportEveryMs: REPORT_EVERY_MS, onReady, ...(o.dataDir ? { dataDir: o.dataDir } : {}), ...(remote ? { remote } : {}) });
+    demo = runDemo({
+      base,
+      durationMs,
+      ratePerSecond: rate,
+      periodMs,
+      logger,
+      report: print,
+      reportEveryMs: REPORT_EVERY_MS,
+      onReady,
+      ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+      ...(remote ? { remote } : {}),
+    });
     const stop = demo.stop;
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
@@ -59,44 +74,59 @@ export async function runDemoCli(o: DemoCliOptions, out: NodeJS.WritableStream =
 function remoteOf(o: DemoCliOptions): { httpUrl: string; wsUrl: string; timeScale: number } | undefined {
   if (o.simulatorHttp === undefined) return undefined;
   const timeScale = Number(o.simulatorTimeScale ?? '1');
-  if (o.simulatorWs === undefined || !(timeScale > 0)) throw new UsageError('--simulator-http needs --simulator-ws and the simulator\'s --simulator-time-scale');
+  if (o.simulatorWs === undefined || !(timeScale > 0))
+    throw new UsageError("--simulator-http needs --simulator-ws and the simulator's --simulator-time-scale");
   return { httpUrl: o.simulatorHttp, wsUrl: o.simulatorWs, timeScale };
 }
 
 function intro(periodMs: number, rate: number, durationMs: number | null): string {
-  return [
-    'wa-connd demo — the field report\'s 408 loop, scaled down',
-    `  server: cuts every session with 408 ${formatDuration(periodMs)} after login (the report's ~16 min), and drops sessions idle that long (only messages and presence count, pings do not)`,
-    '  demo-guarded: keepalive both, reconnects just ahead of a predicted drop   → drops prevented',
-    '  demo-bare:    keepalive off, no prediction                               → drops absorbed (sends held, replayed)',
-    `  a send every ${formatDuration(1000 / rate)}, alternating accounts; checked against the simulator's ledger`,
-    `  ${durationMs === null ? 'Ctrl-C to stop' : `running for ${formatDuration(durationMs)}`}`,
-    '',
-  ].join('\n') + '\n';
+  return (
+    [
+      "wa-connd demo — the field report's 408 loop, scaled down",
+      `  server: cuts every session with 408 ${formatDuration(periodMs)} after login (the report's ~16 min), and drops sessions idle that long (only messages and presence count, pings do not)`,
+      '  demo-guarded: keepalive both, reconnects just ahead of a predicted drop   → drops prevented',
+      '  demo-bare:    keepalive off, no prediction                               → drops absorbed (sends held, replayed)',
+      `  a send every ${formatDuration(1000 / rate)}, alternating accounts; checked against the simulator's ledger`,
+      `  ${durationMs === null ? 'Ctrl-C to stop' : `running for ${formatDuration(durationMs)}`}`,
+      '',
+    ].join('\n') + '\n'
+  );
 }
 
 /** Every URL of the run, so nothing has to be guessed from a log line. */
 function watchText(u: DemoUrls): string {
-  return [
-    'Watch it while it runs:',
-    `  inspector:  ${u.inspector}`,
-    `  metrics:    ${u.metrics}`,
-    `  readiness:  ${u.readyz}`,
-    ...(u.httpPortTaken !== null ? [`  (port ${u.httpPortTaken} is in use, by a running gateway perhaps: the demo's HTTP server took a free one)`] : []),
-    ...(u.token ? ['  (WA_CONND_HTTP_TOKEN is set: open the inspector once with ?token=<that token>)'] : []),
-    `  simulator control API:  ${u.simulator}  (GET /ledger?account=<phone>, PUT /faults; docs/simulator.md)`,
-    `  NATS:       ${u.nats}  (wa-connd events demo-bare --nats ${u.nats})`,
-    '',
-  ].join('\n') + '\n';
+  return (
+    [
+      'Watch it while it runs:',
+      `  inspector:  ${u.inspector}`,
+      `  metrics:    ${u.metrics}`,
+      `  readiness:  ${u.readyz}`,
+      ...(u.httpPortTaken !== null
+        ? [
+            `  (port ${u.httpPortTaken} is in use, by a running gateway perhaps: the demo's HTTP server took a free one)`,
+          ]
+        : []),
+      ...(u.token ? ['  (WA_CONND_HTTP_TOKEN is set: open the inspector once with ?token=<that token>)'] : []),
+      `  simulator control API:  ${u.simulator}  (GET /ledger?account=<phone>, PUT /faults; docs/simulator.md)`,
+      `  NATS:       ${u.nats}  (wa-connd events demo-bare --nats ${u.nats})`,
+      '',
+    ].join('\n') + '\n'
+  );
 }
 
 function liveLine(s: DemoSummary): string {
-  const parts = s.accounts.map((a) => `${a.account} ${a.state}: ${a.serverDrops} cut, ${a.dropsPrevented} prevented, ${a.held} held/${a.replayed} replayed`);
+  const parts = s.accounts.map(
+    (a) =>
+      `${a.account} ${a.state}: ${a.serverDrops} cut, ${a.dropsPrevented} prevented, ${a.held} held/${a.replayed} replayed`,
+  );
   return `[${(s.elapsedMs / 1000).toFixed(0).padStart(3)} s] ${parts.join(' | ')} | sent ${s.sent}, not yet in ledger ${s.pending}, duplicated ${s.duplicated}\n`;
 }
 
 function finalText(s: DemoSummary): string {
-  const lines = ['', `Summary after ${formatDuration(s.elapsedMs)} (server drop period ${formatDuration(s.periodMs)}):`];
+  const lines = [
+    '',
+    `Summary after ${formatDuration(s.elapsedMs)} (server drop period ${formatDuration(s.periodMs)}):`,
+  ];
   for (const a of s.accounts) {
     lines.push(
       `  ${a.account} (keepalive ${a.keepalive}): ${a.serverDrops} sessions cut by the server, ${a.dropsPrevented} drops prevented by reconnecting ahead, ${a.keepaliveOk} keepalive probes answered`,
@@ -104,8 +134,12 @@ function finalText(s: DemoSummary): string {
       `    ledger: ${a.delivered} delivered once, ${a.missing} lost, ${a.duplicated} duplicated${a.resentSameId ? ` (${a.resentSameId} re-sent under the same message id after a reconnect; the recipient shows each once)` : ''}`,
     );
   }
-  if (s.refused) lines.push(`  ${s.refused} sends were refused by the gateway (the sender was told; not counted as lost)`);
+  if (s.refused)
+    lines.push(`  ${s.refused} sends were refused by the gateway (the sender was told; not counted as lost)`);
   const ok = s.lost === 0 && s.duplicated === 0;
-  lines.push(`  messages lost: ${s.lost}, duplicated: ${s.duplicated} — ${ok ? 'OK: every accepted message reached WhatsApp exactly once' : 'FAILED'}`, '');
+  lines.push(
+    `  messages lost: ${s.lost}, duplicated: ${s.duplicated} — ${ok ? 'OK: every accepted message reached WhatsApp exactly once' : 'FAILED'}`,
+    '',
+  );
   return lines.join('\n') + '\n';
 }

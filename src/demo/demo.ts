@@ -93,17 +93,23 @@ export function runDemo(o: DemoOptions): DemoRun {
 async function run(o: DemoOptions, stopped: Promise<void>): Promise<DemoSummary> {
   const cleanups: (() => Promise<unknown>)[] = [];
   const cleanup = async () => {
-    for (const c of cleanups.reverse()) await c().catch((err: unknown) => o.logger.warn({ err }, 'demo cleanup step failed'));
+    for (const c of cleanups.reverse())
+      await c().catch((err: unknown) => o.logger.warn({ err }, 'demo cleanup step failed'));
   };
   try {
     const dataDir = o.dataDir ?? (await mkdtemp(join(tmpdir(), 'wa-connd-demo-')));
     if (!o.dataDir) cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
 
     const timeScale = o.remote ? o.remote.timeScale : o.periodMs / FIELD_REPORT_PERIOD_MS;
-    const sim: SimulatorLink = o.remote ? await remoteSimulator(o.remote.httpUrl, o.remote.wsUrl) : await startLocalSimulator(timeScale, o.logger.child({ component: 'simulator' }));
+    const sim: SimulatorLink = o.remote
+      ? await remoteSimulator(o.remote.httpUrl, o.remote.wsUrl)
+      : await startLocalSimulator(timeScale, o.logger.child({ component: 'simulator' }));
     cleanups.push(() => sim.close());
     const cut = { afterMs: FIELD_REPORT_PERIOD_MS, code: 408 };
-    await sim.setFaults({ idleTimeout: { ...cut, resetBy: ['message', 'presence'] }, recycle: { everyMs: cut.afterMs, code: cut.code } });
+    await sim.setFaults({
+      idleTimeout: { ...cut, resetBy: ['message', 'presence'] },
+      recycle: { everyMs: cut.afterMs, code: cut.code },
+    });
 
     const phones = new Map<string, string>();
     for (const a of DEMO_ACCOUNTS) {
@@ -153,37 +159,50 @@ async function run(o: DemoOptions, stopped: Promise<void>): Promise<DemoSummary>
     });
 
     for (const a of DEMO_ACCOUNTS) await wa.connect(a.id);
-    await waitFor(() => DEMO_ACCOUNTS.every((a) => tally.state(a.id) === 'open'), OPEN_DEADLINE_MS, 'both demo accounts open');
+    await waitFor(
+      () => DEMO_ACCOUNTS.every((a) => tally.state(a.id) === 'open'),
+      OPEN_DEADLINE_MS,
+      'both demo accounts open',
+    );
 
-    const ledger = async (): Promise<Map<string, LedgerRow[]>> => new Map(await Promise.all(DEMO_ACCOUNTS.map(async (a) => [a.id, await sim.ledger(phones.get(a.id)!)] as const)));
+    const ledger = async (): Promise<Map<string, LedgerRow[]>> =>
+      new Map(await Promise.all(DEMO_ACCOUNTS.map(async (a) => [a.id, await sim.ledger(phones.get(a.id)!)] as const)));
     const startedAt = Date.now();
-    const summary = async (): Promise<DemoSummary> => ({ ...tally.summary(await ledger()), elapsedMs: Date.now() - startedAt, periodMs: o.periodMs });
+    const summary = async (): Promise<DemoSummary> => ({
+      ...tally.summary(await ledger()),
+      elapsedMs: Date.now() - startedAt,
+      periodMs: o.periodMs,
+    });
 
     // The trickle: one send every 1/rate s, alternating accounts, each awaited on its own.
     const runId = Date.now().toString(36);
     let n = 0;
     const inflight = new Set<Promise<void>>();
-    const trickle = setInterval(() => {
-      const a = DEMO_ACCOUNTS[n % DEMO_ACCOUNTS.length]!;
-      const id = `demo-${runId}-${++n}`;
-      const text = `wa-connd demo message ${n} (${runId})`;
-      const p = wa
-        .send(a.id, { id, to: a.to, text })
-        .then(() => tally.recordSent({ account: a.id, id, text, at: Date.now() }))
-        .catch((err: unknown) => {
-          tally.refused++;
-          o.logger.warn({ account: a.id, id, code: isWaError(err) ? err.code : 'internal' }, 'demo send refused');
-        })
-        .finally(() => inflight.delete(p));
-      inflight.add(p);
-    }, Math.max(1, Math.round(1000 / o.ratePerSecond)));
+    const trickle = setInterval(
+      () => {
+        const a = DEMO_ACCOUNTS[n % DEMO_ACCOUNTS.length]!;
+        const id = `demo-${runId}-${++n}`;
+        const text = `wa-connd demo message ${n} (${runId})`;
+        const p = wa
+          .send(a.id, { id, to: a.to, text })
+          .then(() => tally.recordSent({ account: a.id, id, text, at: Date.now() }))
+          .catch((err: unknown) => {
+            tally.refused++;
+            o.logger.warn({ account: a.id, id, code: isWaError(err) ? err.code : 'internal' }, 'demo send refused');
+          })
+          .finally(() => inflight.delete(p));
+        inflight.add(p);
+      },
+      Math.max(1, Math.round(1000 / o.ratePerSecond)),
+    );
     const reporter = setInterval(() => void summary().then((s) => o.report(s, false)), o.reportEveryMs);
     cleanups.push(async () => {
       clearInterval(trickle);
       clearInterval(reporter);
     });
 
-    const timer = o.durationMs === null ? null : new Promise<void>((resolve) => setTimeout(resolve, o.durationMs!).unref());
+    const timer =
+      o.durationMs === null ? null : new Promise<void>((resolve) => setTimeout(resolve, o.durationMs!).unref());
     await Promise.race([stopped, ...(timer ? [timer] : [])]);
     clearInterval(trickle);
     clearInterval(reporter);
@@ -214,7 +233,15 @@ async function run(o: DemoOptions, stopped: Promise<void>): Promise<DemoSummary>
 function scaledKeepalive(periodMs: number) {
   const probeJitterMs = Math.min(500, Math.round(periodMs / 40));
   const stableAfterMs = Math.max(50, Math.round((periodMs * 30_000) / FIELD_REPORT_PERIOD_MS));
-  return { presenceEveryMs: Math.round(periodMs / 3), timings: { idleAfterMs: Math.round(periodMs / 6) - probeJitterMs, probeJitterMs, stableAfterMs, backoffCapMs: periodMs } };
+  return {
+    presenceEveryMs: Math.round(periodMs / 3),
+    timings: {
+      idleAfterMs: Math.round(periodMs / 6) - probeJitterMs,
+      probeJitterMs,
+      stableAfterMs,
+      backoffCapMs: periodMs,
+    },
+  };
 }
 
 function demoConfig(base: Config, dataDir: string, sim: SimulatorLink, periodMs: number, httpPort: number): Config {
@@ -223,13 +250,20 @@ function demoConfig(base: Config, dataDir: string, sim: SimulatorLink, periodMs:
     dataDir,
     whatsapp: { url: sim.wsUrl, trustRootPublicKey: sim.rootPublicKey },
     http: { ...base.http, port: httpPort },
-    accounts: DEMO_ACCOUNTS.map((a) => ({ id: a.id, keepalive: a.keepalive, recycleAheadOfDrops: a.recycleAheadOfDrops, connect: false, ...scaledKeepalive(periodMs) })),
+    accounts: DEMO_ACCOUNTS.map((a) => ({
+      id: a.id,
+      keepalive: a.keepalive,
+      recycleAheadOfDrops: a.recycleAheadOfDrops,
+      connect: false,
+      ...scaledKeepalive(periodMs),
+    })),
   });
 }
 
 /** EADDRINUSE, raw or as the cause of a typed error. */
 function isAddressInUse(err: unknown): boolean {
-  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') return true;
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++)
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') return true;
   return false;
 }
 

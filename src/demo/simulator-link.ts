@@ -50,7 +50,10 @@ export async function startLocalSimulator(timeScale: number, logger: Logger): Pr
  */
 export async function remoteSimulator(httpUrl: string, wsUrl: string): Promise<SimulatorLink> {
   const call = async (method: string, path: string, body?: unknown): Promise<string> => {
-    const res = await fetch(new URL(path, httpUrl), { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
+    const res = await fetch(new URL(path, httpUrl), {
+      method,
+      ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
+    });
     const text = await res.text();
     if (!res.ok) throw new Error(`simulator ${method} ${path}: ${res.status} ${text.slice(0, 200)}`);
     return text;
@@ -62,13 +65,20 @@ export async function remoteSimulator(httpUrl: string, wsUrl: string): Promise<S
     rootPublicKey,
     provision: async () => {
       // Keep the Buffer markers: the text is parsed with BufferJSON.reviver where it is used.
-      const doc = JSON.parse(await call('POST', '/accounts', { preKeys: PREKEYS })) as { account: { phone: string }; creds: unknown; keys: unknown };
+      const doc = JSON.parse(await call('POST', '/accounts', { preKeys: PREKEYS })) as {
+        account: { phone: string };
+        creds: unknown;
+        keys: unknown;
+      };
       return { phone: doc.account.phone, creds: JSON.stringify(doc.creds), keys: JSON.stringify(doc.keys) };
     },
     setFaults: async (c) => {
       await call('PUT', '/faults', c);
     },
-    ledger: async (phone) => (JSON.parse(await call('GET', `/ledger?account=${phone}`)) as { entries: LedgerRow[] }).entries.map(({ id, text, count }) => ({ id, text, count })),
+    ledger: async (phone) =>
+      (JSON.parse(await call('GET', `/ledger?account=${phone}`)) as { entries: LedgerRow[] }).entries.map(
+        ({ id, text, count }) => ({ id, text, count }),
+      ),
     close: async () => undefined,
   };
 }

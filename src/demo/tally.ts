@@ -40,14 +40,43 @@ export type AccountTally = {
 };
 
 export class Tally {
-  private readonly accounts = new Map<string, { keepalive: string; dropCode: number; state: AccountState | 'unknown'; serverDrops: number; prevented: number; keepaliveOk: number; held: Set<string>; replayed: Set<string>; acked: Set<string>; failed: Set<string>; expired: Set<string>; waIds: Map<string, string> }>();
+  private readonly accounts = new Map<
+    string,
+    {
+      keepalive: string;
+      dropCode: number;
+      state: AccountState | 'unknown';
+      serverDrops: number;
+      prevented: number;
+      keepaliveOk: number;
+      held: Set<string>;
+      replayed: Set<string>;
+      acked: Set<string>;
+      failed: Set<string>;
+      expired: Set<string>;
+      waIds: Map<string, string>;
+    }
+  >();
   private readonly sent = new Map<string, SentMessage>();
   /** Sends the gateway refused (the caller was told: not lost, but worth showing). */
   refused = 0;
 
   constructor(accounts: { account: string; keepalive: string }[], dropCode = 408) {
     for (const a of accounts) {
-      this.accounts.set(a.account, { keepalive: a.keepalive, dropCode, state: 'unknown', serverDrops: 0, prevented: 0, keepaliveOk: 0, held: new Set(), replayed: new Set(), acked: new Set(), failed: new Set(), expired: new Set(), waIds: new Map() });
+      this.accounts.set(a.account, {
+        keepalive: a.keepalive,
+        dropCode,
+        state: 'unknown',
+        serverDrops: 0,
+        prevented: 0,
+        keepaliveOk: 0,
+        held: new Set(),
+        replayed: new Set(),
+        acked: new Set(),
+        failed: new Set(),
+        expired: new Set(),
+        waIds: new Map(),
+      });
     }
   }
 
@@ -100,13 +129,26 @@ export class Tally {
   }
 
   /** `ledger`: per account, every message the simulator recorded for it. */
-  summary(ledger: ReadonlyMap<string, readonly LedgerRow[]>): { accounts: AccountTally[]; sent: number; refused: number; lost: number; duplicated: number; held: number; replayed: number; pending: number } {
+  summary(ledger: ReadonlyMap<string, readonly LedgerRow[]>): {
+    accounts: AccountTally[];
+    sent: number;
+    refused: number;
+    lost: number;
+    duplicated: number;
+    held: number;
+    replayed: number;
+    pending: number;
+  } {
     const accounts: AccountTally[] = [];
     for (const [account, a] of this.accounts) {
       const rows = ledger.get(account) ?? [];
       const byText = new Map<string, LedgerRow[]>();
       for (const r of rows) if (r.text !== undefined) byText.set(r.text, [...(byText.get(r.text) ?? []), r]);
-      let sent = 0, delivered = 0, missing = 0, duplicated = 0, resentSameId = 0;
+      let sent = 0,
+        delivered = 0,
+        missing = 0,
+        duplicated = 0,
+        resentSameId = 0;
       for (const m of this.sent.values()) {
         if (m.account !== account) continue;
         sent++;
@@ -136,6 +178,15 @@ export class Tally {
       });
     }
     const sum = (k: keyof AccountTally) => accounts.reduce((n, a) => n + (a[k] as number), 0);
-    return { accounts, sent: this.sent.size, refused: this.refused, lost: sum('missing'), duplicated: sum('duplicated'), held: sum('held'), replayed: sum('replayed'), pending: sum('missing') };
+    return {
+      accounts,
+      sent: this.sent.size,
+      refused: this.refused,
+      lost: sum('missing'),
+      duplicated: sum('duplicated'),
+      held: sum('held'),
+      replayed: sum('replayed'),
+      pending: sum('missing'),
+    };
   }
 }

@@ -9,12 +9,16 @@ import type { RunningGateway } from './start.js';
 
 /** What a network error code means and what to check, in a few words. */
 export function unreachableHint(cause: string): string {
-  if (/^(ENOTFOUND|EAI_AGAIN|EAI_FAIL|EAI_NONAME)$/.test(cause)) return 'the host name does not resolve: check DNS and the network connection';
+  if (/^(ENOTFOUND|EAI_AGAIN|EAI_FAIL|EAI_NONAME)$/.test(cause))
+    return 'the host name does not resolve: check DNS and the network connection';
   if (cause === 'ECONNREFUSED') return 'the connection was refused: nothing listens there, or a firewall rejects it';
-  if (/^(ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|ENETDOWN|EHOSTDOWN)$/.test(cause)) return 'no route or no answer: check the network connection, firewall and proxy';
-  if (/^(ECONNRESET|EPIPE)$/.test(cause)) return 'the connection was cut during the handshake: check for a proxy or firewall in the way';
+  if (/^(ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|ENETDOWN|EHOSTDOWN)$/.test(cause))
+    return 'no route or no answer: check the network connection, firewall and proxy';
+  if (/^(ECONNRESET|EPIPE)$/.test(cause))
+    return 'the connection was cut during the handshake: check for a proxy or firewall in the way';
   // EPROTO: OpenSSL refused the handshake (e.g. something that does not speak TLS answered).
-  if (cause === 'EPROTO' || /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_/.test(cause)) return 'TLS failed: a TLS-inspecting proxy, something that does not speak TLS, or a wrong system clock';
+  if (cause === 'EPROTO' || /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_/.test(cause))
+    return 'TLS failed: a TLS-inspecting proxy, something that does not speak TLS, or a wrong system clock';
   return 'check the network connection and proxy';
 }
 

@@ -43,7 +43,11 @@ export interface StartOptions {
   baileysLogger?: Logger;
 }
 
-export async function startGateway(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningGateway> {
+export async function startGateway(
+  config: Config,
+  logger: Logger,
+  options: StartOptions = {},
+): Promise<RunningGateway> {
   if (config.whatsapp.trustRootPublicKey) trustServerRoot(config.whatsapp.trustRootPublicKey, logger);
   const nats = await ensureNats(config, logger);
   const loop = startLoopMonitor();
@@ -59,7 +63,11 @@ export async function startGateway(config: Config, logger: Logger, options: Star
       // up), and only an account reports facts: so the layer is always there. Should
       // that ever change, the fact is not lost silently.
       if (layer) layer.sink(fact);
-      else logger.error({ account: fact.account, type: fact.type }, 'a fact before the NATS layer was up (a bug): not recorded');
+      else
+        logger.error(
+          { account: fact.account, type: fact.type },
+          'a fact before the NATS layer was up (a bug): not recorded',
+        );
       // Readiness follows the runtime's facts, so it is right while NATS is away.
       if (fact.type === 'transition') readiness?.observe(fact.account, fact.to, fact.from);
       for (const l of listeners) {
@@ -84,11 +92,24 @@ export async function startGateway(config: Config, logger: Logger, options: Star
   let refresh: NodeJS.Timeout | undefined;
   try {
     // The configured accounts are announced: from the first command on, they answer `unavailable` until adopted.
-    layer = await startNatsLayer({ nc: nats.nc, accounts: gateway, logger, stream: config.stream, pending: config.accounts.map((a) => a.id), webhooks: () => webhooks ?? undefined });
+    layer = await startNatsLayer({
+      nc: nats.nc,
+      accounts: gateway,
+      logger,
+      stream: config.stream,
+      pending: config.accounts.map((a) => a.id),
+      webhooks: () => webhooks ?? undefined,
+    });
     const { projection, connected } = layer;
     const names = () => gateway.list().map((a) => a.account);
     // Pages and metrics read the layer's one status view and follow what it stored.
-    const metrics = createMetrics({ counters: layer.counters, projection, loop, accounts: names, natsConnected: connected });
+    const metrics = createMetrics({
+      counters: layer.counters,
+      projection,
+      loop,
+      accounts: names,
+      natsConnected: connected,
+    });
     const sink = layer.sink;
     // After the layer: the stream exists. Each endpoint resumes from its durable consumer.
     webhooks = await WebhookService.start({
@@ -101,17 +122,30 @@ export async function startGateway(config: Config, logger: Logger, options: Star
       deadLetter: (fact) => {
         // Only the process writing an account may publish its events (fencing); another one records its own.
         if (gateway.has(fact.account)) sink(fact);
-        else logger.warn({ account: fact.account, webhook: fact.endpoint, streamSeq: fact.streamSeq }, 'dead letter of an account this gateway does not run: not recorded on the stream');
+        else
+          logger.warn(
+            { account: fact.account, webhook: fact.endpoint, streamSeq: fact.streamSeq },
+            'dead letter of an account this gateway does not run: not recorded on the stream',
+          );
       },
     });
-    const hub = new InspectorHub({ projection, accounts: names, natsConnected: connected, webhooks: () => webhooks?.panels() ?? [] });
+    const hub = new InspectorHub({
+      projection,
+      accounts: names,
+      natsConnected: connected,
+      webhooks: () => webhooks?.panels() ?? [],
+    });
     layer.onStored((event) => {
       metrics.observe(event);
       hub.observe(event);
     });
     refresh = setInterval(() => hub.refresh(), STATUS_REFRESH_MS);
     refresh.unref();
-    const ready = new ReadinessTracker({ natsConnected: connected, enabled: config.accounts.filter((a) => a.connect).map((a) => a.id), accounts: () => gateway.list() });
+    const ready = new ReadinessTracker({
+      natsConnected: connected,
+      enabled: config.accounts.filter((a) => a.connect).map((a) => a.id),
+      accounts: () => gateway.list(),
+    });
     readiness = ready;
     // Before the accounts, so pages and metrics see their first transitions.
     http = await startHttpServer({
@@ -123,7 +157,9 @@ export async function startGateway(config: Config, logger: Logger, options: Star
       stateOf: (account) => (gateway.has(account) ? gateway.state(account) : undefined),
     });
     // Concurrently (ADOPT_CONCURRENCY at a time): one slow takeover must not hold up the others.
-    await layer.addAccounts(config.accounts.map(({ id, connect, ...settings }) => ({ account: id, options: { ...settings, connect } })));
+    await layer.addAccounts(
+      config.accounts.map(({ id, connect, ...settings }) => ({ account: id, options: { ...settings, connect } })),
+    );
   } catch (err) {
     clearInterval(refresh);
     await webhooks?.close().catch(() => undefined);

@@ -24,7 +24,8 @@ import type { Readiness } from './readiness.js';
 export const SSE_HEARTBEAT_MS = 15_000;
 const COOKIE = 'wa_connd_token';
 /** Pages load nothing from anywhere else: no CDN, by construction. */
-const PAGE_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'";
+const PAGE_CSP =
+  "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'";
 
 export interface HttpDeps {
   host: string;
@@ -75,7 +76,8 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 export async function startHttpServer(d: HttpDeps): Promise<HttpServer> {
   const log = d.logger.child({ component: 'http' });
   const expected = d.token ? digest(d.token) : null;
-  const matches = (given: string | undefined) => expected !== null && given !== undefined && timingSafeEqual(digest(given), expected);
+  const matches = (given: string | undefined) =>
+    expected !== null && given !== undefined && timingSafeEqual(digest(given), expected);
   const streams = new Set<ServerResponse>();
 
   const authorised = (req: IncomingMessage, url: URL, res: ServerResponse): boolean => {
@@ -95,20 +97,50 @@ export async function startHttpServer(d: HttpDeps): Promise<HttpServer> {
       res.end();
       return false;
     }
-    res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="wa-connd"', 'cache-control': 'no-store' });
-    res.end(JSON.stringify({ ok: false, error: { code: 'bad_request', message: 'unauthorized: Authorization: Bearer <token> required' } }));
+    res.writeHead(401, {
+      'content-type': 'application/json',
+      'www-authenticate': 'Bearer realm="wa-connd"',
+      'cache-control': 'no-store',
+    });
+    res.end(
+      JSON.stringify({
+        ok: false,
+        error: { code: 'bad_request', message: 'unauthorized: Authorization: Bearer <token> required' },
+      }),
+    );
     return false;
   };
 
-  const send = (res: ServerResponse, status: number, type: string, body: string, extra: Record<string, string> = {}) => {
-    res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...extra });
+  const send = (
+    res: ServerResponse,
+    status: number,
+    type: string,
+    body: string,
+    extra: Record<string, string> = {},
+  ) => {
+    res.writeHead(status, {
+      'content-type': type,
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      ...extra,
+    });
     res.end(body);
   };
-  const json = (res: ServerResponse, status: number, body: unknown) => send(res, status, 'application/json', JSON.stringify(body));
-  const html = (res: ServerResponse, body: string) => send(res, 200, 'text/html; charset=utf-8', body, { 'content-security-policy': PAGE_CSP, 'x-frame-options': 'DENY' });
+  const json = (res: ServerResponse, status: number, body: unknown) =>
+    send(res, status, 'application/json', JSON.stringify(body));
+  const html = (res: ServerResponse, body: string) =>
+    send(res, 200, 'text/html; charset=utf-8', body, {
+      'content-security-policy': PAGE_CSP,
+      'x-frame-options': 'DENY',
+    });
 
   const stream = (req: IncomingMessage, res: ServerResponse) => {
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     const write = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     write('hello', d.hub.snapshot());
     const unwatch = d.hub.watch((m: HubMessage) => {
@@ -130,7 +162,8 @@ export async function startHttpServer(d: HttpDeps): Promise<HttpServer> {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
-    if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { ok: false, error: { code: 'bad_request', message: 'GET only' } });
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return json(res, 405, { ok: false, error: { code: 'bad_request', message: 'GET only' } });
     if (path === '/healthz') return json(res, 200, { ok: true });
     // Public like /healthz: browsers ask without the token, and an icon tells nothing.
     if (path === '/favicon.ico') {
@@ -150,7 +183,8 @@ export async function startHttpServer(d: HttpDeps): Promise<HttpServer> {
     if (pair) {
       const account = decodeURIComponent(pair[1]!);
       const state = d.stateOf(account);
-      if (state === undefined) return json(res, 404, { ok: false, error: { code: 'unknown_account', message: `no account ${account}` } });
+      if (state === undefined)
+        return json(res, 404, { ok: false, error: { code: 'unknown_account', message: `no account ${account}` } });
       return html(res, await pairPage(account, d.hub.status(account).state ?? state, d.hub.qr(account)));
     }
     return json(res, 404, { ok: false, error: { code: 'bad_request', message: `no route ${path}` } });
@@ -165,7 +199,8 @@ export async function startHttpServer(d: HttpDeps): Promise<HttpServer> {
   });
   const host = d.host.includes(':') ? `[${d.host}]` : d.host;
   await new Promise<void>((resolve, reject) => {
-    const failed = (err: NodeJS.ErrnoException) => reject(new HttpListenError(`${host}:${d.port}`, err.code ?? 'unknown', err));
+    const failed = (err: NodeJS.ErrnoException) =>
+      reject(new HttpListenError(`${host}:${d.port}`, err.code ?? 'unknown', err));
     server.once('error', failed);
     server.listen(d.port, d.host, () => {
       server.off('error', failed);

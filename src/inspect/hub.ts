@@ -79,7 +79,12 @@ export class InspectorHub {
 
   status(account: string): Omit<AccountPanel, 'log'> {
     const view = this.o.projection.has(account) ? this.o.projection.view(account) : null;
-    return { account, state: view?.state ?? null, outbox: view ? view.outbox.size : 0, lastRttMs: view?.keepalive.lastRttMs ?? null };
+    return {
+      account,
+      state: view?.state ?? null,
+      outbox: view ? view.outbox.size : 0,
+      lastRttMs: view?.keepalive.lastRttMs ?? null,
+    };
   }
 
   snapshot(): { nats: boolean; accounts: AccountPanel[]; webhooks: WebhookPanel[] } {
@@ -87,7 +92,9 @@ export class InspectorHub {
     return {
       nats: this.o.natsConnected(),
       webhooks: this.o.webhooks?.() ?? [],
-      accounts: [...names].sort().map((account) => ({ ...this.status(account), log: [...(this.#logs.get(account) ?? [])] })),
+      accounts: [...names]
+        .sort()
+        .map((account) => ({ ...this.status(account), log: [...(this.#logs.get(account) ?? [])] })),
     };
   }
 

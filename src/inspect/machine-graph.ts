@@ -88,7 +88,13 @@ export function machineGraph(root: AnyStateNode = accountMachine.root): MachineG
       });
       for (const candidates of child.transitions.values()) {
         for (const t of candidates) {
-          for (const target of t.target ?? []) transitions.push({ from: pathOf(child), to: pathOf(target), event: t.eventType, label: transitionLabel(t) });
+          for (const target of t.target ?? [])
+            transitions.push({
+              from: pathOf(child),
+              to: pathOf(target),
+              event: t.eventType,
+              label: transitionLabel(t),
+            });
         }
       }
       visit(child);

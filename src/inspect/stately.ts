@@ -28,13 +28,23 @@ export type SkyFactory = (options: {
   sanitizeEvent: <E extends { type: string }>(event: E) => E;
 }) => MinimalInspector;
 
-const hidePhone = <T extends Record<string, unknown>>(o: T): T => ('phone' in o || 'pairPhone' in o ? { ...o, ...('phone' in o ? { phone: '[redacted]' } : {}), ...('pairPhone' in o ? { pairPhone: '[redacted]' } : {}) } : o);
+const hidePhone = <T extends Record<string, unknown>>(o: T): T =>
+  'phone' in o || 'pairPhone' in o
+    ? {
+        ...o,
+        ...('phone' in o ? { phone: '[redacted]' } : {}),
+        ...('pairPhone' in o ? { pairPhone: '[redacted]' } : {}),
+      }
+    : o;
 
 /**
  * The hook for `GatewayOptions.inspect`. `factory` is the Sky inspector by default;
  * tests pass their own (stately.ai is out of reach there).
  */
-export async function statelyInspector(logger: Logger, factory?: SkyFactory): Promise<{ hook: InspectHook; stop(): void }> {
+export async function statelyInspector(
+  logger: Logger,
+  factory?: SkyFactory,
+): Promise<{ hook: InspectHook; stop(): void }> {
   const log = logger.child({ component: 'stately-inspector' });
   let inspector: MinimalInspector | null = null;
   let failed = false;
@@ -86,7 +96,8 @@ async function loadSky(log: Logger): Promise<SkyFactory> {
   const previous = console.log;
   console.log = (...args: unknown[]) => {
     const url = typeof args[0] === 'string' ? SESSION_URL.exec(args[0])?.[0] : undefined;
-    if (url) log.info({ statelyUrl: url }, `Stately inspector session: open ${url} in a browser that reaches stately.ai`);
+    if (url)
+      log.info({ statelyUrl: url }, `Stately inspector session: open ${url} in a browser that reaches stately.ai`);
     else previous(...args);
   };
   return (options) => createSkyInspector(options) as unknown as MinimalInspector;

@@ -7,7 +7,15 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 /** Key material, by the names Baileys' and libsignal's types give it (never anything else here), up to three levels deep. */
-const KEY_MATERIAL = ['private', 'privKey', 'noiseKey', 'signedIdentityKey', 'signedPreKey', 'advSecretKey', 'pairingEphemeralKeyPair'];
+const KEY_MATERIAL = [
+  'private',
+  'privKey',
+  'noiseKey',
+  'signedIdentityKey',
+  'signedPreKey',
+  'advSecretKey',
+  'pairingEphemeralKeyPair',
+];
 
 export const REDACT_PATHS = [
   // Credentials: Baileys' AuthenticationCreds whole; its key store's writes (`{ keys }` at trace).
@@ -60,7 +68,8 @@ export function createLogger(options: { level?: string; name?: string } = {}, de
  */
 export function guardConsole(logger: Logger): void {
   const log = logger.child({ source: 'console' });
-  const first = (args: unknown[]): string => (typeof args[0] === 'string' ? args[0] : '(non-text console output dropped)');
+  const first = (args: unknown[]): string =>
+    typeof args[0] === 'string' ? args[0] : '(non-text console output dropped)';
   console.log = (...args: unknown[]) => log.debug(first(args));
   console.info = (...args: unknown[]) => log.debug(first(args));
   console.debug = (...args: unknown[]) => log.debug(first(args));

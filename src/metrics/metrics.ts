@@ -48,12 +48,18 @@ export function createMetrics(o: MetricsOptions): GatewayMetrics {
     // prom-client names three gauges `nodejs_active_{handles,requests,resources}_total`;
     // `_total` means counter, so `promtool check metrics` fails the scrape. Their values
     // are the sums of the per-type `nodejs_active_*` gauges, which stay.
-    for (const m of registry.getMetricsAsArray()) if (m.name.endsWith('_total') && String(m.type) !== 'counter') registry.removeSingleMetric(m.name);
+    for (const m of registry.getMetricsAsArray())
+      if (m.name.endsWith('_total') && String(m.type) !== 'counter') registry.removeSingleMetric(m.name);
   }
   registerEventMetrics(registry, o.counters);
   const registers = [registry];
 
-  const transitions = new Counter({ name: 'wa_transitions_total', help: 'Account machine transitions, by account and from/to state.', labelNames: ['account', 'from', 'to'] as const, registers });
+  const transitions = new Counter({
+    name: 'wa_transitions_total',
+    help: 'Account machine transitions, by account and from/to state.',
+    labelNames: ['account', 'from', 'to'] as const,
+    registers,
+  });
   const disconnects = new Counter({
     name: 'wa_disconnects_total',
     help: 'Sockets closed under an account (transitions caused by SocketClosed), by code and policy reason. code: the status code; for reason "unreachable" (WhatsApp never reached) the network error code (ENOTFOUND, ECONNREFUSED, ...); "none" when the close had neither.',
@@ -66,11 +72,36 @@ export function createMetrics(o: MetricsOptions): GatewayMetrics {
     buckets: RECONNECT_BUCKETS,
     registers,
   });
-  const sendsQueued = new Counter({ name: 'wa_sends_queued_total', help: 'Sends recorded (send.queued).', labelNames: ['account'] as const, registers });
-  const sends = new Counter({ name: 'wa_sends_total', help: 'Sends settled, by result: acked (server ack), failed, expired.', labelNames: ['account', 'result'] as const, registers });
-  const sendLatency = new Histogram({ name: 'wa_send_latency_seconds', help: 'send.queued → first send.acked, for sends queued while this process ran.', buckets: SEND_BUCKETS, registers });
-  const rtt = new Histogram({ name: 'wa_keepalive_rtt_seconds', help: 'Keepalive probe round-trips that were answered.', buckets: RTT_BUCKETS, registers });
-  const probes = new Counter({ name: 'wa_keepalive_probes_total', help: 'Keepalive probes by outcome (ok, timeout, stalled).', labelNames: ['account', 'outcome'] as const, registers });
+  const sendsQueued = new Counter({
+    name: 'wa_sends_queued_total',
+    help: 'Sends recorded (send.queued).',
+    labelNames: ['account'] as const,
+    registers,
+  });
+  const sends = new Counter({
+    name: 'wa_sends_total',
+    help: 'Sends settled, by result: acked (server ack), failed, expired.',
+    labelNames: ['account', 'result'] as const,
+    registers,
+  });
+  const sendLatency = new Histogram({
+    name: 'wa_send_latency_seconds',
+    help: 'send.queued → first send.acked, for sends queued while this process ran.',
+    buckets: SEND_BUCKETS,
+    registers,
+  });
+  const rtt = new Histogram({
+    name: 'wa_keepalive_rtt_seconds',
+    help: 'Keepalive probe round-trips that were answered.',
+    buckets: RTT_BUCKETS,
+    registers,
+  });
+  const probes = new Counter({
+    name: 'wa_keepalive_probes_total',
+    help: 'Keepalive probes by outcome (ok, timeout, stalled).',
+    labelNames: ['account', 'outcome'] as const,
+    registers,
+  });
   new Gauge({
     name: 'wa_keepalive_last_rtt_seconds',
     help: 'The last answered keepalive round-trip of each account.',
@@ -158,7 +189,8 @@ export function createMetrics(o: MetricsOptions): GatewayMetrics {
     sends.inc({ account: event.account, result });
     const queuedAt = pending.get(key);
     pending.delete(key);
-    if (result === 'acked' && queuedAt !== undefined) sendLatency.observe(Math.max(0, Date.parse(event.at) - queuedAt) / 1000);
+    if (result === 'acked' && queuedAt !== undefined)
+      sendLatency.observe(Math.max(0, Date.parse(event.at) - queuedAt) / 1000);
   };
 
   return {

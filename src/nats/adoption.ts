@@ -57,8 +57,14 @@ export class Adoptions {
     if (this.accounts.has(account)) return account;
     if (this.isAdopting(account)) {
       const n = this.failures(account);
-      const why = n > 0 ? `; ${n} takeover attempt${n > 1 ? 's' : ''} failed so far (NATS unreachable?), see the gateway log` : '';
-      throw new WaError('unavailable', `account "${account}" is being taken over by this gateway (fenced and rebuilt from WA_EVENTS)${why}; retry`);
+      const why =
+        n > 0
+          ? `; ${n} takeover attempt${n > 1 ? 's' : ''} failed so far (NATS unreachable?), see the gateway log`
+          : '';
+      throw new WaError(
+        'unavailable',
+        `account "${account}" is being taken over by this gateway (fenced and rebuilt from WA_EVENTS)${why}; retry`,
+      );
     }
     throw new WaError('unknown_account', `no account "${account}" on this gateway`);
   }
@@ -68,7 +74,11 @@ export class Adoptions {
  * Runs `fn` for every item, at most `limit` at once, in order of the list; settles when
  * all have (one failure does not stop the rest).
  */
-export async function inPool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<PromiseSettledResult<void>[]> {
+export async function inPool<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<PromiseSettledResult<void>[]> {
   const results: PromiseSettledResult<void>[] = new Array(items.length);
   let next = 0;
   const worker = async () => {

@@ -97,7 +97,10 @@ export async function startCommandService(o: CommandServiceOptions): Promise<Ser
   reportErrorReplies(service, errors);
   service.addEndpoint(ENDPOINT, {
     subject: CMD_WILDCARD,
-    metadata: { verbs: 'send status connect disconnect logout pair accounts.list accounts.add accounts.remove webhooks.list webhooks.add webhooks.remove webhooks.replay' },
+    metadata: {
+      verbs:
+        'send status connect disconnect logout pair accounts.list accounts.add accounts.remove webhooks.list webhooks.add webhooks.remove webhooks.replay',
+    },
     handler: (err, msg) => {
       if (err) {
         o.logger.error({ err }, 'command endpoint stopped');
@@ -170,7 +173,11 @@ async function execute(o: CommandServiceOptions, cmd: Command): Promise<OkReplyO
     case 'disconnect':
       return { ok: true, account: cmd.account, state: accounts.disconnect(known(o, cmd.account)) };
     case 'logout':
-      return { ok: true, account: cmd.account, state: await bounded(o, 'logout', accounts.logout(known(o, cmd.account))) };
+      return {
+        ok: true,
+        account: cmd.account,
+        state: await bounded(o, 'logout', accounts.logout(known(o, cmd.account))),
+      };
     case 'pair': {
       const r = await bounded(o, 'pair', accounts.pair(known(o, cmd.account), cmd.phone));
       return { ok: true, account: cmd.account, method: r.method, ...(r.code !== undefined ? { code: r.code } : {}) };
@@ -234,7 +241,10 @@ async function status(o: CommandServiceOptions, account: string): Promise<OkRepl
 async function bounded<T>(o: CommandServiceOptions, what: string, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new WaError('timeout', `${what} did not complete within ${o.callTimeoutMs} ms`)), o.callTimeoutMs);
+    timer = setTimeout(
+      () => reject(new WaError('timeout', `${what} did not complete within ${o.callTimeoutMs} ms`)),
+      o.callTimeoutMs,
+    );
   });
   try {
     return await Promise.race([p, timeout]);

@@ -17,12 +17,7 @@ export function watchConnection(nc: NatsConnection): ConnectionStatus {
   void (async () => {
     for await (const s of nc.status()) {
       if (closed) return;
-      if (
-        s.type === 'disconnect' ||
-        s.type === 'reconnecting' ||
-        s.type === 'staleConnection' ||
-        s.type === 'close'
-      )
+      if (s.type === 'disconnect' || s.type === 'reconnecting' || s.type === 'staleConnection' || s.type === 'close')
         up = false;
       else if (s.type === 'reconnect') up = true;
     }

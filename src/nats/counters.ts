@@ -63,7 +63,14 @@ export class EventCounters {
     this.#buffered = read;
   }
 
-  snapshot(): { published: number; duplicates: number; buffered: number; publishFailures: number; dropped: number; fencedAccounts: number } {
+  snapshot(): {
+    published: number;
+    duplicates: number;
+    buffered: number;
+    publishFailures: number;
+    dropped: number;
+    fencedAccounts: number;
+  } {
     return {
       published: this.published,
       duplicates: this.duplicates,
@@ -88,10 +95,22 @@ export function registerEventMetrics(registry: Registry, counters: EventCounters
       },
     });
   total('wa_events_published_total', 'Events stored in WA_EVENTS (acked).', () => counters.published);
-  total('wa_events_duplicate_acks_total', 'Publish retries JetStream recognised as already stored.', () => counters.duplicates);
-  total('wa_events_publish_failures_total', 'Event publish attempts that failed and were retried.', () => counters.publishFailures);
+  total(
+    'wa_events_duplicate_acks_total',
+    'Publish retries JetStream recognised as already stored.',
+    () => counters.duplicates,
+  );
+  total(
+    'wa_events_publish_failures_total',
+    'Event publish attempts that failed and were retried.',
+    () => counters.publishFailures,
+  );
   total('wa_events_fenced_accounts_total', 'Accounts taken over by another writer.', () => counters.fencedAccounts);
-  total('wa_events_takeover_failures_total', 'Takeover attempts (fence and read of an account\'s history) that failed and were retried.', () => counters.takeoverFailures);
+  total(
+    'wa_events_takeover_failures_total',
+    "Takeover attempts (fence and read of an account's history) that failed and were retried.",
+    () => counters.takeoverFailures,
+  );
   new Gauge({
     name: 'wa_events_buffered',
     help: 'Facts accepted and not yet acked by JetStream (the offline buffer).',

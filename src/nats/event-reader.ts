@@ -6,7 +6,13 @@
  * message must not stop a gateway from starting). A read never waits unboundedly: see
  * `READ_STALL_MS`.
  */
-import { type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import {
+  type Consumer,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { EVENTS_STREAM, evtSubject, isFenceMarker, parseEvent, WaError, type WaEvent } from '../contract/index.js';
 
@@ -56,7 +62,11 @@ export async function readEvents(
     timer = setTimeout(() => {
       abandoned = true;
       messages?.stop();
-      stall(new ReadStalledError(`reading ${filter} from ${EVENTS_STREAM} stalled: nothing for ${stallMs} ms after ${step} (${stats.events} events read)`));
+      stall(
+        new ReadStalledError(
+          `reading ${filter} from ${EVENTS_STREAM} stalled: nothing for ${stallMs} ms after ${step} (${stats.events} events read)`,
+        ),
+      );
     }, stallMs);
   };
 
@@ -119,12 +129,18 @@ function take(m: JsMsg, stats: ReadStats, onEvent: (event: WaEvent, streamSeq: n
   const event = parseEvent(m.data);
   if (event instanceof WaError) {
     stats.invalid++;
-    logger.error({ streamSeq: m.seq, subject: m.subject, err: event.message }, 'skipping a message in WA_EVENTS that is not a valid event');
+    logger.error(
+      { streamSeq: m.seq, subject: m.subject, err: event.message },
+      'skipping a message in WA_EVENTS that is not a valid event',
+    );
     return;
   }
   if (m.subject !== evtSubject(event.account, event.type)) {
     stats.invalid++;
-    logger.error({ streamSeq: m.seq, subject: m.subject }, 'skipping an event whose subject does not match its account and type');
+    logger.error(
+      { streamSeq: m.seq, subject: m.subject },
+      'skipping an event whose subject does not match its account and type',
+    );
     return;
   }
   stats.events++;

@@ -13,7 +13,15 @@
  */
 import { type JetStreamClient, JetStreamApiError, type JetStreamManager, type PubAck } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
-import { encodeEvent, EVENTS_STREAM, eventMsgId, evtSubject, FENCE_HEADER, fenceSubjects, type WaEvent } from '../contract/index.js';
+import {
+  encodeEvent,
+  EVENTS_STREAM,
+  eventMsgId,
+  evtSubject,
+  FENCE_HEADER,
+  fenceSubjects,
+  type WaEvent,
+} from '../contract/index.js';
 
 /** JetStream API error: the expected last (subject) sequence did not match. */
 export const WRONG_LAST_SEQUENCE = 10071;

@@ -97,7 +97,11 @@ export type NatsLayer = {
 export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLayer> {
   const { accounts, logger } = options;
   const { nc } = options;
-  const writerId = options.writerId ?? `w${randomBytes(9).toString('base64url').replace(/[^A-Za-z0-9]/g, 'x')}`;
+  const writerId =
+    options.writerId ??
+    `w${randomBytes(9)
+      .toString('base64url')
+      .replace(/[^A-Za-z0-9]/g, 'x')}`;
   const log = logger.child({ writerId });
   const connection = watchConnection(nc);
   try {
@@ -133,7 +137,14 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
     });
     const adoptions = new Adoptions(accounts, (account) => publisher.takeoverFailures(account));
     adoptions.announce(options.pending ?? []);
-    const sends = new Sends({ accounts, adoptions, publisher, projection, logger: log, recordTimeoutMs: options.recordTimeoutMs ?? RECORD_TIMEOUT_MS });
+    const sends = new Sends({
+      accounts,
+      adoptions,
+      publisher,
+      projection,
+      logger: log,
+      recordTimeoutMs: options.recordTimeoutMs ?? RECORD_TIMEOUT_MS,
+    });
 
     const recover = (account: string) => {
       const r = sends.recover(account);
@@ -143,7 +154,8 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
     const initial = running.map((a) => a.account);
     await publisher.adopt(initial);
     // An account the stream knows nothing of is in the state the runtime has it in, from now.
-    for (const { account, state } of running) if (projection.view(account).state === null) projection.started(account, state, new Date().toISOString());
+    for (const { account, state } of running)
+      if (projection.view(account).state === null) projection.started(account, state, new Date().toISOString());
     for (const account of initial) recover(account);
 
     const addAccount = async (account: string, opts: AccountOptions = {}) => {
@@ -160,7 +172,9 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
     };
     const addAccounts = async (list: readonly { account: string; options?: AccountOptions }[]) => {
       const results = await inPool(list, ADOPT_CONCURRENCY, (a) => addAccount(a.account, a.options));
-      const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ account: list[i]?.account, err: r.reason as unknown }] : []));
+      const failed = results.flatMap((r, i) =>
+        r.status === 'rejected' ? [{ account: list[i]?.account, err: r.reason as unknown }] : [],
+      );
       for (const f of failed) log.child({ account: f.account }).error({ err: f.err }, 'could not add the account');
       if (failed[0]) throw failed[0].err;
     };

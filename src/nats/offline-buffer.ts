@@ -84,7 +84,8 @@ export class OfflineBuffer<E extends Buffered> {
       evicted = this.evictOldest();
       if (!evicted) {
         const record = isRecordType(entry.type);
-        if (!record || entry.type === 'send.queued' || this.#size >= this.bound + this.reserve) return { accepted: false };
+        if (!record || entry.type === 'send.queued' || this.#size >= this.bound + this.reserve)
+          return { accepted: false };
       }
     }
     let q = this.#accounts.get(entry.account);

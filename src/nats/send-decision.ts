@@ -38,14 +38,10 @@ export function decideSend(cmd: IdentifiedSend, s: SendState): SendDecision | Wa
   const request = requestFingerprint(cmd.to, cmd.text);
   // A repeat is answered before anything about the account: a send recorded before a
   // logout still reports how it ended.
-  if (s.recorded)
-    return s.recorded.request === request ? { kind: 'repeat', record: s.recorded } : conflict(id);
+  if (s.recorded) return s.recorded.request === request ? { kind: 'repeat', record: s.recorded } : conflict(id);
   if (s.unsettled !== undefined) return s.unsettled === request ? { kind: 'join' } : conflict(id);
   if (s.account.state === 'loggedOut') {
-    return new WaError(
-      'logged_out',
-      `account "${account}" is logged out; pair it again before sending`,
-    );
+    return new WaError('logged_out', `account "${account}" is logged out; pair it again before sending`);
   }
   // Queued, it would wait for a pairing nobody may ever do: say so now instead.
   if (!s.account.paired) {
@@ -78,8 +74,7 @@ export function decideSend(cmd: IdentifiedSend, s: SendState): SendDecision | Wa
  * late; anything else goes to the runtime again.
  */
 export function decideRecovery(q: QueuedSend, now: number): 'expire' | 'resubmit' {
-  const expired =
-    q.deadline !== undefined && Date.parse(q.deadline) <= now && q.waMessageId === undefined;
+  const expired = q.deadline !== undefined && Date.parse(q.deadline) <= now && q.waMessageId === undefined;
   return expired ? 'expire' : 'resubmit';
 }
 

@@ -84,7 +84,14 @@ export class Sends {
     // Hand-over happens on the ack, whenever it comes: a reply that already said
     // `unavailable` does not stop a send the stream did record from going out.
     const recorded = ticket.acked.then((event) => {
-      if (event.type === 'send.queued') this.handOver(account, { id, seq: event.seq, to: event.to, text: event.text, ...(event.deadline !== undefined ? { deadline: event.deadline } : {}) });
+      if (event.type === 'send.queued')
+        this.handOver(account, {
+          id,
+          seq: event.seq,
+          to: event.to,
+          text: event.text,
+          ...(event.deadline !== undefined ? { deadline: event.deadline } : {}),
+        });
       return event;
     });
     this.#unsettled.set(key, { recorded, request: requestFingerprint(fact.to, fact.text) });
@@ -126,11 +133,15 @@ export class Sends {
     if (q.deadline !== undefined) send.deadline = q.deadline;
     if (q.waMessageId !== undefined) send.waMessageId = q.waMessageId;
     try {
-      if (!this.o.accounts.has(account)) throw new WaError('unknown_account', `account "${account}" was removed before the send was handed over`);
+      if (!this.o.accounts.has(account))
+        throw new WaError('unknown_account', `account "${account}" was removed before the send was handed over`);
       this.o.accounts.submit(account, send);
     } catch (err) {
       // Recorded but not handed over: fail it so it is not left queued forever.
-      const error = err instanceof WaError ? err.toWire() : { code: 'internal' as const, message: 'the runtime could not take the send' };
+      const error =
+        err instanceof WaError
+          ? err.toWire()
+          : { code: 'internal' as const, message: 'the runtime could not take the send' };
       log.error({ err, id: q.id }, 'submit failed; recording send.failed');
       this.o.publisher.sink({ account, type: 'send.failed', id: q.id, error });
       return;
@@ -138,7 +149,13 @@ export class Sends {
     log.debug({ id: q.id, seq: q.seq, resend: q.waMessageId !== undefined }, 'send handed to the runtime');
   }
 
-  private async await(account: string, id: string, recorded: Promise<WaEvent>, what: string, withdraw?: () => boolean): Promise<OkReplyOf<'send'>> {
+  private async await(
+    account: string,
+    id: string,
+    recorded: Promise<WaEvent>,
+    what: string,
+    withdraw?: () => boolean,
+  ): Promise<OkReplyOf<'send'>> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.o.recordTimeoutMs);
@@ -147,9 +164,15 @@ export class Sends {
       const first = await Promise.race([recorded, timeout]);
       if (first === 'timeout') {
         if (withdraw?.()) {
-          throw new WaError('unavailable', `the event stream did not take send "${id}" within ${this.o.recordTimeoutMs} ms; nothing was recorded, retry`);
+          throw new WaError(
+            'unavailable',
+            `the event stream did not take send "${id}" within ${this.o.recordTimeoutMs} ms; nothing was recorded, retry`,
+          );
         }
-        throw new WaError('unavailable', `${what} (id "${id}") is not acknowledged by the event stream yet; retry with the same id`);
+        throw new WaError(
+          'unavailable',
+          `${what} (id "${id}") is not acknowledged by the event stream yet; retry with the same id`,
+        );
       }
       // A new send is `queued` (that is what was recorded); a repeat reports how far it got.
       const rec = withdraw ? undefined : this.o.projection.send(account, id);

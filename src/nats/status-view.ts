@@ -6,7 +6,6 @@
  */
 import { MAX_DISCONNECTS, type AccountState, type WaEvent } from '../contract/index.js';
 
-
 export type DisconnectRecord = { at: string; statusCode?: number; reason?: string; cause?: string };
 
 export type KeepaliveStats = { lastRttMs: number | null; lastAt: string | null; timeouts: number };

@@ -3,7 +3,13 @@
  * settings are the operator's (retention and size vary with the fleet); the subjects,
  * storage and name are the contract's and not configurable.
  */
-import { type JetStreamManager, type StreamConfig, StorageType, DiscardPolicy, RetentionPolicy } from '@nats-io/jetstream';
+import {
+  type JetStreamManager,
+  type StreamConfig,
+  StorageType,
+  DiscardPolicy,
+  RetentionPolicy,
+} from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { EVENTS_STREAM, evtFilter, WaError } from '../contract/index.js';
@@ -107,7 +113,10 @@ function atLeast(v: readonly number[], min: readonly number[]): boolean {
 export function checkServerVersion(nc: NatsConnection, logger: Logger): string {
   const version = nc.info?.version ?? 'unknown';
   if (!atLeast(parseVersion(version), MIN_SERVER_VERSION)) {
-    throw new WaError('unavailable', `nats-server ${version} is too old: ${MIN_SERVER_VERSION.join('.')} or newer is required`);
+    throw new WaError(
+      'unavailable',
+      `nats-server ${version} is too old: ${MIN_SERVER_VERSION.join('.')} or newer is required`,
+    );
   }
   const wildcardExpectations = atLeast(parseVersion(version), [2, 11, 0]);
   logger.info({ natsServer: version, wildcardExpectations }, 'connected to nats-server');

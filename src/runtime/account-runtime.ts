@@ -87,11 +87,37 @@ export class AccountRuntime {
     const send = (event: AccountEvent) => this.send(event);
     const snapshot = () => this.snapshot();
     const state = () => this.state();
-    this.session = new SessionFacts({ account, auth: opts.auth, sink, log, clock, recycleAheadOfDrops: opts.recycleAheadOfDrops !== false, state, recycle: (reason) => this.recycle(reason) });
+    this.session = new SessionFacts({
+      account,
+      auth: opts.auth,
+      sink,
+      log,
+      clock,
+      recycleAheadOfDrops: opts.recycleAheadOfDrops !== false,
+      state,
+      recycle: (reason) => this.recycle(reason),
+    });
     this.inbound = new Inbound(account, sink);
     this.pairing = new PairingCode(clock, log);
-    this.probes = new ProbeIo({ account, sink, log, clock, loop: opts.loop, ...keepaliveOf(opts), send, timings: () => snapshot().context.timings });
-    this.sends = new SendIo({ account, sink, log, timer: this.timer, send, snapshot, current: () => this.socket.current() });
+    this.probes = new ProbeIo({
+      account,
+      sink,
+      log,
+      clock,
+      loop: opts.loop,
+      ...keepaliveOf(opts),
+      send,
+      timings: () => snapshot().context.timings,
+    });
+    this.sends = new SendIo({
+      account,
+      sink,
+      log,
+      timer: this.timer,
+      send,
+      snapshot,
+      current: () => this.socket.current(),
+    });
     this.socket = new SocketIo({
       account,
       auth: opts.auth,
@@ -108,7 +134,8 @@ export class AccountRuntime {
         receipt: (waId, ack) => this.sends.receipt(waId, ack),
         inbound: (m) => this.inbound.received(m),
         getMessage: (waId) => this.sends.message(waId),
-        pairingCode: (conn, phone, connectionId) => this.pairing.request(conn, phone, () => send({ type: 'PairingCodeIssued', connectionId })),
+        pairingCode: (conn, phone, connectionId) =>
+          this.pairing.request(conn, phone, () => send({ type: 'PairingCodeIssued', connectionId })),
       },
     });
     this.actor = createActor(accountMachine.provide({ actions: this.io() }), {
@@ -122,7 +149,17 @@ export class AccountRuntime {
     });
     this.actor.on('transition', (record) => {
       // The one place transitions are logged.
-      log.info({ from: record.from, to: record.to, event: record.event, reason: record.reason, statusCode: record.statusCode, cause: record.cause }, 'transition');
+      log.info(
+        {
+          from: record.from,
+          to: record.to,
+          event: record.event,
+          reason: record.reason,
+          statusCode: record.statusCode,
+          cause: record.cause,
+        },
+        'transition',
+      );
       sink({ account, ...record });
       this.session.transition(record);
     });
@@ -222,19 +259,37 @@ export class AccountRuntime {
     const dispatchSend: Impl<'dispatchSend'> = (_, p) => this.sends.dispatch(p.id, p.connectionId);
     const failSend: Impl<'failSend'> = (_, p) => this.sends.failed(p);
     const expireSend: Impl<'expireSend'> = (_, p) => this.sends.expired(p.id);
-    const startTimer: Impl<'startTimer'> = (_, request) => this.timer.arm(request, (firing) => this.probes.fired(request, firing));
+    const startTimer: Impl<'startTimer'> = (_, request) =>
+      this.timer.arm(request, (firing) => this.probes.fired(request, firing));
     const stopTimer: Impl<'stopTimer'> = (_, p) => this.timer.clear(p.slot);
     const logout: Impl<'logout'> = () => {
       const live = this.socket.detach();
-      if (live) live.conn.logout().catch((err: unknown) => this.log.warn({ err }, 'logout at WhatsApp failed; credentials cleared locally'));
+      if (live)
+        live.conn
+          .logout()
+          .catch((err: unknown) => this.log.warn({ err }, 'logout at WhatsApp failed; credentials cleared locally'));
       this.session.clearCredentials();
     };
     const clearCredentials = () => this.session.clearCredentials();
-    return { openSocket, closeSocket, sendProbe, dispatchSend, failSend, expireSend, startTimer, stopTimer, logout, clearCredentials };
+    return {
+      openSocket,
+      closeSocket,
+      sendProbe,
+      dispatchSend,
+      failSend,
+      expireSend,
+      startTimer,
+      stopTimer,
+      logout,
+      clearCredentials,
+    };
   }
 }
 
 /** The keepalive settings, without undefined ones (exactOptionalPropertyTypes). */
 function keepaliveOf(o: AccountSettings): { keepalive?: KeepaliveStrategy; presenceEveryMs?: number } {
-  return { ...(o.keepalive !== undefined ? { keepalive: o.keepalive } : {}), ...(o.presenceEveryMs !== undefined ? { presenceEveryMs: o.presenceEveryMs } : {}) };
+  return {
+    ...(o.keepalive !== undefined ? { keepalive: o.keepalive } : {}),
+    ...(o.presenceEveryMs !== undefined ? { presenceEveryMs: o.presenceEveryMs } : {}),
+  };
 }

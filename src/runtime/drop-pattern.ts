@@ -30,7 +30,11 @@ export function detectDropPattern(lifetimes: readonly number[]): DropPattern | n
   const variance = recent.reduce((a, d) => a + (d - mean) ** 2, 0) / recent.length;
   const variation = Math.sqrt(variance) / mean;
   if (variation > MAX_VARIATION) return null;
-  return { periodMs: Math.round(mean), confidence: Number((1 - variation / MAX_VARIATION).toFixed(3)), samples: recent.length };
+  return {
+    periodMs: Math.round(mean),
+    confidence: Number((1 - variation / MAX_VARIATION).toFixed(3)),
+    samples: recent.length,
+  };
 }
 
 /** Confidence from which the runtime acts on a pattern (recycles ahead of the drop). */
@@ -86,7 +90,8 @@ export class DropDefence {
     if (this.lifetimes.length > PATTERN_WINDOW) this.lifetimes.shift();
     const pattern = detectDropPattern(this.lifetimes);
     if (!pattern) return;
-    const changed = !this.pattern || Math.abs(pattern.periodMs - this.pattern.periodMs) > PATTERN_CHANGE * this.pattern.periodMs;
+    const changed =
+      !this.pattern || Math.abs(pattern.periodMs - this.pattern.periodMs) > PATTERN_CHANGE * this.pattern.periodMs;
     this.pattern = pattern;
     if (changed) this.opts.report(pattern);
   }

@@ -124,7 +124,11 @@ export class Gateway implements AccountsPort {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.accounts.keys()].map((a) => this.remove(a).catch((err: unknown) => this.opts.logger.error({ err, account: a }, 'stopping account failed'))));
+    await Promise.all(
+      [...this.accounts.keys()].map((a) =>
+        this.remove(a).catch((err: unknown) => this.opts.logger.error({ err, account: a }, 'stopping account failed')),
+      ),
+    );
   }
 
   private get(account: string): AccountRuntime {

@@ -21,7 +21,12 @@ export const DEFAULT_PRESENCE_EVERY_MS = 5 * 60_000;
 export const DEFAULT_KEEPALIVE: KeepaliveStrategy = 'both';
 
 /** What to send for one probe, given when the last presence went out. */
-export function probePlan(strategy: KeepaliveStrategy, lastPresenceAt: number | null, now: number, presenceEveryMs: number): ProbeKind[] {
+export function probePlan(
+  strategy: KeepaliveStrategy,
+  lastPresenceAt: number | null,
+  now: number,
+  presenceEveryMs: number,
+): ProbeKind[] {
   switch (strategy) {
     case 'ping':
       return ['ping'];

@@ -46,9 +46,7 @@ export class PairingCode {
       this.waiter?.resolve(code);
     } catch (err) {
       this.log.warn({ err }, 'pairing code request failed');
-      this.waiter?.reject(
-        new WaError('unavailable', 'WhatsApp refused the pairing-code request', { cause: err }),
-      );
+      this.waiter?.reject(new WaError('unavailable', 'WhatsApp refused the pairing-code request', { cause: err }));
     } finally {
       this.waiter = null;
     }

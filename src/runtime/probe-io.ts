@@ -69,8 +69,7 @@ export class ProbeIo {
   /** One of the machine's timers fired: the event it becomes. */
   fired(request: TimerRequest, { at, armedAt, lateMs }: TimerFiring): void {
     const { fires: type, token } = request;
-    if (type !== 'ProbeTimedOut' && type !== 'AckTimedOut')
-      return this.o.send({ type, token, at } as AccountEvent);
+    if (type !== 'ProbeTimedOut' && type !== 'AckTimedOut') return this.o.send({ type, token, at } as AccountEvent);
     // Late by more than the threshold, or a stall recorded meanwhile: the loop, not
     // the link, may be why no answer was read.
     const stalledMs = Math.max(lateMs, this.o.loop.maxStallSince(armedAt));

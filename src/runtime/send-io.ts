@@ -52,9 +52,7 @@ export class SendIo {
     this.outbound.remember(send);
     // One already handed to WhatsApp before a restart is not recalled: no deadline.
     if (send.deadline !== undefined && send.waMessageId === undefined) {
-      this.o.timer.armDeadline(send.id, Date.parse(send.deadline), () =>
-        this.o.send({ type: 'Expire', id: send.id }),
-      );
+      this.o.timer.armDeadline(send.id, Date.parse(send.deadline), () => this.o.send({ type: 'Expire', id: send.id }));
     }
     this.o.send({ type: 'Send', id: send.id });
     const c = this.o.snapshot().context;
@@ -69,8 +67,7 @@ export class SendIo {
   dispatch(id: string, connectionId: number): void {
     const live = this.o.current();
     if (!live || live.id !== connectionId) return; // the close that ended it requeues the send
-    if (this.chain.connectionId !== connectionId)
-      this.chain = { connectionId, tail: Promise.resolve() };
+    if (this.chain.connectionId !== connectionId) this.chain = { connectionId, tail: Promise.resolve() };
     this.chain.tail = this.chain.tail.then(() => this.write(id, live));
   }
 

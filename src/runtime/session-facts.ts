@@ -61,8 +61,7 @@ export class SessionFacts {
       const jid = this.o.auth.state.creds.me?.id;
       sink({ account, type: 'paired', ...(jid ? { jid } : {}) });
     }
-    if (record.to === 'open' && (record.from === 'connecting' || record.from === 'pairing'))
-      this.drops.sessionOpened();
+    if (record.to === 'open' && (record.from === 'connecting' || record.from === 'pairing')) this.drops.sessionOpened();
     if (
       record.statusCode !== undefined &&
       SERVER_DROP_FROM.has(record.from) &&

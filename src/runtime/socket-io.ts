@@ -7,11 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { AccountEvent } from '../../machines/index.js';
-import {
-  openConnection,
-  type BaileysConnection,
-  type InboundMessage,
-} from '../baileys/connection.js';
+import { openConnection, type BaileysConnection, type InboundMessage } from '../baileys/connection.js';
 import type { AccountAuth } from './account-runtime.js';
 import type { Clock } from './clock.js';
 import type { FactSink } from './port.js';
@@ -80,17 +76,13 @@ export class SocketIo {
         ...(o.waWebSocketUrl ? { waWebSocketUrl: o.waWebSocketUrl } : {}),
         auth: o.auth.state,
         // Baileys logs every frame kind at info; warn and up is what an operator needs.
-        logger:
-          o.baileysLogger ??
-          log.child({ lib: 'baileys' }, { level: log.levelVal > 40 ? log.level : 'warn' }),
+        logger: o.baileysLogger ?? log.child({ lib: 'baileys' }, { level: log.levelVal > 40 ? log.level : 'warn' }),
         // The machine's connect timer decides; Baileys' own fires later, as a backstop.
         connectTimeoutMs: o.connectTimeoutMs() + BAILEYS_CONNECT_MARGIN_MS,
         getMessage: (waId) => o.on.getMessage(waId),
       },
       {
-        opened: guard('open', () =>
-          o.send({ type: 'SocketOpened', connectionId, at: o.clock.now() }),
-        ),
+        opened: guard('open', () => o.send({ type: 'SocketOpened', connectionId, at: o.clock.now() })),
         closed: guard('close', (statusCode, message, unreachable) => {
           log.info(
             { statusCode, reason: message, ...(unreachable !== undefined ? { unreachable } : {}) },
@@ -110,8 +102,7 @@ export class SocketIo {
             // The socket is up and unpaired: now WhatsApp takes a pairing-code request.
             if (codeRequested) return;
             codeRequested = true;
-            if (this.live?.id === connectionId)
-              void o.on.pairingCode(this.live.conn, pairPhone, connectionId);
+            if (this.live?.id === connectionId) void o.on.pairingCode(this.live.conn, pairPhone, connectionId);
             return;
           }
           o.sink({ account: o.account, type: 'qr', qr });
@@ -122,9 +113,7 @@ export class SocketIo {
         receipt: guard('receipt', (waId, ack) => o.on.receipt(waId, ack)),
         inbound: guard('message', (m) => o.on.inbound(m)),
         credsChanged: guard('creds', () => {
-          o.auth
-            .saveCreds()
-            .catch((err: unknown) => log.error({ err }, 'saving credentials failed'));
+          o.auth.saveCreds().catch((err: unknown) => log.error({ err }, 'saving credentials failed'));
         }),
       },
     );

@@ -61,4 +61,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 // Bad input is contained per connection; anything that still escapes is logged, not fatal.
 process.on('uncaughtException', (err) => logger.error({ err: err.message }, 'uncaught exception'));
-process.on('unhandledRejection', (err) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'unhandled rejection'));
+process.on('unhandledRejection', (err) =>
+  logger.error({ err: err instanceof Error ? err.message : String(err) }, 'unhandled rejection'),
+);

@@ -50,10 +50,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const controls = makeControls(ctx);
   const rootPublicKey = Buffer.from(identity.root.public).toString('base64');
   const ws = await listenWs(ctx, host, options.wsPort ?? 0);
-  const http = await listenHttp(controls, rootPublicKey, host, options.httpPort ?? 0, logger).catch(async (err: unknown) => {
-    await ws.close();
-    throw err;
-  });
+  const http = await listenHttp(controls, rootPublicKey, host, options.httpPort ?? 0, logger).catch(
+    async (err: unknown) => {
+      await ws.close();
+      throw err;
+    },
+  );
   logger.info({ ws: ws.url, http: http.url }, 'simulator listening');
   return {
     ...controls,
@@ -70,7 +72,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
 
 export type { SimulatorOptions } from './options.js';
 export type { SimulatorControls, AccountInfo } from './simulator.js';
-export type { FaultAction, FaultConditions, IdleTimeoutPolicy, RecyclePolicy, ReceiptBehaviour, TrafficKind } from './faults/faults.js';
+export type {
+  FaultAction,
+  FaultConditions,
+  IdleTimeoutPolicy,
+  RecyclePolicy,
+  ReceiptBehaviour,
+  TrafficKind,
+} from './faults/faults.js';
 export type { LedgerEntry, LedgerQuery } from './ledger/ledger.js';
 export type { ProvisionedAccount, ProvisionOptions } from './accounts/provision.js';
 export type { InboundRequest, InboundResult } from './session/delivery.js';

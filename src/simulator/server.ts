@@ -16,7 +16,13 @@ export interface WsEndpoint {
 
 export async function listenWs(ctx: SimulatorContext, host: string, port: number): Promise<WsEndpoint> {
   // autoPong off: a silenced (half-open) server must not answer WebSocket pings either.
-  const wss = new WebSocketServer({ host, port, autoPong: false, perMessageDeflate: false, maxPayload: MAX_WS_MESSAGE_BYTES });
+  const wss = new WebSocketServer({
+    host,
+    port,
+    autoPong: false,
+    perMessageDeflate: false,
+    maxPayload: MAX_WS_MESSAGE_BYTES,
+  });
   wss.on('connection', (ws, req) => {
     const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
     const conn = new Connection(ws, remote, ctx);

@@ -2,7 +2,12 @@
 // tests can call them in-process through startSimulator().
 import { BufferJSON } from './wa.js';
 import { SimulatorError } from './errors.js';
-import { provisionAccount, describeAccount, type ProvisionOptions, type ProvisionedAccount } from './accounts/provision.js';
+import {
+  provisionAccount,
+  describeAccount,
+  type ProvisionOptions,
+  type ProvisionedAccount,
+} from './accounts/provision.js';
 import type { FaultAction, FaultConditionKey, FaultConditions } from './faults/faults.js';
 import type { LedgerEntry, LedgerQuery } from './ledger/ledger.js';
 import type { InboundRequest, InboundResult } from './session/delivery.js';
@@ -35,7 +40,8 @@ export interface SimulatorControls {
 
 export function makeControls(ctx: SimulatorContext): SimulatorControls {
   const requireAccount = (phone: string | undefined): void => {
-    if (phone !== undefined && !ctx.accounts.get(phone)) throw new SimulatorError('unknown_account', `no account ${phone}`);
+    if (phone !== undefined && !ctx.accounts.get(phone))
+      throw new SimulatorError('unknown_account', `no account ${phone}`);
   };
   const reapply = (account: string | undefined): void => {
     for (const conn of ctx.sessions.targets(account)) conn.applyPolicies();

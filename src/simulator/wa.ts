@@ -85,7 +85,10 @@ interface LibSignal {
     decryptWhisperMessage(data: Buffer): Promise<Buffer>;
     encrypt(data: Buffer): Promise<{ type: number; body: string }>;
   };
-  SessionBuilder: new (storage: SignalStorage, addr: ProtocolAddress) => { initOutgoing(bundle: PreKeyBundle): Promise<void> };
+  SessionBuilder: new (
+    storage: SignalStorage,
+    addr: ProtocolAddress,
+  ) => { initOutgoing(bundle: PreKeyBundle): Promise<void> };
   curve: {
     generateKeyPair(): SignalKeyPair;
     calculateSignature(privKey: Buffer, message: Buffer): Buffer;

@@ -206,7 +206,8 @@ describe('when files are created', () => {
     await s.state.keys.set({ 'pre-key': { '1': { public: randomBytes(32), private: randomBytes(32) } } });
     const dir = join(dataDir, 'acct-m');
     expect((await stat(dir)).mode & 0o777).toBe(0o700);
-    for (const name of await readdir(dir)) expect([name, (await stat(join(dir, name))).mode & 0o777]).toEqual([name, 0o600]);
+    for (const name of await readdir(dir))
+      expect([name, (await stat(join(dir, name))).mode & 0o777]).toEqual([name, 0o600]);
   });
 });
 

@@ -17,7 +17,9 @@ afterAll(() => {
 
 function listen<S extends Server | HttpServer>(server: S): Promise<number> {
   servers.push(server);
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
+  );
 }
 
 /** Opens a connection to `url` and resolves with what its close said. */
@@ -39,7 +41,16 @@ async function closeOf(url: string): Promise<{ statusCode: number | undefined; u
       waiters.poke();
     },
   };
-  const conn = openConnection({ waWebSocketUrl: url, auth: { creds: mem.creds, keys: mem.keys }, logger: pino({ level: 'silent' }), connectTimeoutMs: CLOSE_DEADLINE_MS, getMessage: () => undefined }, on);
+  const conn = openConnection(
+    {
+      waWebSocketUrl: url,
+      auth: { creds: mem.creds, keys: mem.keys },
+      logger: pino({ level: 'silent' }),
+      connectTimeoutMs: CLOSE_DEADLINE_MS,
+      getMessage: () => undefined,
+    },
+    on,
+  );
   try {
     return await waiters.until(`the close of ${url}`, () => closed, CLOSE_DEADLINE_MS);
   } finally {
@@ -63,7 +74,9 @@ describe('a WebSocket that never reached the server', () => {
   });
 
   it('cut during the WebSocket upgrade (a proxy or firewall): unreachable ECONNRESET', async () => {
-    const port = await listen(createHttpServer((_, res) => res.end()).on('upgrade', (_req, socket) => socket.destroy()));
+    const port = await listen(
+      createHttpServer((_, res) => res.end()).on('upgrade', (_req, socket) => socket.destroy()),
+    );
     const c = await closeOf(`ws://127.0.0.1:${port}/ws/chat`);
     expect(c.unreachable).toBe('ECONNRESET');
   });

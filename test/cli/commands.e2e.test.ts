@@ -34,7 +34,8 @@ describe('wa-connd commands against a running gateway', () => {
   it('--help on the program and on a command exits 0 and documents the exit codes', async () => {
     const top = await cli('--help');
     expect(top.code).toBe(0);
-    for (const c of ['start', 'demo', 'simulator', 'accounts', 'pair', 'send', 'status', 'events']) expect(top.stdout).toContain(c);
+    for (const c of ['start', 'demo', 'simulator', 'accounts', 'pair', 'send', 'status', 'events'])
+      expect(top.stdout).toContain(c);
     expect(top.stdout).toMatch(/3\s+no NATS server reachable/);
     expect(top.stdout).toMatch(/5\s+timed out/);
     const send = await cli('send', '--help');
@@ -48,7 +49,9 @@ describe('wa-connd commands against a running gateway', () => {
     // Connected: open, or idle/pinging while a keepalive probe runs.
     expect(text.stdout).toMatch(/^alpha\s+(open|idle|pinging)$/m);
     const json = await cli('accounts', 'list', '--json');
-    expect(JSON.parse(json.stdout)).toEqual([{ account: 'alpha', state: expect.stringMatching(/^(open|idle|pinging)$/) }]);
+    expect(JSON.parse(json.stdout)).toEqual([
+      { account: 'alpha', state: expect.stringMatching(/^(open|idle|pinging)$/) },
+    ]);
   });
 
   it('send hands the message to the gateway, which delivers it once; the same --id is not sent again', async () => {
@@ -56,10 +59,19 @@ describe('wa-connd commands against a running gateway', () => {
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/^cli-1 queued \(event #\d+\)$/m);
     const phone = w.phones.get('alpha')!;
-    await until('the message in the ledger', () => w.sim.ledger({ account: phone, chat: CHAT }).find((e) => e.text === 'hello from the cli'), 10_000, 20);
+    await until(
+      'the message in the ledger',
+      () => w.sim.ledger({ account: phone, chat: CHAT }).find((e) => e.text === 'hello from the cli'),
+      10_000,
+      20,
+    );
     const again = await cli('send', 'alpha', TO, 'hello from the cli', '--id', 'cli-1', '--json');
     expect(again.code).toBe(0);
-    expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, id: 'cli-1', status: expect.stringMatching(/^(sent|acked)$/) });
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      ok: true,
+      id: 'cli-1',
+      status: expect.stringMatching(/^(sent|acked)$/),
+    });
     expect(w.sim.ledger({ account: phone, chat: CHAT }).filter((e) => e.text === 'hello from the cli')).toHaveLength(1);
   });
 
@@ -80,9 +92,12 @@ describe('wa-connd commands against a running gateway', () => {
     expect(one.stdout).toMatch(/outbox: \d+ held/);
     const all = await cli('status', '--json');
     expect(all.code).toBe(0);
-    expect(all.stdout.trim().split('\n').map((l) => JSON.parse(l) as { account: string })).toEqual([
-      expect.objectContaining({ account: 'alpha', state: expect.stringMatching(/^(open|idle|pinging)$/) }),
-    ]);
+    expect(
+      all.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { account: string }),
+    ).toEqual([expect.objectContaining({ account: 'alpha', state: expect.stringMatching(/^(open|idle|pinging)$/) })]);
   });
 
   it('disconnect and connect move the account, as the event stream records', async () => {
@@ -100,7 +115,10 @@ describe('wa-connd commands against a running gateway', () => {
   it('events --since start --no-follow --json prints the stream as valid events with their stream sequence', async () => {
     const r = await cli('events', 'alpha', '--since', 'start', '--no-follow', '--json');
     expect(r.code, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.length).toBeGreaterThan(3);
     for (const l of lines) {
       const { streamSeq, ...event } = l;
@@ -111,7 +129,12 @@ describe('wa-connd commands against a running gateway', () => {
     // Resume after the third event: exactly the rest.
     const third = lines[2]!.streamSeq as number;
     const rest = await cli('events', 'alpha', '--since', String(third + 1), '--no-follow', '--json');
-    expect(rest.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { streamSeq: number }).streamSeq)).toEqual(lines.slice(3).map((l) => l.streamSeq));
+    expect(
+      rest.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { streamSeq: number }).streamSeq),
+    ).toEqual(lines.slice(3).map((l) => l.streamSeq));
   });
 
   it('events tails new events, filtered by type, human-readable, without message text', async () => {
@@ -131,7 +154,9 @@ describe('wa-connd commands against a running gateway', () => {
     await sending;
     const r = await tail.exited;
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/alpha\s+#\d+\s+send\.queued\s+tail-\d+ to 4915100000101@s\.whatsapp\.net, text, 12 chars/);
+    expect(r.stdout).toMatch(
+      /alpha\s+#\d+\s+send\.queued\s+tail-\d+ to 4915100000101@s\.whatsapp\.net, text, 12 chars/,
+    );
     expect(r.stdout).not.toContain('secret words');
   });
 
@@ -199,7 +224,10 @@ describe('wa-connd commands against a running gateway', () => {
   it('a bad config file exits 2 with the key, the value and what is allowed', async () => {
     const file = join(w.dataDir, 'bad.yaml');
     await writeFile(file, 'nats:\n  url: http://example.org\naccounts:\n  - id: Bad Id\n');
-    for (const args of [['status', '--config', file], ['start', '--config', file]]) {
+    for (const args of [
+      ['status', '--config', file],
+      ['start', '--config', file],
+    ]) {
       const r = await runCli(args, { NATS_URL: undefined });
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(/nats\.url: got "http:\/\/example\.org"; a nats:\/\/host:port URL/);
@@ -208,7 +236,16 @@ describe('wa-connd commands against a running gateway', () => {
   });
 
   it('start refuses the reserved account id "accounts" from WA_CONND_ACCOUNTS: exits 2 and says why', async () => {
-    const r = await runCli(['start'], { NATS_URL: w.nats.url, WA_CONND_ACCOUNTS: 'sales,accounts', WA_CONND_HTTP_PORT: '0', WA_CONND_DATA_DIR: w.dataDir }, 15_000);
+    const r = await runCli(
+      ['start'],
+      {
+        NATS_URL: w.nats.url,
+        WA_CONND_ACCOUNTS: 'sales,accounts',
+        WA_CONND_HTTP_PORT: '0',
+        WA_CONND_DATA_DIR: w.dataDir,
+      },
+      15_000,
+    );
     expect(r.code, r.stderr + r.stdout).toBe(2);
     expect(r.stderr).toMatch(/accounts\.1\.id: got "accounts"; .*reserved.*wa\.cmd\.accounts\./);
   });

@@ -20,7 +20,10 @@ type Service = {
   depends_on?: Record<string, { condition: string }>;
   volumes?: string[];
 };
-const compose = parse(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+const compose = parse(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, Service>;
+  volumes: Record<string, unknown>;
+};
 const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
 const s = compose.services;
 
@@ -62,8 +65,13 @@ describe('docker-compose.yml', () => {
     expect(arg(demo, '--simulator-ws')).toBe(`ws://simulator:${arg(sim, '--ws-port')}/ws/chat`);
     expect(arg(demo, '--simulator-time-scale')).toBe(arg(sim, '--time-scale'));
     // The scaled period the demo assumes is the field report's 16 min times the simulator's scale.
-    expect(Math.abs(16 * 60 * Number(arg(sim, '--time-scale')) - Number(arg(demo, '--period')!.replace(/s$/, '')))).toBeLessThan(0.01);
-    expect(s.demo!.depends_on).toEqual({ nats: { condition: 'service_healthy' }, simulator: { condition: 'service_healthy' } });
+    expect(
+      Math.abs(16 * 60 * Number(arg(sim, '--time-scale')) - Number(arg(demo, '--period')!.replace(/s$/, ''))),
+    ).toBeLessThan(0.01);
+    expect(s.demo!.depends_on).toEqual({
+      nats: { condition: 'service_healthy' },
+      simulator: { condition: 'service_healthy' },
+    });
   });
 });
 

@@ -61,7 +61,10 @@ describe('wa-connd demo prints where to watch', () => {
     const taken = await listen();
     try {
       const port = portOf(taken);
-      const d = startCli(['demo', '--duration', DEMO_DURATION], { NATS_URL: nats.url, WA_CONND_HTTP_PORT: String(port) });
+      const d = startCli(['demo', '--duration', DEMO_DURATION], {
+        NATS_URL: nats.url,
+        WA_CONND_HTTP_PORT: String(port),
+      });
       const urls = await urlsOf(d);
       const printed = Number(new URL(urls.inspector).port);
       expect(printed).not.toBe(port);

@@ -46,7 +46,12 @@ describe('wa-connd start, simulator and demo', () => {
       });
       const wa = await connectWaClient({ servers: nats.url, timeoutMs: 1_000 });
       try {
-        await until('alpha open', async () => (await wa.status('alpha').catch(() => null))?.state === 'open', 20_000, 100);
+        await until(
+          'alpha open',
+          async () => (await wa.status('alpha').catch(() => null))?.state === 'open',
+          20_000,
+          100,
+        );
       } finally {
         await wa.close();
       }
@@ -58,7 +63,17 @@ describe('wa-connd start, simulator and demo', () => {
   });
 
   it('simulator prints its ready line, serves its control API, and stops on SIGTERM', async () => {
-    const s = startCli(['simulator', '--ws-port', '0', '--http-port', '0', '--seed', 'cli-test', '--log-level', 'warn']);
+    const s = startCli([
+      'simulator',
+      '--ws-port',
+      '0',
+      '--http-port',
+      '0',
+      '--seed',
+      'cli-test',
+      '--log-level',
+      'warn',
+    ]);
     const [line] = await s.waitFor(/^\{.*\}$/m);
     const ready = JSON.parse(line) as { ws: string; http: string; rootPublicKey: string };
     expect(ready.ws).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/ws\/chat$/);
@@ -68,22 +83,30 @@ describe('wa-connd start, simulator and demo', () => {
     expect((await s.exited).code).toBe(0);
   });
 
-  it(`demo --duration ${DEMO_SECONDS}s: the 408 loop absorbed, 0 lost and 0 duplicated, and says so`, async () => {
-    const d = startCli(['demo', '--duration', `${DEMO_SECONDS}s`], { NATS_URL: nats.url, WA_CONND_HTTP_PORT: '0' });
-    const r = await d.exited;
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/messages lost: 0, duplicated: 0 — OK/);
-    // Live lines came out while it ran.
-    expect(r.stdout.match(/^\[\s*\d+ s\] /gm)?.length ?? 0).toBeGreaterThanOrEqual(3);
-    // The unprotected account was cut again and again, and its sends were held and replayed.
-    const bare = /demo-bare \(keepalive off\): (\d+) sessions cut by the server/.exec(r.stdout);
-    expect(Number(bare?.[1])).toBeGreaterThanOrEqual(3);
-    const sends = [...r.stdout.matchAll(/sends: (\d+) accepted, (\d+) acked, (\d+) held while offline and (\d+) of them replayed, 0 failed, 0 expired/g)];
-    expect(sends).toHaveLength(2);
-    for (const [, accepted, acked, held, replayed] of sends) {
-      expect(Number(accepted)).toBeGreaterThan(20);
-      expect(acked).toBe(accepted);
-      expect(replayed).toBe(held);
-    }
-  }, (DEMO_SECONDS + 60) * 1_000);
+  it(
+    `demo --duration ${DEMO_SECONDS}s: the 408 loop absorbed, 0 lost and 0 duplicated, and says so`,
+    async () => {
+      const d = startCli(['demo', '--duration', `${DEMO_SECONDS}s`], { NATS_URL: nats.url, WA_CONND_HTTP_PORT: '0' });
+      const r = await d.exited;
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/messages lost: 0, duplicated: 0 — OK/);
+      // Live lines came out while it ran.
+      expect(r.stdout.match(/^\[\s*\d+ s\] /gm)?.length ?? 0).toBeGreaterThanOrEqual(3);
+      // The unprotected account was cut again and again, and its sends were held and replayed.
+      const bare = /demo-bare \(keepalive off\): (\d+) sessions cut by the server/.exec(r.stdout);
+      expect(Number(bare?.[1])).toBeGreaterThanOrEqual(3);
+      const sends = [
+        ...r.stdout.matchAll(
+          /sends: (\d+) accepted, (\d+) acked, (\d+) held while offline and (\d+) of them replayed, 0 failed, 0 expired/g,
+        ),
+      ];
+      expect(sends).toHaveLength(2);
+      for (const [, accepted, acked, held, replayed] of sends) {
+        expect(Number(accepted)).toBeGreaterThan(20);
+        expect(acked).toBe(accepted);
+        expect(replayed).toBe(held);
+      }
+    },
+    (DEMO_SECONDS + 60) * 1_000,
+  );
 });

@@ -54,7 +54,11 @@ describe('wa-connd start, when it cannot start', () => {
       expect(r.code, r.stderr + r.stdout).toBe(EXIT.startFailed);
       const lines = r.stderr.trim().split('\n');
       expect(lines, r.stderr).toHaveLength(1);
-      expect(lines[0]).toMatch(new RegExp(`could not start: the HTTP port 127\\.0\\.0\\.1:${port} is already in use \\(EADDRINUSE\\).*WA_CONND_HTTP_PORT`));
+      expect(lines[0]).toMatch(
+        new RegExp(
+          `could not start: the HTTP port 127\\.0\\.0\\.1:${port} is already in use \\(EADDRINUSE\\).*WA_CONND_HTTP_PORT`,
+        ),
+      );
       expect(r.stdout + r.stderr).not.toMatch(/kept running/);
     } finally {
       busy.close();
@@ -80,7 +84,10 @@ describe('wa-connd start, when it cannot start', () => {
     expect(r.code, r.stderr + r.stdout).toBe(EXIT.internalError);
     expect(r.stderr).toMatch(/^wa-connd: unhandled rejection \(a bug, please report it\): Error: planted bug/m);
     const fatal = r.stdout.split('\n').filter((l) => l.includes('"level":60'));
-    expect(fatal.some((l) => l.includes('planted bug')), r.stdout).toBe(true);
+    expect(
+      fatal.some((l) => l.includes('planted bug')),
+      r.stdout,
+    ).toBe(true);
   });
 });
 
@@ -108,14 +115,19 @@ describe('wa-connd start, when WhatsApp cannot be reached at all', () => {
         `${ATTEMPTS} unreachable disconnects`,
         async () => {
           const m = await scrape();
-          return sum(m, 'wa_disconnects_total', { account: 'alpha', reason: 'unreachable' }) >= ATTEMPTS ? m : undefined;
+          return sum(m, 'wa_disconnects_total', { account: 'alpha', reason: 'unreachable' }) >= ATTEMPTS
+            ? m
+            : undefined;
         },
         UNREACHABLE_DEADLINE_MS,
         POLL_MS,
       );
       // Its own reason and code in the metrics, never the 408 Baileys reports it as.
       const samples = metrics.get('wa_disconnects_total')!.samples.filter((x) => x.labels.account === 'alpha');
-      expect(samples.every((x) => x.labels.reason === 'unreachable' && causes.test(x.labels.code!)), JSON.stringify(samples)).toBe(true);
+      expect(
+        samples.every((x) => x.labels.reason === 'unreachable' && causes.test(x.labels.code!)),
+        JSON.stringify(samples),
+      ).toBe(true);
       expect(sum(metrics, 'wa_accounts_connected')).toBe(0);
       expect(sum(metrics, 'wa_accounts')).toBe(1);
 
@@ -137,7 +149,10 @@ describe('wa-connd start, when WhatsApp cannot be reached at all', () => {
       expect(body.connected).toBe(0);
 
       // One line on stderr saying what failed and what to check, not one per retry.
-      const notices = gw.stderr().split('\n').filter((l) => l.includes('cannot reach WhatsApp'));
+      const notices = gw
+        .stderr()
+        .split('\n')
+        .filter((l) => l.includes('cannot reach WhatsApp'));
       expect(notices, gw.stderr()).toHaveLength(1);
       expect(notices[0]).toContain(`cannot reach WhatsApp at ${url}: `);
       expect(notices[0]).toMatch(/docs\/runbook\.md/);

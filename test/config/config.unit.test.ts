@@ -27,9 +27,13 @@ describe('configuration', () => {
     expect(problems(() => validateConfig({ accounts: [{ id: 'sales', keepalive: 'pong' }] }))).toEqual([
       'accounts.0.keepalive: got "pong"; Invalid option: expected one of "ping"|"presence"|"both"|"off"',
     ]);
-    expect(problems(() => validateConfig({ nats: { url: 'http://x:4222' } }))).toEqual(['nats.url: got "http://x:4222"; a nats://host:port URL']);
+    expect(problems(() => validateConfig({ nats: { url: 'http://x:4222' } }))).toEqual([
+      'nats.url: got "http://x:4222"; a nats://host:port URL',
+    ]);
     expect(problems(() => validateConfig({ acounts: [] }))).toEqual(['acounts: unknown key']);
-    expect(problems(() => validateConfig({ accounts: [{ id: 'a' }, { id: 'a' }] }))).toEqual(['accounts.1.id: got "a"; account id a appears twice']);
+    expect(problems(() => validateConfig({ accounts: [{ id: 'a' }, { id: 'a' }] }))).toEqual([
+      'accounts.1.id: got "a"; account id a appears twice',
+    ]);
   });
 
   it('refuses the reserved account id "accounts" (file and WA_CONND_ACCOUNTS), saying why', () => {

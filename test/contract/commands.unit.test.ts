@@ -21,8 +21,18 @@ describe('when a client sends a well-formed command', () => {
   it('decodes a send and normalises recipient and deadline', () => {
     const deadline = Date.UTC(2030, 0, 1);
     expect(
-      decodeCommand('wa.cmd.acct1.send', encodeRequest('send', { id: 'ord-1', to: '+49 151 23456789', text: 'hi', deadline })),
-    ).toEqual({ verb: 'send', account: 'acct1', id: 'ord-1', to: '4915123456789@s.whatsapp.net', text: 'hi', deadline: '2030-01-01T00:00:00.000Z' });
+      decodeCommand(
+        'wa.cmd.acct1.send',
+        encodeRequest('send', { id: 'ord-1', to: '+49 151 23456789', text: 'hi', deadline }),
+      ),
+    ).toEqual({
+      verb: 'send',
+      account: 'acct1',
+      id: 'ord-1',
+      to: '4915123456789@s.whatsapp.net',
+      text: 'hi',
+      deadline: '2030-01-01T00:00:00.000Z',
+    });
   });
 
   it('decodes a send without id or deadline', () => {
@@ -41,12 +51,23 @@ describe('when a client sends a well-formed command', () => {
 
   it('decodes pair with and without a phone', () => {
     expect(decodeCommand('wa.cmd.a.pair', '{}')).toEqual({ verb: 'pair', account: 'a' });
-    expect(decodeCommand('wa.cmd.a.pair', json({ phone: '+4915123456789' }))).toEqual({ verb: 'pair', account: 'a', phone: '4915123456789' });
+    expect(decodeCommand('wa.cmd.a.pair', json({ phone: '+4915123456789' }))).toEqual({
+      verb: 'pair',
+      account: 'a',
+      phone: '4915123456789',
+    });
   });
 
   it('decodes the fleet verbs', () => {
-    expect(decodeCommand('wa.cmd.accounts.add', json({ account: 'b2', keepalive: 'both' }))).toEqual({ verb: 'accounts.add', account: 'b2', keepalive: 'both' });
-    expect(decodeCommand('wa.cmd.accounts.remove', json({ account: 'b2' }))).toEqual({ verb: 'accounts.remove', account: 'b2' });
+    expect(decodeCommand('wa.cmd.accounts.add', json({ account: 'b2', keepalive: 'both' }))).toEqual({
+      verb: 'accounts.add',
+      account: 'b2',
+      keepalive: 'both',
+    });
+    expect(decodeCommand('wa.cmd.accounts.remove', json({ account: 'b2' }))).toEqual({
+      verb: 'accounts.remove',
+      account: 'b2',
+    });
   });
 
   it('accepts text exactly at the limit', () => {
@@ -82,7 +103,10 @@ describe('when a client sends a malformed command', () => {
   });
 
   it('answers oversize text with too_large', () => {
-    expectError(decodeCommand('wa.cmd.a.send', json({ to: '4915123456789', text: 'é'.repeat(MAX_TEXT_BYTES / 2 + 1) })), 'too_large');
+    expectError(
+      decodeCommand('wa.cmd.a.send', json({ to: '4915123456789', text: 'é'.repeat(MAX_TEXT_BYTES / 2 + 1) })),
+      'too_large',
+    );
   });
 });
 

@@ -16,19 +16,45 @@ const env = { account: 'acct1', seq: 7, at: new Date('2025-01-02T03:04:05.678Z')
 
 /** One valid example per type; also the examples docs/subjects.md can show. */
 const examples: WaEvent[] = [
-  makeEvent('transition', env, { from: 'open', to: 'reconnecting', event: 'SocketClosed', reason: 'connectionLost', statusCode: 408 }),
-  makeEvent('send.queued', env, { id: 'ord-1', to: '4915123456789@s.whatsapp.net', kind: 'text', text: 'hi', deadline: '2025-01-02T03:05:00Z' }),
+  makeEvent('transition', env, {
+    from: 'open',
+    to: 'reconnecting',
+    event: 'SocketClosed',
+    reason: 'connectionLost',
+    statusCode: 408,
+  }),
+  makeEvent('send.queued', env, {
+    id: 'ord-1',
+    to: '4915123456789@s.whatsapp.net',
+    kind: 'text',
+    text: 'hi',
+    deadline: '2025-01-02T03:05:00Z',
+  }),
   makeEvent('send.sent', env, { id: 'ord-1', waMessageId: '3EB0ABCDEF' }),
   makeEvent('send.acked', env, { id: 'ord-1', ack: 'delivered' }),
   makeEvent('send.failed', env, { id: 'ord-1', error: { code: 'logged_out', message: 'account logged out' } }),
   makeEvent('send.expired', env, { id: 'ord-1' }),
-  makeEvent('message.in', env, { waMessageId: 'ABC', from: '4915@s.whatsapp.net', chat: '4915@s.whatsapp.net', text: 'yo', timestamp: '2025-01-02T03:04:00.000Z' }),
+  makeEvent('message.in', env, {
+    waMessageId: 'ABC',
+    from: '4915@s.whatsapp.net',
+    chat: '4915@s.whatsapp.net',
+    text: 'yo',
+    timestamp: '2025-01-02T03:04:00.000Z',
+  }),
   makeEvent('qr', env, { qr: '2@abc,def' }),
   makeEvent('paired', env, { jid: '4915123456789:3@s.whatsapp.net' }),
   makeEvent('logged_out', env, { statusCode: 401 }),
   makeEvent('drop.pattern', env, { periodMs: 960_000, confidence: 0.93, samples: 5 }),
   makeEvent('keepalive', env, { probe: 'ping', outcome: 'ok', rttMs: 84, loopDelayMs: 3 }),
-  makeEvent('webhook.dead_lettered', env, { endpoint: 'crm', streamSeq: 1234, eventType: 'message.in', eventSeq: 6, attempts: 1, status: 400, reason: 'http 400' }),
+  makeEvent('webhook.dead_lettered', env, {
+    endpoint: 'crm',
+    streamSeq: 1234,
+    eventType: 'message.in',
+    eventSeq: 6,
+    attempts: 1,
+    status: 400,
+    reason: 'http 400',
+  }),
 ];
 
 describe('when an event is encoded and parsed back', () => {
@@ -74,7 +100,7 @@ describe('when deriving the Nats-Msg-Id', () => {
     expect(eventMsgId('acct1', 'w7', 7)).toBe('acct1:w7:7');
     expect(eventMsgId('acct1', 'w7', 7)).toBe(eventMsgId('acct1', 'w7', 7));
   });
-  it('differs across accounts and writers, so only a writer\'s own retry dedups', () => {
+  it("differs across accounts and writers, so only a writer's own retry dedups", () => {
     expect(eventMsgId('acct1', 'w7', 7)).not.toBe(eventMsgId('acct2', 'w7', 7));
     expect(eventMsgId('acct1', 'w7', 7)).not.toBe(eventMsgId('acct1', 'w8', 7));
   });
@@ -87,13 +113,28 @@ describe('when deriving the Nats-Msg-Id', () => {
 
 describe('the state names', () => {
   it('are the ones of the design brief', () => {
-    expect(ACCOUNT_STATES).toEqual(['connecting', 'open', 'idle', 'pinging', 'draining', 'reconnecting', 'pairing', 'loggedOut', 'stopped']);
+    expect(ACCOUNT_STATES).toEqual([
+      'connecting',
+      'open',
+      'idle',
+      'pinging',
+      'draining',
+      'reconnecting',
+      'pairing',
+      'loggedOut',
+      'stopped',
+    ]);
   });
 });
 
 describe('the event classes', () => {
   it('make records of send.*, message.*, paired, logged_out and webhook dead letters, and observability of the rest', () => {
-    const record = (t: string) => t.startsWith('send.') || t.startsWith('message.') || t === 'paired' || t === 'logged_out' || t === 'webhook.dead_lettered';
+    const record = (t: string) =>
+      t.startsWith('send.') ||
+      t.startsWith('message.') ||
+      t === 'paired' ||
+      t === 'logged_out' ||
+      t === 'webhook.dead_lettered';
     for (const type of EVENT_TYPES) expect(isRecordType(type), type).toBe(record(type));
   });
 });

@@ -32,9 +32,12 @@ type Plan = { id: string; chat: number };
 function watch(s: Scenario) {
   const waiters = new Waiters();
   s.running.onFact(() => waiters.poke());
-  const of = <T extends Fact['type']>(type: T) => s.facts.filter((f): f is FactOf<T> => f.type === type && f.account === s.account);
-  const until = <T>(what: string, probe: () => T | undefined, pollMs?: number) => waiters.until(what, probe, DEADLINE_MS, pollMs);
-  const allAcked = (ids: string[]) => () => (ids.every((id) => of('send.acked').some((a) => a.id === id && a.ack === 'server')) ? true : undefined);
+  const of = <T extends Fact['type']>(type: T) =>
+    s.facts.filter((f): f is FactOf<T> => f.type === type && f.account === s.account);
+  const until = <T>(what: string, probe: () => T | undefined, pollMs?: number) =>
+    waiters.until(what, probe, DEADLINE_MS, pollMs);
+  const allAcked = (ids: string[]) => () =>
+    ids.every((id) => of('send.acked').some((a) => a.id === id && a.ack === 'server')) ? true : undefined;
   return { of, until, allAcked };
 }
 
@@ -78,9 +81,15 @@ describe('when the server loses sends but the link stays up', () => {
     s.sim.setFaults({ silence: true }, phone);
     for (const p of lost) await send(nc, s, p);
     // Written to the socket, read by the server, discarded: no ack will come.
-    await w.until('the lost sends written', () => (lost.every((p) => w.of('send.sent').some((f) => f.id === p.id)) ? true : undefined));
+    await w.until('the lost sends written', () =>
+      lost.every((p) => w.of('send.sent').some((f) => f.id === p.id)) ? true : undefined,
+    );
     const writtenAt = s.facts.length;
-    const dead = await w.until('the ack deadline passing', () => s.facts.slice(writtenAt).find((f) => f.type === 'transition' && f.account === s.account && f.reason === 'ackTimeout'));
+    const dead = await w.until('the ack deadline passing', () =>
+      s.facts
+        .slice(writtenAt)
+        .find((f) => f.type === 'transition' && f.account === s.account && f.reason === 'ackTimeout'),
+    );
     expect(dead).toMatchObject({ from: 'open', to: 'reconnecting', event: 'AckTimedOut' });
     s.sim.clearFaults(phone, ['silence']);
     // Accepted while the account recovers: they must go out after the resent ones.
@@ -138,7 +147,10 @@ describe('the facts of an account in WA_EVENTS', () => {
     expect(await s.running.layer.publisher.flushed(s.account)).toBe(true);
     const { events } = await dumpStream(nc, evtFilter(s.account));
     const position = (id: string, type: string, ack?: string) =>
-      events.findIndex(({ event: e }) => e.type === type && 'id' in e && e.id === id && (ack === undefined || ('ack' in e && e.ack === ack)));
+      events.findIndex(
+        ({ event: e }) =>
+          e.type === type && 'id' in e && e.id === id && (ack === undefined || ('ack' in e && e.ack === ack)),
+      );
     const misordered = plans.flatMap(({ id }) => {
       const queued = position(id, 'send.queued');
       const sent = position(id, 'send.sent');

@@ -19,7 +19,14 @@ import { writeCredentials } from '../support/credentials.js';
 /** Before the fix a stalled read held the takeover ~48 s; "promptly" is well under that. */
 const PROMPT_AFTER_RESTART_MS = 15_000;
 
-type World = { nats: NatsServer; sim: RunningSimulator; dataDir: string; gateway?: RunningGateway; extra: NatsConnection[]; remove(): Promise<void> };
+type World = {
+  nats: NatsServer;
+  sim: RunningSimulator;
+  dataDir: string;
+  gateway?: RunningGateway;
+  extra: NatsConnection[];
+  remove(): Promise<void>;
+};
 let world: World | undefined;
 
 afterEach(async () => {
@@ -51,7 +58,12 @@ async function prefill(nc: NatsConnection, account: string, count: number): Prom
   for (let from = 1; from <= count; from += 500) {
     const batch = [];
     for (let seq = from; seq < from + 500 && seq <= count; seq++) {
-      batch.push(js.publish(subject, encodeEvent(makeEvent('keepalive', { account, seq, at }, { probe: 'ping', outcome: 'ok', rttMs: 5 }))));
+      batch.push(
+        js.publish(
+          subject,
+          encodeEvent(makeEvent('keepalive', { account, seq, at }, { probe: 'ping', outcome: 'ok', rttMs: 5 })),
+        ),
+      );
     }
     await Promise.all(batch);
   }
@@ -103,21 +115,27 @@ describe('when nats-server restarts during start-up', () => {
 
     const { logger, lines } = capturingLogger();
     w.gateway = await startGateway(configFor(w, accounts), logger);
-    expect(restarted, 'the victim\'s consumer was never requested').toBeDefined();
+    expect(restarted, "the victim's consumer was never requested").toBeDefined();
     await restarted;
     const adoptedAt = new Map<string, number>();
     for (const l of lines) {
-      if (typeof l['account'] === 'string' && String(l['msg']).startsWith('account taken over')) adoptedAt.set(l['account'], Number(l['time']));
+      if (typeof l['account'] === 'string' && String(l['msg']).startsWith('account taken over'))
+        adoptedAt.set(l['account'], Number(l['time']));
     }
     expect([...adoptedAt.keys()].sort()).toEqual(accounts);
     for (const a of accounts) {
-      expect(adoptedAt.get(a)! - backAt, `${a} taken over ${adoptedAt.get(a)! - backAt} ms after the server was back`).toBeLessThan(PROMPT_AFTER_RESTART_MS);
+      expect(
+        adoptedAt.get(a)! - backAt,
+        `${a} taken over ${adoptedAt.get(a)! - backAt} ms after the server was back`,
+      ).toBeLessThan(PROMPT_AFTER_RESTART_MS);
     }
     // Not held up: others were taken over before the victim (one after another, only s1 was).
     const before = accounts.filter((a) => a !== victim && adoptedAt.get(a)! < adoptedAt.get(victim)!);
     expect(before.length, `taken over before ${victim}: ${before.join(', ')}`).toBeGreaterThanOrEqual(2);
     // The stall was not silent: a warning bound to the victim says the takeover is retried.
-    expect(lines.some((l) => l['account'] === victim && l['level'] === 40 && /^takeover .*retrying/.test(String(l['msg'])))).toBe(true);
+    expect(
+      lines.some((l) => l['account'] === victim && l['level'] === 40 && /^takeover .*retrying/.test(String(l['msg']))),
+    ).toBe(true);
   }, 60_000);
 });
 
@@ -134,7 +152,10 @@ describe('while a restarting gateway adopts its accounts', () => {
     let done = false;
     const hammer = async (account: string) => {
       while (!done) {
-        for (const [verb, body] of [['status', {}], ['send', { id: `early-${account}`, to: '+4915100000001', text: 'hi' }]] as const) {
+        for (const [verb, body] of [
+          ['status', {}],
+          ['send', { id: `early-${account}`, to: '+4915100000001', text: 'hi' }],
+        ] as const) {
           try {
             const reply = await client.request(cmdSubject(account, verb), JSON.stringify(body), { timeout: 2_000 });
             const r = reply.json<{ ok: boolean; error?: { code: string } }>();
@@ -168,7 +189,11 @@ describe('a started gateway refuses sends it cannot honour', () => {
     const client = await connectTo(w.nats.url);
     w.extra.push(client);
     const send = async (account: string, body: Record<string, unknown>) =>
-      (await client.request(cmdSubject(account, 'send'), JSON.stringify(body), { timeout: 5_000 })).json<{ ok: boolean; seq?: number; error?: { code: string; message: string } }>();
+      (await client.request(cmdSubject(account, 'send'), JSON.stringify(body), { timeout: 5_000 })).json<{
+        ok: boolean;
+        seq?: number;
+        error?: { code: string; message: string };
+      }>();
 
     const fresh = await send('fresh', { id: 'np-1', to: '+4915100000001', text: 'hi' });
     expect(fresh).toMatchObject({ ok: false, error: { code: 'not_paired' } });
@@ -176,9 +201,17 @@ describe('a started gateway refuses sends it cannot honour', () => {
 
     const first = await send('paired', { id: 'k-1', to: '+4915100000001', text: 'hi' });
     expect(first).toMatchObject({ ok: true });
-    expect(await send('paired', { id: 'k-1', to: '4915100000001@s.whatsapp.net', text: 'hi' })).toMatchObject({ ok: true, seq: first.seq });
-    expect(await send('paired', { id: 'k-1', to: '+4915100000001', text: 'something else' })).toMatchObject({ ok: false, error: { code: 'conflict' } });
-    expect(await send('paired', { id: 'k-1', to: '+4915100000002', text: 'hi' })).toMatchObject({ ok: false, error: { code: 'conflict' } });
+    expect(await send('paired', { id: 'k-1', to: '4915100000001@s.whatsapp.net', text: 'hi' })).toMatchObject({
+      ok: true,
+      seq: first.seq,
+    });
+    expect(await send('paired', { id: 'k-1', to: '+4915100000001', text: 'something else' })).toMatchObject({
+      ok: false,
+      error: { code: 'conflict' },
+    });
+    expect(await send('paired', { id: 'k-1', to: '+4915100000002', text: 'hi' })).toMatchObject({
+      ok: false,
+      error: { code: 'conflict' },
+    });
   }, 60_000);
 });
-

@@ -15,7 +15,8 @@ function fakeGateway(url?: string) {
     },
   } as unknown as RunningGateway;
   const emit = (f: Partial<Fact> & { to: string }) => {
-    for (const l of listeners) l({ account: 'a', type: 'transition', from: 'connecting', event: 'SocketClosed', ...f } as Fact);
+    for (const l of listeners)
+      l({ account: 'a', type: 'transition', from: 'connecting', event: 'SocketClosed', ...f } as Fact);
   };
   return { gateway, emit };
 }
@@ -30,7 +31,9 @@ describe('printReachability', () => {
     fail('ENOTFOUND');
     fail('ENOTFOUND');
     expect(out).toHaveLength(1);
-    expect(out[0]).toMatch(/^wa-connd cannot reach WhatsApp at wss:\/\/web\.whatsapp\.com\/ws\/chat: ENOTFOUND \(the host name does not resolve/);
+    expect(out[0]).toMatch(
+      /^wa-connd cannot reach WhatsApp at wss:\/\/web\.whatsapp\.com\/ws\/chat: ENOTFOUND \(the host name does not resolve/,
+    );
     fail('ECONNREFUSED');
     expect(out).toHaveLength(2);
     emit({ to: 'reconnecting', reason: 'connectionLost', statusCode: 408 });

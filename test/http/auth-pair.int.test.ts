@@ -29,7 +29,8 @@ describe('with a token', () => {
     const r = await get(`${s.url}/favicon.ico`);
     expect(r.status).toBe(204);
     expect(r.headers.get('cache-control')).toMatch(/max-age=\d+/);
-    for (const page of ['/inspect', '/pair/acct']) expect((await get(`${s.url}${page}`, TOKEN)).text, page).toMatch(/<link rel="icon" href="data:image\/svg\+xml,/);
+    for (const page of ['/inspect', '/pair/acct'])
+      expect((await get(`${s.url}${page}`, TOKEN)).text, page).toMatch(/<link rel="icon" href="data:image\/svg\+xml,/);
   });
 
   it('refuses every other endpoint without it or with a wrong one', async () => {
@@ -44,7 +45,10 @@ describe('with a token', () => {
     for (const path of protectedPaths) {
       if (path === '/inspect/events') {
         const ctl = new AbortController();
-        const res = await fetch(`${s.url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: ctl.signal });
+        const res = await fetch(`${s.url}${path}`, {
+          headers: { authorization: `Bearer ${TOKEN}` },
+          signal: ctl.signal,
+        });
         expect(res.status).toBe(200);
         expect(res.headers.get('content-type')).toBe('text/event-stream');
         ctl.abort();
@@ -70,7 +74,11 @@ describe('the pairing page', () => {
     const qr = await until('a qr fact', () => s.facts.filter((f) => f.type === 'qr').at(-1));
     const page = await until('the page showing the latest QR', async () => {
       const latest = s.facts.filter((f) => f.type === 'qr').at(-1)!;
-      const expected = await QRCode.toDataURL(latest.type === 'qr' ? latest.qr : '', { margin: 2, scale: 6, errorCorrectionLevel: 'L' });
+      const expected = await QRCode.toDataURL(latest.type === 'qr' ? latest.qr : '', {
+        margin: 2,
+        scale: 6,
+        errorCorrectionLevel: 'L',
+      });
       const r = await get(`${s.url}/pair/${s.account}`, TOKEN);
       return r.text.includes(`src="${expected}"`) ? r : undefined;
     });

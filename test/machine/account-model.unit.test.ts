@@ -50,10 +50,17 @@ function modelFor(input: AccountInput) {
   });
 }
 
-async function replay(model: ReturnType<typeof modelFor>, input: AccountInput, path: StatePath<AccountSnapshot, AccountEvent>) {
+async function replay(
+  model: ReturnType<typeof modelFor>,
+  input: AccountInput,
+  path: StatePath<AccountSnapshot, AccountEvent>,
+) {
   const run = runAccount(input);
   const eventHandlers = Object.fromEntries(
-    ACCOUNT_EVENT_TYPES.map((type) => [type, ({ event }: { event: AccountEvent }) => void run.send(bindTo(event, run.snapshot()))]),
+    ACCOUNT_EVENT_TYPES.map((type) => [
+      type,
+      ({ event }: { event: AccountEvent }) => void run.send(bindTo(event, run.snapshot())),
+    ]),
   );
   await model.testPath(path, {
     events: eventHandlers,
@@ -67,7 +74,10 @@ async function replay(model: ReturnType<typeof modelFor>, input: AccountInput, p
   // Every step of the path was an event the handlers map knows: none silently skipped.
   expect(run.steps.map((s) => s.event.type)).toEqual(path.steps.slice(1).map((s) => s.event.type));
   checkInvariants(run);
-  coverage.add(run.taken, run.steps.map((s) => stateName(s.after)));
+  coverage.add(
+    run.taken,
+    run.steps.map((s) => stateName(s.after)),
+  );
 }
 
 describe('the account machine, walked by generated paths', () => {
@@ -96,7 +106,14 @@ describe('the account machine, walked by generated paths', () => {
             for (const event of events) {
               const [next] = transition(accountMachine, head.state, event);
               // A path's first step is where it starts; joinPaths drops it from the tail.
-              const tail = { state: next, steps: [{ state: head.state, event: head.steps[0]!.event }, { state: next, event }], weight: 1 };
+              const tail = {
+                state: next,
+                steps: [
+                  { state: head.state, event: head.steps[0]!.event },
+                  { state: next, event },
+                ],
+                weight: 1,
+              };
               await replay(model, mode.input, joinPaths(head, tail));
             }
           });

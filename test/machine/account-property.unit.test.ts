@@ -33,8 +33,10 @@ function recover(run: AccountRun) {
     if (s === 'loggedOut') run.send({ type: 'Pair' });
     else if (s === 'stopped' || s === 'reconnecting') run.send({ type: 'Connect' });
     else if (s === 'draining') run.fire();
-    else if (s === 'pairing') run.send({ type: 'SocketClosed', connectionId: run.snapshot().context.connectionId, statusCode: 515, at: 0 }); // the phone linked us
-    else if (s === 'connecting') run.send({ type: 'SocketOpened', connectionId: run.snapshot().context.connectionId, at: 0 });
+    else if (s === 'pairing')
+      run.send({ type: 'SocketClosed', connectionId: run.snapshot().context.connectionId, statusCode: 515, at: 0 }); // the phone linked us
+    else if (s === 'connecting')
+      run.send({ type: 'SocketOpened', connectionId: run.snapshot().context.connectionId, at: 0 });
   }
   for (const id of [...run.snapshot().context.inFlight]) run.send({ type: 'SendAcked', id });
 }
@@ -62,9 +64,24 @@ describe('random event sequences', () => {
 
         const tracked = (s: AccountSnapshot) => [...s.context.inFlight, ...s.context.outbox];
         // Accepted: held or dispatched by this very step.
-        const accepted = new Set(run.steps.flatMap((s) => (s.event.type === 'Send' && !tracked(s.before).includes(s.event.id) && tracked(s.after).includes(s.event.id) ? [s.event.id] : [])));
-        const failed = new Set(run.calls.flatMap((c) => (c.type === 'failSend' || c.type === 'expireSend' ? [c.params.id] : [])));
-        const acked = new Set(run.steps.flatMap((s) => (s.event.type === 'SendAcked' && [...s.before.context.inFlight, ...s.before.context.outbox].includes(s.event.id) ? [s.event.id] : [])));
+        const accepted = new Set(
+          run.steps.flatMap((s) =>
+            s.event.type === 'Send' && !tracked(s.before).includes(s.event.id) && tracked(s.after).includes(s.event.id)
+              ? [s.event.id]
+              : [],
+          ),
+        );
+        const failed = new Set(
+          run.calls.flatMap((c) => (c.type === 'failSend' || c.type === 'expireSend' ? [c.params.id] : [])),
+        );
+        const acked = new Set(
+          run.steps.flatMap((s) =>
+            s.event.type === 'SendAcked' &&
+            [...s.before.context.inFlight, ...s.before.context.outbox].includes(s.event.id)
+              ? [s.event.id]
+              : [],
+          ),
+        );
         for (const id of accepted) {
           // Each accepted send ends exactly one way: acknowledged, or failed/expired with a reason.
           expect(Number(acked.has(id)) + Number(failed.has(id)), id).toBe(1);
@@ -74,7 +91,10 @@ describe('random event sequences', () => {
       }),
       // Logout, a send (refused), Pair, a send: the catalog once gave the second send the
       // refused one's id, and a send seemed to be settled and held at once.
-      { numRuns: 400, examples: [[[1182556410, 290581769, 437031490, 1788562342].map((pick) => ({ pick, stale: true })), 0]] },
+      {
+        numRuns: 400,
+        examples: [[[1182556410, 290581769, 437031490, 1788562342].map((pick) => ({ pick, stale: true })), 0]],
+      },
     );
   });
 

@@ -27,14 +27,25 @@ describe('the disconnect policy', () => {
     const run = openAccount();
     const step = run.send({ type: 'SocketClosed', connectionId: 1, statusCode: 499, at: 0 });
     expect(run.state()).toBe('reconnecting');
-    expect(step.records).toEqual([{ type: 'transition', from: 'open', to: 'reconnecting', event: 'SocketClosed', reason: 'unknown', statusCode: 499 }]);
+    expect(step.records).toEqual([
+      {
+        type: 'transition',
+        from: 'open',
+        to: 'reconnecting',
+        event: 'SocketClosed',
+        reason: 'unknown',
+        statusCode: 499,
+      },
+    ]);
   });
 
   it('reconnects at once on 515, without a backoff', () => {
     const run = openAccount();
     const step = run.send({ type: 'SocketClosed', connectionId: 1, statusCode: 515, at: 0 });
     expect(run.state()).toBe('connecting');
-    expect(step.calls.filter((c) => c.type === 'openSocket')).toEqual([{ type: 'openSocket', params: { connectionId: 2, pairPhone: null }, step: 3 }]);
+    expect(step.calls.filter((c) => c.type === 'openSocket')).toEqual([
+      { type: 'openSocket', params: { connectionId: 2, pairPhone: null }, step: 3 },
+    ]);
   });
 
   it('ignores a close from a socket it already replaced', () => {
@@ -92,7 +103,9 @@ describe('the keepalive', () => {
     expect(probe.calls.map((c) => c.type)).toEqual(['sendProbe']);
     const answered = run.send({ type: 'ProbeAnswered', probeId: run.snapshot().context.probeId, rttMs: 30 });
     expect(run.state()).toBe('open');
-    expect(answered.records).toEqual([{ type: 'transition', from: 'pinging', to: 'open', event: 'ProbeAnswered', reason: 'probeAnswered' }]);
+    expect(answered.records).toEqual([
+      { type: 'transition', from: 'pinging', to: 'open', event: 'ProbeAnswered', reason: 'probeAnswered' },
+    ]);
     expect(run.armed()).toMatchObject({ name: 'idle', ms: DEFAULT_TIMINGS.idleAfterMs });
   });
 
@@ -165,7 +178,9 @@ describe('sending', () => {
     expect(run.snapshot().context.outbox).toEqual(['b', 'c']);
     run.fire();
     run.send({ type: 'SocketOpened', connectionId: 2, at: 0 });
-    expect(run.calls.filter((c) => c.type === 'dispatchSend' && c.params.connectionId === 2).map((c) => c.params)).toEqual([
+    expect(
+      run.calls.filter((c) => c.type === 'dispatchSend' && c.params.connectionId === 2).map((c) => c.params),
+    ).toEqual([
       { id: 'b', connectionId: 2 },
       { id: 'c', connectionId: 2 },
     ]);
@@ -175,7 +190,9 @@ describe('sending', () => {
     const run = openAccount();
     run.send({ type: 'Send', id: 'a' });
     const rejected = run.send({ type: 'SendRejected', id: 'a', error: '479' });
-    expect(rejected.calls).toEqual([{ type: 'failSend', params: { id: 'a', code: 'rejected', message: '479' }, step: 4 }]);
+    expect(rejected.calls).toEqual([
+      { type: 'failSend', params: { id: 'a', code: 'rejected', message: '479' }, step: 4 },
+    ]);
     run.send({ type: 'SocketClosed', connectionId: 1, statusCode: 408, at: 0 });
     expect(run.snapshot().context.outbox).toEqual([]);
   });
@@ -186,9 +203,13 @@ describe('sending', () => {
     run.send({ type: 'Connect' });
     const out = run.send({ type: 'SocketClosed', connectionId: 1, statusCode: 401, at: 0 });
     expect(run.state()).toBe('loggedOut');
-    expect(out.calls).toEqual([expect.objectContaining({ type: 'failSend', params: expect.objectContaining({ id: 'a', code: 'logged_out' }) })]);
+    expect(out.calls).toEqual([
+      expect.objectContaining({ type: 'failSend', params: expect.objectContaining({ id: 'a', code: 'logged_out' }) }),
+    ]);
     const refused = run.send({ type: 'Send', id: 'b' });
-    expect(refused.calls).toEqual([expect.objectContaining({ type: 'failSend', params: expect.objectContaining({ id: 'b', code: 'logged_out' }) })]);
+    expect(refused.calls).toEqual([
+      expect.objectContaining({ type: 'failSend', params: expect.objectContaining({ id: 'b', code: 'logged_out' }) }),
+    ]);
   });
 
   it('expires a held send whose deadline passed, but not one already dispatched', () => {
@@ -237,14 +258,18 @@ describe('the ack deadline', () => {
     run.send({ type: 'SendAcked', id: 'a' });
     const dead = run.fireAck();
     expect(run.state()).toBe('reconnecting');
-    expect(dead.records).toMatchObject([{ from: 'open', to: 'reconnecting', event: 'AckTimedOut', reason: 'ackTimeout' }]);
+    expect(dead.records).toMatchObject([
+      { from: 'open', to: 'reconnecting', event: 'AckTimedOut', reason: 'ackTimeout' },
+    ]);
     expect(dead.calls.map((c) => c.type)).toEqual(['closeSocket']);
     expect(run.armedAck()).toBeNull();
     run.send({ type: 'Send', id: 'd' });
     expect(run.snapshot().context.outbox).toEqual(['b', 'c', 'd']);
     run.fire();
     run.send({ type: 'SocketOpened', connectionId: 2, at: 0 });
-    expect(run.calls.flatMap((c) => (c.type === 'dispatchSend' && c.params.connectionId === 2 ? [c.params.id] : []))).toEqual(['b', 'c', 'd']);
+    expect(
+      run.calls.flatMap((c) => (c.type === 'dispatchSend' && c.params.connectionId === 2 ? [c.params.id] : [])),
+    ).toEqual(['b', 'c', 'd']);
     // The resent sends get a deadline of their own.
     expect(run.armedAck()).toMatchObject({ name: 'ack' });
   });
@@ -329,11 +354,19 @@ describe('transition records', () => {
     run.send({ type: 'SocketClosed', connectionId: 1, statusCode: 408, at: 0 });
     run.fire();
     run.send({ type: 'SocketOpened', connectionId: 2, at: 0 });
-    expect(run.records.map(({ from, to, event, reason, statusCode }) => ({ from, to, event, reason, statusCode }))).toEqual([
+    expect(
+      run.records.map(({ from, to, event, reason, statusCode }) => ({ from, to, event, reason, statusCode })),
+    ).toEqual([
       { from: 'stopped', to: 'connecting', event: 'Connect', reason: 'operatorConnect', statusCode: undefined },
       { from: 'connecting', to: 'open', event: 'SocketOpened', reason: 'loggedIn', statusCode: undefined },
       { from: 'open', to: 'reconnecting', event: 'SocketClosed', reason: 'connectionLost', statusCode: 408 },
-      { from: 'reconnecting', to: 'connecting', event: 'BackoffElapsed', reason: 'backoffElapsed', statusCode: undefined },
+      {
+        from: 'reconnecting',
+        to: 'connecting',
+        event: 'BackoffElapsed',
+        reason: 'backoffElapsed',
+        statusCode: undefined,
+      },
       { from: 'connecting', to: 'open', event: 'SocketOpened', reason: 'loggedIn', statusCode: undefined },
     ]);
   });

@@ -79,7 +79,15 @@ export function runAccount(input: Partial<AccountInput> = {}) {
     const firstCall = calls.length;
     const firstRecord = records.length;
     actor.send(event);
-    const s: Step = { event, before, after: actor.getSnapshot(), calls: calls.slice(firstCall), records: records.slice(firstRecord), armed, armedAck };
+    const s: Step = {
+      event,
+      before,
+      after: actor.getSnapshot(),
+      calls: calls.slice(firstCall),
+      records: records.slice(firstRecord),
+      armed,
+      armedAck,
+    };
     steps.push(s);
     return s;
   };
@@ -88,7 +96,11 @@ export function runAccount(input: Partial<AccountInput> = {}) {
     if (!request) throw new Error(`no timer armed in ${stateName(actor.getSnapshot())}`);
     const { fires, token } = request;
     const at = extra.at ?? 0;
-    return send(fires === 'ProbeTimedOut' || fires === 'AckTimedOut' ? { type: fires, token, at, stalledMs: extra.stalledMs ?? 0 } : { type: fires, token, at });
+    return send(
+      fires === 'ProbeTimedOut' || fires === 'AckTimedOut'
+        ? { type: fires, token, at, stalledMs: extra.stalledMs ?? 0 }
+        : { type: fires, token, at },
+    );
   };
 
   return {

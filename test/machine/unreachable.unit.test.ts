@@ -10,7 +10,16 @@ describe('when WhatsApp cannot be reached', () => {
     run.send({ type: 'Connect' });
     const step = run.send({ type: 'SocketClosed', connectionId: 1, statusCode: 408, unreachable: 'ENOTFOUND', at: 0 });
     expect(run.state()).toBe('reconnecting');
-    expect(step.records).toEqual([{ type: 'transition', from: 'connecting', to: 'reconnecting', event: 'SocketClosed', reason: 'unreachable', cause: 'ENOTFOUND' }]);
+    expect(step.records).toEqual([
+      {
+        type: 'transition',
+        from: 'connecting',
+        to: 'reconnecting',
+        event: 'SocketClosed',
+        reason: 'unreachable',
+        cause: 'ENOTFOUND',
+      },
+    ]);
     run.fire();
     expect(run.state()).toBe('connecting');
   });

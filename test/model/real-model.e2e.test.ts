@@ -30,7 +30,12 @@ function realizablePaired(s: AccountSnapshot, e: AccountEvent): boolean {
   // A send's ack is a frame, and any frame ends `pinging` early; so while a send is in
   // flight only what drains at once (Recycle, Disconnect) may follow.
   // (AckTimedOut: on such a path the ack is held back, a lost ack.)
-  if (isOnline(state) && c.inFlight.length > 0 && !['Recycle', 'Disconnect', 'SendAcked', 'SendRejected', 'AckTimedOut'].includes(e.type)) return false;
+  if (
+    isOnline(state) &&
+    c.inFlight.length > 0 &&
+    !['Recycle', 'Disconnect', 'SendAcked', 'SendRejected', 'AckTimedOut'].includes(e.type)
+  )
+    return false;
   switch (e.type) {
     case 'Connect':
     case 'Disconnect':
@@ -51,8 +56,13 @@ function realizablePaired(s: AccountSnapshot, e: AccountEvent): boolean {
       return state === 'connecting';
     case 'SocketClosed':
       // In a drain: our own close once it was asked for; a server close while acks are awaited.
-      if (state === 'draining') return c.drain?.closeRequested ? e.statusCode === undefined : c.inFlight.length > 0 && (e.statusCode === 401 || e.statusCode === 440);
-      return (state === 'connecting' || isOnline(state)) && e.statusCode !== undefined && SERVER_CLOSES.has(e.statusCode);
+      if (state === 'draining')
+        return c.drain?.closeRequested
+          ? e.statusCode === undefined
+          : c.inFlight.length > 0 && (e.statusCode === 401 || e.statusCode === 440);
+      return (
+        (state === 'connecting' || isOnline(state)) && e.statusCode !== undefined && SERVER_CLOSES.has(e.statusCode)
+      );
     case 'ProbeAnswered':
       // A presence probe is answered on write; after a stall retry the runner holds pings.
       return state === 'pinging' && c.stallRetries === 0;
@@ -114,7 +124,11 @@ function realizableInboundResets(s: AccountSnapshot, e: AccountEvent): boolean {
   }
 }
 
-function model(filter: (s: AccountSnapshot, e: AccountEvent) => boolean, stop: (s: AccountSnapshot) => boolean = () => false, inboundResetsIdle = false) {
+function model(
+  filter: (s: AccountSnapshot, e: AccountEvent) => boolean,
+  stop: (s: AccountSnapshot) => boolean = () => false,
+  inboundResetsIdle = false,
+) {
   return createTestModel(accountMachine, {
     input: { account: 'acc', seed: 7, inboundResetsIdle },
     events: (s: AccountSnapshot) => eventsFor(s),
@@ -129,14 +143,29 @@ function model(filter: (s: AccountSnapshot, e: AccountEvent) => boolean, stop: (
 }
 
 const paired = model(realizablePaired);
-const unpaired = model(realizableUnpaired, (s) => isOnline(stateName(s)) || ['reconnecting'].includes(stateName(s)) || (stateName(s) === 'loggedOut' && s.context.connectionId > 0) || (stateName(s) === 'stopped' && s.context.connectionId > 0));
+const unpaired = model(
+  realizableUnpaired,
+  (s) =>
+    isOnline(stateName(s)) ||
+    ['reconnecting'].includes(stateName(s)) ||
+    (stateName(s) === 'loggedOut' && s.context.connectionId > 0) ||
+    (stateName(s) === 'stopped' && s.context.connectionId > 0),
+);
 const inboundResets = model(realizableInboundResets, (s) => stateName(s) === 'pinging', true);
 
 type Path = ReturnType<typeof paired.getShortestPaths>[number];
 
 /** `Connect → SocketOpened → SocketClosed(408) ⇒ reconnecting`: what the real system is made to do. */
 function describePath(p: Path): string {
-  const events = p.steps.slice(1).map(({ event: e }) => (e.type === 'SocketClosed' ? `SocketClosed(${e.statusCode ?? 'own'})` : e.type === 'ProbeTimedOut' && e.stalledMs > 0 ? 'ProbeTimedOut(stalled)' : e.type));
+  const events = p.steps
+    .slice(1)
+    .map(({ event: e }) =>
+      e.type === 'SocketClosed'
+        ? `SocketClosed(${e.statusCode ?? 'own'})`
+        : e.type === 'ProbeTimedOut' && e.stalledMs > 0
+          ? 'ProbeTimedOut(stalled)'
+          : e.type,
+    );
   return `${events.join(' → ')} ⇒ ${stateName(p.state)}`;
 }
 
@@ -167,10 +196,16 @@ function takenBy(steps: Path['steps'], inboundResetsIdle = false): Set<string> {
  * extended by one realizable event wherever that adds a transition no chosen path takes
  * yet (greedy set cover: few extra runs on the real system).
  */
-function coveringPaths(m: typeof paired, filter: (s: AccountSnapshot, e: AccountEvent) => boolean, shortest: Path[], inboundResetsIdle = false): Path[] {
+function coveringPaths(
+  m: typeof paired,
+  filter: (s: AccountSnapshot, e: AccountEvent) => boolean,
+  shortest: Path[],
+  inboundResetsIdle = false,
+): Path[] {
   // What the paths that will run take (the deduplicated ones: each prefix runs inside a longer one).
   const covered = new Set<string>();
-  for (const p of m.getShortestPaths({ allowDuplicatePaths: false })) for (const k of takenBy(p.steps, inboundResetsIdle)) covered.add(k);
+  for (const p of m.getShortestPaths({ allowDuplicatePaths: false }))
+    for (const k of takenBy(p.steps, inboundResetsIdle)) covered.add(k);
   const extra: Path[] = [];
   for (const head of shortest) {
     // The traversal keeps one snapshot per abstract state, not always the one this path
@@ -178,7 +213,11 @@ function coveringPaths(m: typeof paired, filter: (s: AccountSnapshot, e: Account
     const end = replay(head.steps, inboundResetsIdle);
     for (const event of eventsFor(end).filter((e) => filter(end, e))) {
       const [next] = transition(accountMachine, end, event);
-      const path = { state: next, steps: [...head.steps.slice(0, -1), { ...head.steps.at(-1)!, state: end }, { state: next, event }], weight: head.weight + 1 } as Path;
+      const path = {
+        state: next,
+        steps: [...head.steps.slice(0, -1), { ...head.steps.at(-1)!, state: end }, { state: next, event }],
+        weight: head.weight + 1,
+      } as Path;
       const adds = [...takenBy(path.steps, inboundResetsIdle)].filter((k) => !covered.has(k));
       if (adds.length === 0) continue;
       for (const k of adds) covered.add(k);
@@ -201,8 +240,14 @@ describe('generated paths against the real gateway', () => {
 
   const pairedShortest = paired.getShortestPaths({ allowDuplicatePaths: true });
   const unpairedShortest = unpaired.getShortestPaths({ allowDuplicatePaths: true });
-  const pairedPaths = [...paired.getShortestPaths({ allowDuplicatePaths: false }), ...coveringPaths(paired, realizablePaired, pairedShortest)];
-  const unpairedPaths = [...unpaired.getShortestPaths({ allowDuplicatePaths: false }), ...coveringPaths(unpaired, realizableUnpaired, unpairedShortest)];
+  const pairedPaths = [
+    ...paired.getShortestPaths({ allowDuplicatePaths: false }),
+    ...coveringPaths(paired, realizablePaired, pairedShortest),
+  ];
+  const unpairedPaths = [
+    ...unpaired.getShortestPaths({ allowDuplicatePaths: false }),
+    ...coveringPaths(unpaired, realizableUnpaired, unpairedShortest),
+  ];
 
   describe('a paired account', () => {
     for (const path of pairedPaths) {
@@ -212,7 +257,10 @@ describe('generated paths against the real gateway', () => {
 
   describe('a paired account whose keepalive waits for inbound silence', () => {
     const shortest = inboundResets.getShortestPaths({ allowDuplicatePaths: true });
-    const paths = [...inboundResets.getShortestPaths({ allowDuplicatePaths: false }), ...coveringPaths(inboundResets, realizableInboundResets, shortest, true)];
+    const paths = [
+      ...inboundResets.getShortestPaths({ allowDuplicatePaths: false }),
+      ...coveringPaths(inboundResets, realizableInboundResets, shortest, true),
+    ];
     for (const path of paths) {
       it(describePath(path), async () => real.play(path.steps, true, { inboundResetsIdle: true }), 30_000);
     }
@@ -227,7 +275,9 @@ describe('generated paths against the real gateway', () => {
   it('reached every state of the machine on the real system', () => {
     coverage.add(real.taken, real.reached);
     const summary = coverage.summary();
-    process.stdout.write(`real-system coverage: states ${summary.states.reached}/${summary.states.total}, transitions ${summary.transitions.reached}/${summary.transitions.total}\n`);
+    process.stdout.write(
+      `real-system coverage: states ${summary.states.reached}/${summary.states.total}, transitions ${summary.transitions.reached}/${summary.transitions.total}\n`,
+    );
     expect(summary.states.missing).toEqual([]);
     // Each transition left is listed with why the runner cannot produce it yet; coverage
     // may only grow: a transition missing from the real runs and not listed fails here.

@@ -75,7 +75,8 @@ class ManualTimer implements AccountTimer {
     const slot: TimerSlot = expected === 'AckTimedOut' ? 'ack' : 'state';
     const armed = this.armed.get(slot);
     if (!armed) throw new Error(`no timer armed to fire ${expected}`);
-    if (armed.request.fires !== expected) throw new Error(`armed timer fires ${armed.request.fires}, the path wants ${expected}`);
+    if (armed.request.fires !== expected)
+      throw new Error(`armed timer fires ${armed.request.fires}, the path wants ${expected}`);
     this.armed.delete(slot);
     const at = Date.now();
     armed.fire({ at, armedAt: armed.armedAt, lateMs: 0 });
@@ -126,7 +127,8 @@ export class RealSystem {
       },
       inspect: (account, ev: InspectionEvent) => {
         if (ev.type === '@xstate.microstep') self?.taken.push(...ev._transitions);
-        if (ev.type === '@xstate.event' && ev.event.type === 'InboundReceived') self?.lastFrameAt.set(account, Date.now());
+        if (ev.type === '@xstate.event' && ev.event.type === 'InboundReceived')
+          self?.lastFrameAt.set(account, Date.now());
       },
     });
     self = new RealSystem(sim, gateway, loop);
@@ -142,7 +144,8 @@ export class RealSystem {
   /** Plays one generated path on a fresh account; throws where reality and model part. */
   async play(steps: RealStep[], paired: boolean, settings: { inboundResetsIdle?: boolean } = {}): Promise<void> {
     const account = `m${++this.counter}`;
-    const has = (pred: (s: RealStep, before: AccountStateName) => boolean) => steps.some((s, i) => i > 0 && pred(s, stateName(steps[i - 1]!.state)));
+    const has = (pred: (s: RealStep, before: AccountStateName) => boolean) =>
+      steps.some((s, i) => i > 0 && pred(s, stateName(steps[i - 1]!.state)));
     const needsProbeAnswer = has((s) => s.event.type === 'ProbeAnswered');
     const inboundWhilePinging = has((s, before) => s.event.type === 'InboundReceived' && before === 'pinging');
     const rejects = has((s) => s.event.type === 'SendRejected');
@@ -183,7 +186,8 @@ export class RealSystem {
         // After a login the server still talks for a moment (offline notice, receipts);
         // any frame ends `pinging`, so the next step waits for the link to go quiet.
         // (Not with a send in flight: its ack is due, and only a drain may follow it.)
-        if (expected === 'open' && step.event.type === 'SocketOpened' && step.state.context.inFlight.length === 0) await this.quiet(account);
+        if (expected === 'open' && step.event.type === 'SocketOpened' && step.state.context.inFlight.length === 0)
+          await this.quiet(account);
       }
     } finally {
       this.sim.clearFaults(this.phones.get(account));
@@ -202,7 +206,8 @@ export class RealSystem {
       if (stateName(steps[k - 1]!.state) !== 'connecting') continue;
       const e = steps[k]!.event;
       this.sim.clearFaults(phone, ['loginFailure', 'silence']);
-      if (e.type === 'SocketClosed' && e.statusCode !== undefined) this.sim.setFaults({ loginFailure: { reason: e.statusCode } }, phone);
+      if (e.type === 'SocketClosed' && e.statusCode !== undefined)
+        this.sim.setFaults({ loginFailure: { reason: e.statusCode } }, phone);
       if (e.type === 'ConnectTimedOut') this.sim.setFaults({ silence: true }, phone);
       return;
     }
@@ -233,7 +238,9 @@ export class RealSystem {
         );
         return;
       case 'Send': {
-        const deadline = this.expiring.has(account) ? { deadline: new Date(Date.now() + DEADLINE_AHEAD_MS).toISOString() } : {};
+        const deadline = this.expiring.has(account)
+          ? { deadline: new Date(Date.now() + DEADLINE_AHEAD_MS).toISOString() }
+          : {};
         g.submit(account, { id: `${account}-${event.id}`, to: PEER, text: event.id, ...deadline });
         return;
       }
@@ -260,9 +267,14 @@ export class RealSystem {
         if (!phone) throw new Error('inbound needs a provisioned account');
         const { id } = this.sim.pushInbound({ account: phone, from: '4915100000078', text: 'model' });
         // The frame has been read once the message is published.
-        await this.facts.until(`inbound in ${account}`, () => this.facts.of('message.in', account).find((m) => m.waMessageId === id));
+        await this.facts.until(`inbound in ${account}`, () =>
+          this.facts.of('message.in', account).find((m) => m.waMessageId === id),
+        );
         // In `pinging` the late ping reply follows: a probe answered after pinging ended.
-        if (state === 'pinging') await this.facts.until(`late probe answer in ${account}`, () => this.facts.of('keepalive', account).find((k) => k.outcome === 'ok'));
+        if (state === 'pinging')
+          await this.facts.until(`late probe answer in ${account}`, () =>
+            this.facts.of('keepalive', account).find((k) => k.outcome === 'ok'),
+          );
         return;
       }
       case 'SocketClosed':
@@ -284,7 +296,12 @@ export class RealSystem {
             /* a real stall: the loop monitor records it */
           }
           // The deadline fires once the loop monitor has recorded the stall.
-          await this.facts.until('the stall recorded', () => (this.loop.maxStallSince(stalledFrom) > 0 ? true : undefined), 5_000, 10);
+          await this.facts.until(
+            'the stall recorded',
+            () => (this.loop.maxStallSince(stalledFrom) > 0 ? true : undefined),
+            5_000,
+            10,
+          );
         }
         timer.fire(event.type);
         return;
@@ -303,7 +320,12 @@ export class RealSystem {
       const code8 = this.codes.get(account);
       if (code8) {
         const phoneOfCode = this.pairPhones.get(account)!;
-        await this.facts.until('companion hello', () => (this.sim.sessions().some((s) => s.pairing === 'code') ? true : undefined), 10_000, 20);
+        await this.facts.until(
+          'companion hello',
+          () => (this.sim.sessions().some((s) => s.pairing === 'code') ? true : undefined),
+          10_000,
+          20,
+        );
         await this.sim.enterPairingCode(phoneOfCode, code8);
       } else {
         this.sim.scanQr(this.qr(account));
@@ -321,7 +343,12 @@ export class RealSystem {
   private readonly expiring = new Set<string>();
 
   private quiet(account: string): Promise<unknown> {
-    return this.facts.until(`${account} quiet for ${QUIET_MS} ms`, () => (Date.now() - (this.lastFrameAt.get(account) ?? 0) >= QUIET_MS ? true : undefined), 10_000, 25);
+    return this.facts.until(
+      `${account} quiet for ${QUIET_MS} ms`,
+      () => (Date.now() - (this.lastFrameAt.get(account) ?? 0) >= QUIET_MS ? true : undefined),
+      10_000,
+      25,
+    );
   }
 
   private qr(account: string): string {
@@ -335,7 +362,12 @@ export class RealSystem {
    * consumed in order, so one that happened early (a refused login is quick) still counts
    * for its step; a self-loop in the model must leave the real account where it was.
    */
-  private async expectState(account: string, before: AccountStateName, expected: AccountStateName, event: AccountEvent): Promise<void> {
+  private async expectState(
+    account: string,
+    before: AccountStateName,
+    expected: AccountStateName,
+    event: AccountEvent,
+  ): Promise<void> {
     const next = () => {
       const facts = this.facts.facts;
       for (let i = this.cursor; i < facts.length; i++) {
@@ -346,13 +378,20 @@ export class RealSystem {
     };
     const reentered = event.type === 'SocketClosed' || event.type === 'ProbeTimedOut';
     if (before === expected && !reentered) {
-      if (this.gateway.state(account) !== expected) throw new Error(`after ${event.type} the real account is ${this.gateway.state(account)}, the model stays in ${expected}`);
+      if (this.gateway.state(account) !== expected)
+        throw new Error(
+          `after ${event.type} the real account is ${this.gateway.state(account)}, the model stays in ${expected}`,
+        );
       return;
     }
-    const at = await this.facts.until(`${account}: ${event.type} leads ${before} → ${expected}`, next, 10_000).catch((err: Error) => {
-      const seen = this.facts.facts.filter((f) => f.type === 'transition').map((f) => (f.type === 'transition' ? `${f.from}→${f.to}(${f.statusCode ?? ''})` : ''));
-      throw new Error(`${err.message}; transitions: ${seen.join(' ')}`);
-    });
+    const at = await this.facts
+      .until(`${account}: ${event.type} leads ${before} → ${expected}`, next, 10_000)
+      .catch((err: Error) => {
+        const seen = this.facts.facts
+          .filter((f) => f.type === 'transition')
+          .map((f) => (f.type === 'transition' ? `${f.from}→${f.to}(${f.statusCode ?? ''})` : ''));
+        throw new Error(`${err.message}; transitions: ${seen.join(' ')}`);
+      });
     this.cursor = at + 1;
   }
 }

@@ -44,7 +44,7 @@ class HeldAccounts extends FakeAccounts {
 }
 
 describe('when a gateway adopts its configured accounts', () => {
-  it('adopts the others while one account\'s takeover is held up', async () => {
+  it("adopts the others while one account's takeover is held up", async () => {
     const slow = 'ad-slow';
     const others = Array.from({ length: ADOPT_CONCURRENCY + 2 }, (_, i) => `ad-${i}`);
     const all = [slow, ...others];
@@ -75,12 +75,20 @@ describe('when a gateway adopts its configured accounts', () => {
     const adopting = layer.addAccount(account, { connect: true });
     for (const verb of ['send', 'status', 'connect'] as const) {
       const body = verb === 'send' ? { id: 'early-1', to: '+4915100000001', text: 'hi' } : {};
-      expect(await request(nc, cmdSubject(account, verb), body)).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+      expect(await request(nc, cmdSubject(account, verb), body)).toMatchObject({
+        ok: false,
+        error: { code: 'unavailable' },
+      });
     }
     // An account nobody announced is still unknown.
-    expect(await request(nc, cmdSubject('ad-nobody', 'status'))).toMatchObject({ ok: false, error: { code: 'unknown_account' } });
+    expect(await request(nc, cmdSubject('ad-nobody', 'status'))).toMatchObject({
+      ok: false,
+      error: { code: 'unknown_account' },
+    });
     fake.release();
     await adopting;
-    expect(await request(nc, cmdSubject(account, 'send'), { id: 'early-1', to: '+4915100000001', text: 'hi' })).toMatchObject({ ok: true, status: 'queued' });
+    expect(
+      await request(nc, cmdSubject(account, 'send'), { id: 'early-1', to: '+4915100000001', text: 'hi' }),
+    ).toMatchObject({ ok: true, status: 'queued' });
   });
 });

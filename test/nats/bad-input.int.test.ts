@@ -51,13 +51,24 @@ const token = fc.oneof(
   fc.constantFrom('real', 'held', 'accounts', 'ghost', 'REAL', '-x', 'a'.repeat(40), '*', '%', 'wa', 'cmd'),
   fc.stringMatching(/^[A-Za-z0-9_-]{1,12}$/),
 );
-const verb = fc.oneof(fc.constantFrom(...ACCOUNT_VERBS, ...ACCOUNTS_VERBS, 'SEND', 'sendx', 'evt', '>'), fc.stringMatching(/^[a-z]{1,8}$/));
+const verb = fc.oneof(
+  fc.constantFrom(...ACCOUNT_VERBS, ...ACCOUNTS_VERBS, 'SEND', 'sendx', 'evt', '>'),
+  fc.stringMatching(/^[a-z]{1,8}$/),
+);
 const subject = fc.oneof(
   { weight: 6, arbitrary: fc.tuple(token, verb).map(([a, v]) => `wa.cmd.${a}.${v}`) },
   { weight: 1, arbitrary: token.map((a) => `wa.cmd.${a}`) },
   { weight: 1, arbitrary: fc.tuple(token, verb, token).map(([a, v, x]) => `wa.cmd.${a}.${v}.${x}`) },
 );
-const wrongValue = fc.oneof(fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }), fc.dictionary(fc.string(), fc.string(), { maxKeys: 2 }), fc.string({ maxLength: 300 }));
+const wrongValue = fc.oneof(
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.string(), { maxLength: 3 }),
+  fc.dictionary(fc.string(), fc.string(), { maxKeys: 2 }),
+  fc.string({ maxLength: 300 }),
+);
 const sendish = fc.record(
   {
     id: fc.oneof(fc.string({ maxLength: 150 }), wrongValue),
@@ -79,8 +90,18 @@ const payload: fc.Arbitrary<Uint8Array> = fc.oneof(
   { weight: 2, arbitrary: fc.string().map((s) => enc.encode(s)) },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 64 }) },
   { weight: 1, arbitrary: fc.constant(new Uint8Array()) },
-  { weight: 1, arbitrary: fc.constantFrom('{', '{"to":', '[]', 'null', '"x"', '1e999', '{"to":"+4915100000001","text":"\\ud800"}').map((s) => enc.encode(s)) },
-  { weight: 1, arbitrary: fc.integer({ min: MAX_COMMAND_BYTES + 1, max: MAX_COMMAND_BYTES + 4096 }).map((n) => enc.encode(`{"to":"+4915100000001","text":"${'x'.repeat(n)}"}`)) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom('{', '{"to":', '[]', 'null', '"x"', '1e999', '{"to":"+4915100000001","text":"\\ud800"}')
+      .map((s) => enc.encode(s)),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .integer({ min: MAX_COMMAND_BYTES + 1, max: MAX_COMMAND_BYTES + 4096 })
+      .map((n) => enc.encode(`{"to":"+4915100000001","text":"${'x'.repeat(n)}"}`)),
+  },
 );
 
 describe('when clients send malformed commands', () => {

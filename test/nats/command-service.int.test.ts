@@ -56,11 +56,19 @@ describe('send', () => {
     expect(sendReplySchema.parse(reply)).toMatchObject({ id: 'order-1', status: 'queued' });
     expect(fake.submits.map((s) => s.send)).toEqual([{ id: 'order-1', to: jid, text: 'hi' }]);
     await layer.publisher.flushed(account);
-    const types = (await dumpStream(nc)).events.filter((e) => e.event.account === account).map((e) => `${e.event.seq}:${e.event.type}`);
-    expect(types).toEqual(['1:transition', '2:transition', `${reply['seq']}:send.queued`, '4:send.sent', '5:send.acked']);
+    const types = (await dumpStream(nc)).events
+      .filter((e) => e.event.account === account)
+      .map((e) => `${e.event.seq}:${e.event.type}`);
+    expect(types).toEqual([
+      '1:transition',
+      '2:transition',
+      `${reply['seq']}:send.queued`,
+      '4:send.sent',
+      '5:send.acked',
+    ]);
   });
 
-  it('is idempotent by id: the same id again submits nothing and reports the first one\'s status', async () => {
+  it("is idempotent by id: the same id again submits nothing and reports the first one's status", async () => {
     const { fake, layer, account } = await oneAccount();
     const first = await request(nc, cmdSubject(account, 'send'), { id: 'dup-1', to, text: 'hi' });
     await layer.publisher.flushed(account);
@@ -72,7 +80,9 @@ describe('send', () => {
 
   it('answers concurrent requests with the same id with one send', async () => {
     const { fake, account } = await oneAccount({ connect: false });
-    const replies = await Promise.all([...Array(5)].map(() => request(nc, cmdSubject(account, 'send'), { id: 'race-1', to, text: 'hi' })));
+    const replies = await Promise.all(
+      [...Array(5)].map(() => request(nc, cmdSubject(account, 'send'), { id: 'race-1', to, text: 'hi' })),
+    );
     expect(new Set(replies.map((r) => r['seq'])).size).toBe(1);
     expect(fake.submits).toHaveLength(1);
   });
@@ -90,7 +100,9 @@ describe('send', () => {
     expect(reply).toMatchObject({ ok: true, status: 'queued' });
     expect(fake.submits[0]?.outcome).toBe('held');
     await until('send.expired in the projection', () => layer.projection.send(account, 'late-1')?.status === 'expired');
-    expect(await request(nc, cmdSubject(account, 'send'), { id: 'late-1', to, text: 'hi', deadline })).toMatchObject({ status: 'expired' });
+    expect(await request(nc, cmdSubject(account, 'send'), { id: 'late-1', to, text: 'hi', deadline })).toMatchObject({
+      status: 'expired',
+    });
     // Connecting later does not send it late.
     fake.connect(account);
     expect(fake.wire).toHaveLength(0);
@@ -112,7 +124,9 @@ describe('send', () => {
     const account = nextAccount();
     fake.unpaired.add(account);
     await layer.addAccount(account, { connect: false });
-    const reply = errorReplySchema.parse(await request(nc, cmdSubject(account, 'send'), { id: 'np-1', to, text: 'hi' }));
+    const reply = errorReplySchema.parse(
+      await request(nc, cmdSubject(account, 'send'), { id: 'np-1', to, text: 'hi' }),
+    );
     expect(reply.error.code).toBe('not_paired');
     expect(reply.error.message).toMatch(/pair/);
     expect(fake.submits).toHaveLength(0);
@@ -125,16 +139,26 @@ describe('send', () => {
     expect(first).toMatchObject({ ok: true, status: 'queued' });
     // The same request again (recipient spelt another way, a deadline added) is a repeat, not a conflict.
     const later = new Date(Date.now() + 60_000).toISOString();
-    expect(await request(nc, cmdSubject(account, 'send'), { id: 'key-1', to: jid, text: 'hi', deadline: later })).toEqual(first);
-    for (const other of [{ to, text: 'hello' }, { to: '+4915100000002', text: 'hi' }]) {
+    expect(
+      await request(nc, cmdSubject(account, 'send'), { id: 'key-1', to: jid, text: 'hi', deadline: later }),
+    ).toEqual(first);
+    for (const other of [
+      { to, text: 'hello' },
+      { to: '+4915100000002', text: 'hi' },
+    ]) {
       const reply = errorReplySchema.parse(await request(nc, cmdSubject(account, 'send'), { id: 'key-1', ...other }));
       expect(reply.error.code).toBe('conflict');
       expect(reply.error.message).not.toContain('hello');
     }
     // Concurrent requests with one id and different texts: one is queued, the others conflict.
-    const race = await Promise.all(['a', 'b', 'c'].map((text) => request(nc, cmdSubject(account, 'send'), { id: 'key-2', to, text })));
+    const race = await Promise.all(
+      ['a', 'b', 'c'].map((text) => request(nc, cmdSubject(account, 'send'), { id: 'key-2', to, text })),
+    );
     expect(race.filter((r) => r.ok)).toHaveLength(1);
-    expect(race.filter((r) => !r.ok).map((r) => (r['error'] as { code: string }).code)).toEqual(['conflict', 'conflict']);
+    expect(race.filter((r) => !r.ok).map((r) => (r['error'] as { code: string }).code)).toEqual([
+      'conflict',
+      'conflict',
+    ]);
     expect(fake.submits.map((s) => s.send.id)).toEqual(['key-1', 'key-2']);
     // A restarted gateway (projection rebuilt from the stream) still tells them apart.
     await layer.publisher.flushed(account);
@@ -143,8 +167,14 @@ describe('send', () => {
     const fake2 = new FakeAccounts();
     fake2.preload(account, 'stopped');
     await layerWith(fake2);
-    expect(await request(nc, cmdSubject(account, 'send'), { id: 'key-1', to, text: 'hi' })).toMatchObject({ ok: true, seq: first['seq'] });
-    expect(errorReplySchema.parse(await request(nc, cmdSubject(account, 'send'), { id: 'key-1', to, text: 'bye' })).error.code).toBe('conflict');
+    expect(await request(nc, cmdSubject(account, 'send'), { id: 'key-1', to, text: 'hi' })).toMatchObject({
+      ok: true,
+      seq: first['seq'],
+    });
+    expect(
+      errorReplySchema.parse(await request(nc, cmdSubject(account, 'send'), { id: 'key-1', to, text: 'bye' })).error
+        .code,
+    ).toBe('conflict');
   });
 
   it('refuses a deadline already past, an unknown account and a logged-out account', async () => {
@@ -168,7 +198,12 @@ describe('the other verbs', () => {
     await request(nc, cmdSubject(account, 'send'), { id: 'held-1', to, text: 'hi' });
     await layer.publisher.flushed(account);
     const status = statusReplySchema.parse(await request(nc, cmdSubject(account, 'status')));
-    expect(status).toMatchObject({ account, state: 'reconnecting', outbox: { depth: 1 }, keepalive: { lastRttMs: 42, timeouts: 0 } });
+    expect(status).toMatchObject({
+      account,
+      state: 'reconnecting',
+      outbox: { depth: 1 },
+      keepalive: { lastRttMs: 42, timeouts: 0 },
+    });
     expect(status.lastDisconnects[0]).toMatchObject({ statusCode: 408, reason: 'connectionLost' });
     expect(status.since).toBe(layer.projection.view(account).since);
   });
@@ -177,7 +212,12 @@ describe('the other verbs', () => {
     const { account } = await oneAccount({ connect: false });
     expect(await request(nc, cmdSubject(account, 'connect'), {})).toEqual({ ok: true, account, state: 'open' });
     expect(await request(nc, cmdSubject(account, 'disconnect'))).toEqual({ ok: true, account, state: 'stopped' });
-    expect(await request(nc, cmdSubject(account, 'pair'), { phone: '+49 151 0000 0001' })).toEqual({ ok: true, account, method: 'code', code: 'ABCD-1234' });
+    expect(await request(nc, cmdSubject(account, 'pair'), { phone: '+49 151 0000 0001' })).toEqual({
+      ok: true,
+      account,
+      method: 'code',
+      code: 'ABCD-1234',
+    });
     expect(await request(nc, cmdSubject(account, 'pair'), '')).toEqual({ ok: true, account, method: 'qr' });
     expect(await request(nc, cmdSubject(account, 'logout'))).toEqual({ ok: true, account, state: 'loggedOut' });
     expect((await request(nc, cmdSubject('ghost', 'connect'))).ok).toBe(false);
@@ -188,10 +228,13 @@ describe('the other verbs', () => {
     const layer = await layerWith(fake);
     const account = nextAccount();
     expect(await request(nc, accountsCmdSubject('add'), { account, connect: false })).toEqual({ ok: true, account });
-    expect(await request(nc, accountsCmdSubject('list'))).toEqual({ ok: true, accounts: [{ account, state: 'stopped' }] });
+    expect(await request(nc, accountsCmdSubject('list'))).toEqual({
+      ok: true,
+      accounts: [{ account, state: 'stopped' }],
+    });
     await request(nc, cmdSubject(account, 'send'), { id: 'q-1', to, text: 'hi' });
     expect(await request(nc, accountsCmdSubject('remove'), { account })).toEqual({ ok: true, account });
-    await until('the removed account\'s send to fail', () => layer.projection.send(account, 'q-1')?.status === 'failed');
+    await until("the removed account's send to fail", () => layer.projection.send(account, 'q-1')?.status === 'failed');
     expect(layer.projection.send(account, 'q-1')?.error?.code).toBe('unknown_account');
     expect((await request(nc, accountsCmdSubject('remove'), { account })).ok).toBe(false);
   });
@@ -205,7 +248,7 @@ describe('the other verbs', () => {
     expect(fake.accounts.size).toBe(0);
   });
 
-  it('$SRV.STATS counts error replies in num_errors, with the last error\'s code', async () => {
+  it("$SRV.STATS counts error replies in num_errors, with the last error's code", async () => {
     const { layer, account } = await oneAccount();
     const bad: [string, unknown][] = [
       [cmdSubject('nobody', 'status'), {}],
@@ -216,7 +259,12 @@ describe('the other verbs', () => {
     for (const [subject, body] of bad) expect((await request(nc, subject, body)).ok).toBe(false);
     expect((await request(nc, cmdSubject(account, 'status'))).ok).toBe(true);
     const stats = await request(nc, `$SRV.STATS.${SERVICE_NAME}.${layer.service.info().id}`);
-    const endpoints = stats['endpoints'] as { name: string; num_requests: number; num_errors: number; last_error?: string }[];
+    const endpoints = stats['endpoints'] as {
+      name: string;
+      num_requests: number;
+      num_errors: number;
+      last_error?: string;
+    }[];
     const commands = endpoints.find((e) => e.name === 'commands');
     expect(commands).toMatchObject({ num_requests: bad.length + 1, num_errors: bad.length, last_error: 'bad_request' });
   });

@@ -6,7 +6,15 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cmdSubject, EVENTS_STREAM, evtFilter, isFenceMarker, parseEvent, WaError, type WaEvent } from '../../src/contract/index.js';
+import {
+  cmdSubject,
+  EVENTS_STREAM,
+  evtFilter,
+  isFenceMarker,
+  parseEvent,
+  WaError,
+  type WaEvent,
+} from '../../src/contract/index.js';
 import { type NatsLayer, startNatsLayer } from '../../src/nats/layer.js';
 import { connectTo, type NatsServer, startNatsServer } from '../support/nats-server.js';
 import { FakeAccounts } from './fake-accounts.js';
@@ -40,7 +48,8 @@ function fold(model: Map<string, Reconstructed>, e: WaEvent): void {
   r.lastSeq = e.seq;
   if (e.type === 'transition') r.state = e.to;
   if (e.type === 'send.queued') r.outbox.push(e.id);
-  if (e.type === 'send.acked' || e.type === 'send.failed' || e.type === 'send.expired') r.outbox = r.outbox.filter((id) => id !== e.id);
+  if (e.type === 'send.acked' || e.type === 'send.failed' || e.type === 'send.expired')
+    r.outbox = r.outbox.filter((id) => id !== e.id);
   if (e.type === 'message.in') r.inbound.push(e.waMessageId);
 }
 
@@ -52,9 +61,11 @@ function consume(model: Map<string, Reconstructed>, data: Uint8Array, headers: M
 }
 
 describe('when outside clients consume WA_EVENTS', () => {
-  it('reconstruct every account\'s state from the events alone, live and from a durable consumer', async () => {
+  it("reconstruct every account's state from the events alone, live and from a durable consumer", async () => {
     const live = new Map<string, Reconstructed>();
-    const sub = outside.subscribe(evtFilter(), { callback: (err, m) => (err ? undefined : consume(live, m.data, m.headers)) });
+    const sub = outside.subscribe(evtFilter(), {
+      callback: (err, m) => (err ? undefined : consume(live, m.data, m.headers)),
+    });
 
     const fake = new FakeAccounts({ autoAck: false });
     layer = await startNatsLayer({ nc, accounts: fake, logger: silent });
@@ -64,7 +75,16 @@ describe('when outside clients consume WA_EVENTS', () => {
     await layer.addAccount('support', { connect: false });
     for (let i = 0; i < 10; i++) {
       await request(nc, cmdSubject(i % 2 ? 'shop' : 'support', 'send'), { id: `o${i}`, to, text: `t${i}` });
-      if (i % 3 === 0) fake.sink({ account: 'shop', type: 'message.in', waMessageId: `in${i}`, from: '4915100000001@s.whatsapp.net', chat: '4915100000001@s.whatsapp.net', text: 'x', timestamp: new Date().toISOString() });
+      if (i % 3 === 0)
+        fake.sink({
+          account: 'shop',
+          type: 'message.in',
+          waMessageId: `in${i}`,
+          from: '4915100000001@s.whatsapp.net',
+          chat: '4915100000001@s.whatsapp.net',
+          text: 'x',
+          timestamp: new Date().toISOString(),
+        });
     }
     fake.sink({ account: 'shop', type: 'send.acked', id: 'o1', ack: 'read' });
     fake.drop('shop');
@@ -75,7 +95,12 @@ describe('when outside clients consume WA_EVENTS', () => {
 
     // A durable consumer created afterwards reads the whole history.
     const jsm = await jetstreamManager(outside);
-    await jsm.consumers.add(EVENTS_STREAM, { durable_name: 'outside-app', ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, filter_subject: evtFilter() });
+    await jsm.consumers.add(EVENTS_STREAM, {
+      durable_name: 'outside-app',
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: evtFilter(),
+    });
     const durable = new Map<string, Reconstructed>();
     const consumer = await jetstream(outside).consumers.get(EVENTS_STREAM, 'outside-app');
     const messages = await consumer.consume();
@@ -85,7 +110,12 @@ describe('when outside clients consume WA_EVENTS', () => {
       if (m.info.pending === 0) break;
     }
 
-    await until('the live subscription to catch up', () => live.get('support')?.lastSeq === layer.projection.lastSeq('support') && live.get('shop')?.lastSeq === layer.projection.lastSeq('shop'));
+    await until(
+      'the live subscription to catch up',
+      () =>
+        live.get('support')?.lastSeq === layer.projection.lastSeq('support') &&
+        live.get('shop')?.lastSeq === layer.projection.lastSeq('shop'),
+    );
     sub.unsubscribe();
     expect(durable).toEqual(live);
     for (const account of ['shop', 'support']) {

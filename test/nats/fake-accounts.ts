@@ -74,20 +74,24 @@ export class FakeAccounts implements AccountsPort {
       a.held.push(send);
     }
     this.submits.push({ account, send, outcome });
-    if (send.deadline !== undefined && send.waMessageId === undefined && outcome !== 'refused') this.armDeadline(account, send.id, Date.parse(send.deadline));
+    if (send.deadline !== undefined && send.waMessageId === undefined && outcome !== 'refused')
+      this.armDeadline(account, send.id, Date.parse(send.deadline));
     return outcome;
   }
   /** As the runtime: when the deadline passes, the send expires if it is still held. */
   private armDeadline(account: string, id: string, due: number) {
     const key = `${account}\u0000${id}`;
-    const timer = setTimeout(() => {
-      this.deadlines.delete(key);
-      const a = this.accounts.get(account);
-      const i = a?.held.findIndex((s) => s.id === id) ?? -1;
-      if (!a || i < 0) return;
-      a.held.splice(i, 1);
-      this.emit({ account, type: 'send.expired', id });
-    }, Math.max(0, due - Date.now()));
+    const timer = setTimeout(
+      () => {
+        this.deadlines.delete(key);
+        const a = this.accounts.get(account);
+        const i = a?.held.findIndex((s) => s.id === id) ?? -1;
+        if (!a || i < 0) return;
+        a.held.splice(i, 1);
+        this.emit({ account, type: 'send.expired', id });
+      },
+      Math.max(0, due - Date.now()),
+    );
     timer.unref();
     this.deadlines.set(key, timer);
   }
@@ -123,7 +127,8 @@ export class FakeAccounts implements AccountsPort {
   }
 
   private dispatch(account: string, send: OutgoingSend) {
-    const waMessageId = send.waMessageId ?? `3EB0${account.toUpperCase()}${send.id.replace(/[^A-Za-z0-9]/g, '')}`.slice(0, 64);
+    const waMessageId =
+      send.waMessageId ?? `3EB0${account.toUpperCase()}${send.id.replace(/[^A-Za-z0-9]/g, '')}`.slice(0, 64);
     this.wire.push({ account, id: send.id, waMessageId });
     this.emit({ account, type: 'send.sent', id: send.id, waMessageId });
     if (this.options.autoAck ?? true) this.emit({ account, type: 'send.acked', id: send.id, ack: 'server' });
@@ -132,7 +137,14 @@ export class FakeAccounts implements AccountsPort {
     const a = this.get(account);
     const from = a.state;
     a.state = to;
-    this.emit({ account, type: 'transition', from, to, event, ...(statusCode ? { statusCode, reason: 'connectionLost' } : {}) });
+    this.emit({
+      account,
+      type: 'transition',
+      from,
+      to,
+      event,
+      ...(statusCode ? { statusCode, reason: 'connectionLost' } : {}),
+    });
   }
   private emit(fact: Fact) {
     this.sink(fact);

@@ -143,7 +143,10 @@ describe('when two writers publish for one account on nats-server 2.9.10', () =>
     const subject = evtSubject(account, 'transition');
     await js.publish(subject, enc('{"by":"b"}'), { msgID: `${account}:1` });
     // a publishes *its* seq 1 with the right expectation for a fresh subject...
-    const ack = await js.publish(subject, enc('{"by":"a"}'), { msgID: `${account}:1`, expect: { lastSubjectSequence: 0 } });
+    const ack = await js.publish(subject, enc('{"by":"a"}'), {
+      msgID: `${account}:1`,
+      expect: { lastSubjectSequence: 0 },
+    });
     // ...and is told "duplicate", indistinguishable from a retry of its own: hence the
     // writer id in eventMsgId.
     expect(ack.duplicate).toBe(true);
@@ -174,7 +177,12 @@ describe('when a writer takes over with fence markers on every event subject (ch
     await expectRejected(a.publish('send.sent'));
     // Every other event subject is fenced too: a stale writer expects 0 there.
     for (const subject of fenceSubjects(a.account)) {
-      await expectRejected(js.publish(subject, enc('{}'), { msgID: `${subject}:a`, expect: { lastSubjectSequence: a.last.get(subject) ?? 0 } }));
+      await expectRejected(
+        js.publish(subject, enc('{}'), {
+          msgID: `${subject}:a`,
+          expect: { lastSubjectSequence: a.last.get(subject) ?? 0 },
+        }),
+      );
     }
 
     // b carries on normally.

@@ -35,7 +35,8 @@ describe('when a gateway starts on a stream another instance wrote', () => {
       const a = accounts[i % 2]!;
       await request(nc, cmdSubject(a, 'send'), { id: `s${i}`, to, text: `m${i}` });
       if (i % 3 === 0) fake1.sink({ account: a, type: 'send.acked', id: `s${i}`, ack: 'delivered' });
-      if (i % 5 === 0) fake1.sink({ account: a, type: 'keepalive', probe: 'ping', outcome: i % 2 ? 'ok' : 'timeout', rttMs: i });
+      if (i % 5 === 0)
+        fake1.sink({ account: a, type: 'keepalive', probe: 'ping', outcome: i % 2 ? 'ok' : 'timeout', rttMs: i });
       if (i === 7) fake1.drop(a, 428);
       if (i === 9) fake1.disconnect(a);
     }

@@ -9,7 +9,8 @@ function ev<T extends EventType>(type: T, body: EventBody<T>): WaEvent {
   return makeEvent(type, { account: A, seq: ++seq, at: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)) }, body);
 }
 const to = '4915100000001@s.whatsapp.net';
-const queued = (id: string, deadline?: string) => ev('send.queued', { id, to, kind: 'text', text: `t-${id}`, ...(deadline ? { deadline } : {}) });
+const queued = (id: string, deadline?: string) =>
+  ev('send.queued', { id, to, kind: 'text', text: `t-${id}`, ...(deadline ? { deadline } : {}) });
 
 function given(...events: WaEvent[]) {
   const p = new Projection();
@@ -42,9 +43,24 @@ describe('the outbox', () => {
 
   it('indexes every send id with the seq of its send.queued and how far it got', () => {
     seq = 0;
-    const p = given(queued('s1'), queued('s2'), ev('send.sent', { id: 's1', waMessageId: 'W1' }), ev('send.failed', { id: 's2', error: { code: 'logged_out', message: 'gone' } }));
-    expect(p.send(A, 's1')).toEqual({ seq: 1, status: 'sent', request: requestFingerprint(to, 't-s1'), waMessageId: 'W1' });
-    expect(p.send(A, 's2')).toEqual({ seq: 2, status: 'failed', request: requestFingerprint(to, 't-s2'), error: { code: 'logged_out', message: 'gone' } });
+    const p = given(
+      queued('s1'),
+      queued('s2'),
+      ev('send.sent', { id: 's1', waMessageId: 'W1' }),
+      ev('send.failed', { id: 's2', error: { code: 'logged_out', message: 'gone' } }),
+    );
+    expect(p.send(A, 's1')).toEqual({
+      seq: 1,
+      status: 'sent',
+      request: requestFingerprint(to, 't-s1'),
+      waMessageId: 'W1',
+    });
+    expect(p.send(A, 's2')).toEqual({
+      seq: 2,
+      status: 'failed',
+      request: requestFingerprint(to, 't-s2'),
+      error: { code: 'logged_out', message: 'gone' },
+    });
     p.apply(ev('send.acked', { id: 's1', ack: 'delivered' }));
     expect(p.send(A, 's1')?.status).toBe('acked');
   });
@@ -60,7 +76,11 @@ describe('the outbox', () => {
 
   it('keeps the first settlement: a late ack does not revive a failed send', () => {
     seq = 0;
-    const p = given(queued('s1'), ev('send.failed', { id: 's1', error: { code: 'internal', message: 'x' } }), ev('send.acked', { id: 's1', ack: 'read' }));
+    const p = given(
+      queued('s1'),
+      ev('send.failed', { id: 's1', error: { code: 'internal', message: 'x' } }),
+      ev('send.acked', { id: 's1', ack: 'read' }),
+    );
     expect(p.send(A, 's1')?.status).toBe('failed');
     expect(p.outbox(A)).toEqual([]);
   });
@@ -79,7 +99,15 @@ describe('the status', () => {
     const events: WaEvent[] = [ev('transition', { from: 'stopped', to: 'connecting', event: 'Connect' })];
     for (let i = 0; i < MAX_DISCONNECTS + 2; i++) {
       events.push(ev('transition', { from: 'connecting', to: 'open', event: 'SocketOpened' }));
-      events.push(ev('transition', { from: 'open', to: 'reconnecting', event: 'SocketClosed', statusCode: 400 + i, reason: 'connectionLost' }));
+      events.push(
+        ev('transition', {
+          from: 'open',
+          to: 'reconnecting',
+          event: 'SocketClosed',
+          statusCode: 400 + i,
+          reason: 'connectionLost',
+        }),
+      );
     }
     const v = given(...events).view(A);
     expect(v.state).toBe('reconnecting');

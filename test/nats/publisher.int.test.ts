@@ -36,7 +36,14 @@ afterAll(async () => {
 });
 
 function publisher(overrides: Partial<PublisherOptions> = {}): EventPublisher {
-  return new EventPublisher({ js: jetstream(nc), jsm, writerId: `w${++n}`, logger: silent, projection: new Projection(), ...overrides });
+  return new EventPublisher({
+    js: jetstream(nc),
+    jsm,
+    writerId: `w${++n}`,
+    logger: silent,
+    projection: new Projection(),
+    ...overrides,
+  });
 }
 
 const inbound = (account: string, i: number): Fact => ({
@@ -154,8 +161,14 @@ describe('when NATS is unreachable', () => {
       const { logger, lines } = capturingLogger();
       const a = 'bounded';
       const p = new EventPublisher({
-        js: jetstream(conn), jsm: ownJsm, writerId: 'wb', logger, projection: new Projection(),
-        maxBuffered: 20, reserve: 10, publishTimeoutMs: 500,
+        js: jetstream(conn),
+        jsm: ownJsm,
+        writerId: 'wb',
+        logger,
+        projection: new Projection(),
+        maxBuffered: 20,
+        reserve: 10,
+        publishTimeoutMs: 500,
       });
       await p.adopt([a]);
       const reconnected = nextStatus(conn, 'reconnect', 20_000);
@@ -163,7 +176,14 @@ describe('when NATS is unreachable', () => {
       for (let i = 0; i < 30; i++) p.sink(keepalive(a));
       for (let i = 0; i < 25; i++) p.sink(inbound(a, i));
       // Over the bound with no observability fact left: a new send is refused (its client would get `unavailable`)...
-      const refused = p.record({ account: a, type: 'send.queued', id: 's1', to: '4915100000001@s.whatsapp.net', kind: 'text', text: 'x' });
+      const refused = p.record({
+        account: a,
+        type: 'send.queued',
+        id: 's1',
+        to: '4915100000001@s.whatsapp.net',
+        kind: 'text',
+        text: 'x',
+      });
       await expect(refused.acked).rejects.toMatchObject({ code: 'unavailable' });
       // ...and past bound + reserve even records are.
       for (let i = 25; i < 30; i++) p.sink(inbound(a, i));
@@ -181,7 +201,9 @@ describe('when NATS is unreachable', () => {
       expect(await p.flushed(a, 15_000)).toBe(true);
       const dump = await dumpStream(conn);
       checkSequences(dump.events);
-      const ins = dump.events.filter((e) => e.event.type === 'message.in').map((e) => (e.event as { waMessageId: string }).waMessageId);
+      const ins = dump.events
+        .filter((e) => e.event.type === 'message.in')
+        .map((e) => (e.event as { waMessageId: string }).waMessageId);
       // Everything up to the hard cap (bound 20 + reserve 10 = 30 facts, one being the in-flight keepalive).
       expect(ins).toEqual([...Array(29).keys()].map((i) => `m-${a}-${i}`));
       await p.close();

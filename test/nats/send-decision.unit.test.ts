@@ -106,10 +106,7 @@ describe('the same id again', () => {
     given({ recorded: recorded('acked') })
       .when({ to: '4915100000002@s.whatsapp.net' })
       .thenError('conflict');
-    const d = decideSend(
-      { ...cmd, text: 'secret' },
-      { ...openAccount, recorded: recorded('acked') },
-    );
+    const d = decideSend({ ...cmd, text: 'secret' }, { ...openAccount, recorded: recorded('acked') });
     expect((d as WaError).message).not.toContain('secret');
   });
 

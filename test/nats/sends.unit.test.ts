@@ -75,7 +75,7 @@ describe('when send.queued is not acknowledged in time', () => {
     expect(pending).toHaveLength(1);
   });
 
-  it('replies with the publisher\'s error when the record is dropped', async () => {
+  it("replies with the publisher's error when the record is dropped", async () => {
     const { sends, pending } = setup(true);
     const reply = sends.send(cmd).catch((e: unknown) => e);
     pending[0]!.reject(new WaError('unavailable', 'the event buffer is full'));

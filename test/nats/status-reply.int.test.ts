@@ -46,9 +46,7 @@ describe('when a gateway adds an account a previous process left open', () => {
       expect(after).toMatchObject({ state: 'stopped', lastDisconnects: [{ statusCode: 408 }] });
       expect(Date.parse(after.since)).toBeGreaterThanOrEqual(added);
       // Asked again, the same answer: since is when it stopped, not when it was asked.
-      expect(statusReplySchema.parse(await request(nc, cmdSubject(account, 'status'))).since).toBe(
-        after.since,
-      );
+      expect(statusReplySchema.parse(await request(nc, cmdSubject(account, 'status'))).since).toBe(after.since);
     } finally {
       await second.close();
     }

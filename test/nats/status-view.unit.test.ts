@@ -4,13 +4,7 @@
  * stored (`stored`), and a read of the history (`apply`) gives both.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  makeEvent,
-  type EventBody,
-  type EventType,
-  MAX_DISCONNECTS,
-  type WaEvent,
-} from '../../src/contract/index.js';
+import { makeEvent, type EventBody, type EventType, MAX_DISCONNECTS, type WaEvent } from '../../src/contract/index.js';
 import { InspectorHub } from '../../src/inspect/hub.js';
 import { Projection, type AccountView } from '../../src/nats/projection.js';
 import { emptyStatus, evolveStatus } from '../../src/nats/status-view.js';
@@ -21,11 +15,7 @@ const to = '4915100000001@s.whatsapp.net';
 function events() {
   let seq = 0;
   return <T extends EventType>(type: T, body: EventBody<T>): WaEvent =>
-    makeEvent(
-      type,
-      { account: A, seq: ++seq, at: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)) },
-      body,
-    );
+    makeEvent(type, { account: A, seq: ++seq, at: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)) }, body);
 }
 
 /** The view without its maps, for equality. */
@@ -61,10 +51,7 @@ describe('evolveStatus', () => {
     const ev = events();
     let s = emptyStatus();
     for (let i = 0; i < MAX_DISCONNECTS + 3; i++) {
-      s = evolveStatus(
-        s,
-        ev('transition', { from: 'connecting', to: 'open', event: 'SocketOpened' }),
-      );
+      s = evolveStatus(s, ev('transition', { from: 'connecting', to: 'open', event: 'SocketOpened' }));
       s = evolveStatus(
         s,
         ev('transition', {

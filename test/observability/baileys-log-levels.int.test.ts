@@ -81,14 +81,20 @@ describe('Baileys log levels', () => {
     // A login under a half-open link: the connect deadline ends it, the next one works.
     sim.setFaults({ silence: true }, phone);
     sim.inject({ type: 'close' }, phone);
-    await facts.until('a login that timed out', () => (facts.transitions('routine').some((t) => t.reason === 'connectTimeout') ? true : undefined));
+    await facts.until('a login that timed out', () =>
+      facts.transitions('routine').some((t) => t.reason === 'connectTimeout') ? true : undefined,
+    );
     sim.clearFaults(phone, ['silence']);
     await facts.entered('routine', 'open', 4);
 
     const during = lines(mark);
     // The disconnects are in the log, as the gateway's own info lines.
-    expect(during.filter((l) => l.msg === 'transition' && l.reason === 'connectionLost' && l.statusCode === 408)).toHaveLength(1);
-    expect(during.filter((l) => l.msg === 'transition' && l.reason === 'restartRequired' && l.statusCode === 515)).toHaveLength(1);
+    expect(
+      during.filter((l) => l.msg === 'transition' && l.reason === 'connectionLost' && l.statusCode === 408),
+    ).toHaveLength(1);
+    expect(
+      during.filter((l) => l.msg === 'transition' && l.reason === 'restartRequired' && l.statusCode === 515),
+    ).toHaveLength(1);
     const errors = during.filter((l) => l.level >= ERROR);
     expect(errors.map((l) => `${l.lib ?? 'gateway'}: ${l.msg}`)).toEqual([]);
   });

@@ -18,7 +18,10 @@ const CHROMIUM = process.env['CHROMIUM_BIN'] ?? '/usr/bin/chromium';
 const DOC_SCREENSHOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'img', 'inspector.png');
 // The committed screenshot is rewritten only on request (or when missing), so a test run
 // leaves the checkout clean: UPDATE_SCREENSHOT=1 npx vitest run test/observability/inspector-browser.e2e.test.ts
-const SCREENSHOT = process.env['UPDATE_SCREENSHOT'] === '1' || !existsSync(DOC_SCREENSHOT) ? DOC_SCREENSHOT : join(tmpdir(), 'wa-connd-inspector.png');
+const SCREENSHOT =
+  process.env['UPDATE_SCREENSHOT'] === '1' || !existsSync(DOC_SCREENSHOT)
+    ? DOC_SCREENSHOT
+    : join(tmpdir(), 'wa-connd-inspector.png');
 
 let s: Scenario;
 let browser: Browser;
@@ -28,7 +31,10 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install -y chromium (see .ci/run)`);
   s = await startScenario({ token: 'inspector-test-token-0123' });
   await s.entered('open');
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
   // bypassCSP: the page forbids eval, and the test's string predicates are evaluated.
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, bypassCSP: true });
   // Offline by construction: any request that is not to the gateway fails the test.
@@ -55,7 +61,11 @@ describe('the inspector page', () => {
       expect(await page.locator(`.graph .state[data-state="${state}"]`).count(), state).toBe(1);
     }
     expect(await page.locator('.graph .edge').count()).toBeGreaterThan(20);
-    await page.waitForFunction(`${JSON.stringify(ONLINE_STATES)}.includes(document.querySelector('.graph').dataset.current)`, undefined, { timeout: DEADLINE_MS });
+    await page.waitForFunction(
+      `${JSON.stringify(ONLINE_STATES)}.includes(document.querySelector('.graph').dataset.current)`,
+      undefined,
+      { timeout: DEADLINE_MS },
+    );
 
     // Record every highlighted state from here on; a poll could miss a 50 ms reconnecting.
     // (Browser-side code is passed as strings: the project compiles without the DOM lib.)
@@ -73,17 +83,22 @@ describe('the inspector page', () => {
     expect(s.sim.inject({ type: 'stream-error', code: 408 }, s.provisioned.account.phone)).toHaveLength(1);
     await s.entered('open', opens + 1);
 
-    await page.waitForFunction(
-      `(() => {
+    await page
+      .waitForFunction(
+        `(() => {
         const seen = window.seen;
         const i = seen.indexOf('reconnecting');
         return i > 0 && ${JSON.stringify(ONLINE_STATES)}.includes(seen[i - 1]) && seen.slice(i + 1).includes('connecting') && seen.slice(seen.indexOf('connecting', i)).includes('open');
       })()`,
-      undefined,
-      { timeout: DEADLINE_MS },
-    ).catch(async (err: unknown) => {
-      throw new Error(`highlighted states seen: ${JSON.stringify(await page.evaluate('window.seen'))}; log: ${await page.locator('#log tbody').innerText()}`, { cause: err });
-    });
+        undefined,
+        { timeout: DEADLINE_MS },
+      )
+      .catch(async (err: unknown) => {
+        throw new Error(
+          `highlighted states seen: ${JSON.stringify(await page.evaluate('window.seen'))}; log: ${await page.locator('#log tbody').innerText()}`,
+          { cause: err },
+        );
+      });
     const seen = (await page.evaluate('window.seen')) as string[];
     const from = seen.indexOf('reconnecting');
     expect(seen.slice(from, from + 3)).toEqual(['reconnecting', 'connecting', 'open']);
@@ -94,23 +109,41 @@ describe('the inspector page', () => {
     expect(await row.locator('td.code').textContent()).toBe('408');
     expect((await row.locator('td.reason').textContent())?.length).toBeGreaterThan(0);
     expect(await row.getAttribute('class')).toMatch(/\bdrop\b/);
-    const background = async (sel: string) => (await page.evaluate(`getComputedStyle(document.querySelector(${JSON.stringify(sel)})).backgroundColor`)) as string;
+    const background = async (sel: string) =>
+      (await page.evaluate(
+        `getComputedStyle(document.querySelector(${JSON.stringify(sel)})).backgroundColor`,
+      )) as string;
     expect(await background('#log tbody tr.drop td.what')).toBe('rgb(253, 236, 234)');
     expect(await background('#log tbody tr.transition:not(.drop) td.what')).toBe('rgba(0, 0, 0, 0)');
 
     // Keepalive cycles (FAST_TIMINGS: one every ~300 ms) collapse: runs of them are one row
     // each with a count, and none of their transitions or keepalive events has a row of its own.
-    await page.waitForFunction(`[...document.querySelectorAll('#log tbody tr.liveness')].some((r) => Number(r.dataset.probes) >= 3)`, undefined, { timeout: DEADLINE_MS });
-    const log = (await page.evaluate(`[...document.querySelectorAll('#log tbody tr')].map((r) => ({ cls: r.className, what: r.querySelector('td.what').textContent, probes: r.dataset.probes }))`)) as { cls: string; what: string; probes?: string }[];
+    await page.waitForFunction(
+      `[...document.querySelectorAll('#log tbody tr.liveness')].some((r) => Number(r.dataset.probes) >= 3)`,
+      undefined,
+      { timeout: DEADLINE_MS },
+    );
+    const log = (await page.evaluate(
+      `[...document.querySelectorAll('#log tbody tr')].map((r) => ({ cls: r.className, what: r.querySelector('td.what').textContent, probes: r.dataset.probes }))`,
+    )) as { cls: string; what: string; probes?: string }[];
     const cycle = /^(open → idle|idle → pinging|pinging → open|idle → open) |^keepalive ping ok/;
-    expect(log.filter((r) => cycle.test(r.what)), JSON.stringify(log)).toEqual([]);
-    for (let i = 1; i < log.length; i++) expect(log[i - 1]!.cls.includes('liveness') && log[i]!.cls.includes('liveness'), 'two keepalive rows in a row').toBe(false);
+    expect(
+      log.filter((r) => cycle.test(r.what)),
+      JSON.stringify(log),
+    ).toEqual([]);
+    for (let i = 1; i < log.length; i++)
+      expect(
+        log[i - 1]!.cls.includes('liveness') && log[i]!.cls.includes('liveness'),
+        'two keepalive rows in a row',
+      ).toBe(false);
     const shown = (await page.evaluate(`[...document.querySelectorAll('#log tbody tr')].length`)) as number;
-    const events = (await page.evaluate(`[...document.querySelectorAll('#log tbody tr')].reduce((n, r) => n + Number(r.dataset.events ?? 1), 0)`)) as number;
+    const events = (await page.evaluate(
+      `[...document.querySelectorAll('#log tbody tr')].reduce((n, r) => n + Number(r.dataset.events ?? 1), 0)`,
+    )) as number;
     expect(shown).toBeLessThan(events / 2);
 
     // No arrow label overlaps another label or a state box (as laid out by the browser's font).
-    const collisions = await page.evaluate(`(() => {
+    const collisions = (await page.evaluate(`(() => {
       const box = (el, name) => { const b = el.getBBox(); return { name, x: b.x, y: b.y, w: b.width, h: b.height }; };
       const labels = [...document.querySelectorAll('.graph .edge text')].filter((t) => t.textContent.trim()).map((t) => box(t, t.parentNode.dataset.from + '→' + t.parentNode.dataset.to + ' "' + t.textContent + '"'));
       const states = [...document.querySelectorAll('.graph .state rect')].map((r) => box(r, 'state ' + r.parentNode.dataset.state));
@@ -121,7 +154,7 @@ describe('the inspector page', () => {
         for (const b of states) if (hit(a, b)) out.push(a.name + ' × ' + b.name);
       });
       return { count: labels.length, out };
-    })()`) as { count: number; out: string[] };
+    })()`)) as { count: number; out: string[] };
     expect(collisions.count).toBeGreaterThan(15);
     expect(collisions.out).toEqual([]);
     expect(await page.locator('#outbox').textContent()).toBe('0');
@@ -129,7 +162,9 @@ describe('the inspector page', () => {
     expect(await page.locator('.graph .edge.taken').count()).toBe(1);
 
     // A keepalive round-trip shows (FAST_TIMINGS probe after 300 ms idle).
-    await page.waitForFunction(`/\\d+ ms/.test(document.querySelector('#rtt')?.textContent ?? '')`, undefined, { timeout: DEADLINE_MS });
+    await page.waitForFunction(`/\\d+ ms/.test(document.querySelector('#rtt')?.textContent ?? '')`, undefined, {
+      timeout: DEADLINE_MS,
+    });
     mkdirSync(dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect((page as Page & { foreign?: string[] }).foreign).toEqual([]);

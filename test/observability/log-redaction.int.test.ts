@@ -16,7 +16,13 @@ const FRIEND = '15550009999';
 
 const lines: string[] = [];
 const memory = { write: (line: string) => void lines.push(line) };
-const originalConsole = { log: console.log, info: console.info, debug: console.debug, warn: console.warn, error: console.error };
+const originalConsole = {
+  log: console.log,
+  info: console.info,
+  debug: console.debug,
+  warn: console.warn,
+  error: console.error,
+};
 let s: Scenario & { baileysLogger: ReturnType<typeof createLogger> };
 
 beforeAll(async () => {
@@ -35,7 +41,13 @@ afterAll(async () => {
 /** Every encoding of a key a log line could carry it in. */
 function encodings(bytes: Uint8Array): string[] {
   const b = Buffer.from(bytes);
-  return [b.toString('base64'), b.toString('base64url'), b.toString('hex'), b.toString('base64').slice(0, 24), b.toString('hex').slice(0, 24)];
+  return [
+    b.toString('base64'),
+    b.toString('base64url'),
+    b.toString('hex'),
+    b.toString('base64').slice(0, 24),
+    b.toString('hex').slice(0, 24),
+  ];
 }
 
 describe('the logs of a full scenario at trace level', () => {
@@ -43,7 +55,9 @@ describe('the logs of a full scenario at trace level', () => {
     const client = await connect({ servers: s.nats.url });
     try {
       for (const text of SENT_TEXTS) {
-        const reply = (await client.request(cmdSubject(s.account, 'send'), JSON.stringify({ to: FRIEND, text }), { timeout: 5_000 })).json<{ ok: boolean }>();
+        const reply = (
+          await client.request(cmdSubject(s.account, 'send'), JSON.stringify({ to: FRIEND, text }), { timeout: 5_000 })
+        ).json<{ ok: boolean }>();
         expect(reply.ok).toBe(true);
       }
     } finally {
@@ -54,9 +68,13 @@ describe('the logs of a full scenario at trace level', () => {
     // receipt Baileys sends, which the simulator does not answer yet (docs/simulator.md).
     for (const [i, text] of INBOUND_TEXTS.entries()) {
       s.sim.pushInbound({ account: s.provisioned.account.phone, from: FRIEND, text });
-      await until(`inbound message ${i + 1}`, () => (s.facts.filter((f) => f.type === 'message.in').length > i ? true : undefined));
+      await until(`inbound message ${i + 1}`, () =>
+        s.facts.filter((f) => f.type === 'message.in').length > i ? true : undefined,
+      );
     }
-    await until('both sends acked', () => (s.facts.filter((f) => f.type === 'send.acked').length >= 2 ? true : undefined));
+    await until('both sends acked', () =>
+      s.facts.filter((f) => f.type === 'send.acked').length >= 2 ? true : undefined,
+    );
     // A drop and a reconnect: the noise handshake and login run again under trace.
     const opens = s.transitions().filter((t) => t.to === 'open').length;
     s.sim.inject({ type: 'stream-error', code: 408 }, s.provisioned.account.phone);
@@ -74,7 +92,10 @@ describe('the logs of a full scenario at trace level', () => {
     // The redaction is live on Baileys' logger: what reaches it holding the account's
     // credentials (Baileys' key-store writes are logged as `{ keys }` at trace) is
     // censored, not merely absent; the scan below would find the keys otherwise.
-    s.baileysLogger.trace({ creds: s.provisioned.creds, keys: s.provisioned.keys }, 'credentials handed to the logger by the test');
+    s.baileysLogger.trace(
+      { creds: s.provisioned.creds, keys: s.provisioned.keys },
+      'credentials handed to the logger by the test',
+    );
     const planted = lines.find((l) => l.includes('credentials handed to the logger by the test'));
     expect(planted).toContain('"creds":"[redacted]"');
     expect(planted).toContain('"keys":"[redacted]"');
@@ -95,7 +116,9 @@ describe('the logs of a full scenario at trace level', () => {
 
 describe('what the redaction keeps', () => {
   it('the stream error code of the forced 408 survives in the log', () => {
-    const streamErrors = lines.map((l) => JSON.parse(l) as { msg?: string; fullErrorNode?: { attrs?: { code?: string } } }).filter((l) => l.msg === 'stream errored out');
+    const streamErrors = lines
+      .map((l) => JSON.parse(l) as { msg?: string; fullErrorNode?: { attrs?: { code?: string } } })
+      .filter((l) => l.msg === 'stream errored out');
     expect(streamErrors.length).toBeGreaterThan(0);
     expect(streamErrors.map((l) => l.fullErrorNode?.attrs?.code)).toContain('408');
   });

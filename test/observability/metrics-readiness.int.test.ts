@@ -33,7 +33,9 @@ afterAll(async () => {
 describe('/metrics', () => {
   it('counts a forced 408 drop once, and parses as Prometheus text before and after', async () => {
     // The first open must be published (and folded) before the baseline is taken.
-    await until('the first transition to open in /metrics', async () => (sum(await scrape(), 'wa_transitions_total', { account: s.account, to: 'open' }) >= 1 ? true : undefined));
+    await until('the first transition to open in /metrics', async () =>
+      sum(await scrape(), 'wa_transitions_total', { account: s.account, to: 'open' }) >= 1 ? true : undefined,
+    );
     const before = await scrape();
     const drops408 = sum(before, 'wa_disconnects_total', { account: s.account, code: '408' });
     const opens = s.transitions().filter((t) => t.to === 'open').length;
@@ -43,20 +45,48 @@ describe('/metrics', () => {
 
     const after = await until('the 408 in /metrics', async () => {
       const m = await scrape();
-      return sum(m, 'wa_disconnects_total', { account: s.account, code: '408' }) > drops408 && sum(m, 'wa_reconnect_duration_seconds', {}, 'wa_reconnect_duration_seconds_count') >= 1 ? m : undefined;
+      return sum(m, 'wa_disconnects_total', { account: s.account, code: '408' }) > drops408 &&
+        sum(m, 'wa_reconnect_duration_seconds', {}, 'wa_reconnect_duration_seconds_count') >= 1
+        ? m
+        : undefined;
     });
     expect(sum(after, 'wa_disconnects_total', { account: s.account, code: '408' })).toBe(drops408 + 1);
-    expect(sum(after, 'wa_transitions_total', { account: s.account, from: 'open', to: 'reconnecting' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sum(after, 'wa_transitions_total', { account: s.account, from: 'open', to: 'reconnecting' }),
+    ).toBeGreaterThanOrEqual(1);
     expect(sum(after, 'wa_reconnect_duration_seconds', {}, 'wa_reconnect_duration_seconds_count')).toBe(1);
-    expect(ONLINE_STATES.reduce((n, state) => n + sum(after, 'wa_account_state', { account: s.account, state }), 0)).toBe(1);
-    for (const name of ['wa_event_loop_delay_seconds', 'wa_events_published_total', 'wa_events_publish_failures_total', 'wa_events_buffered', 'wa_outbox_depth', 'wa_nats_connected', 'wa_keepalive_rtt_seconds', 'wa_send_latency_seconds', 'wa_sends_total']) {
+    expect(
+      ONLINE_STATES.reduce((n, state) => n + sum(after, 'wa_account_state', { account: s.account, state }), 0),
+    ).toBe(1);
+    for (const name of [
+      'wa_event_loop_delay_seconds',
+      'wa_events_published_total',
+      'wa_events_publish_failures_total',
+      'wa_events_buffered',
+      'wa_outbox_depth',
+      'wa_nats_connected',
+      'wa_keepalive_rtt_seconds',
+      'wa_send_latency_seconds',
+      'wa_sends_total',
+    ]) {
       expect(after.has(name), name).toBe(true);
     }
-    expect(after.get('wa_event_loop_delay_seconds')!.samples.map((x) => x.labels.stat).sort()).toEqual(['max', 'p50', 'p99']);
+    expect(
+      after
+        .get('wa_event_loop_delay_seconds')!
+        .samples.map((x) => x.labels.stat)
+        .sort(),
+    ).toEqual(['max', 'p50', 'p99']);
   });
 
   it('counts a send by result with its latency, and keepalive round-trips', async () => {
-    const reply = (await client.request(cmdSubject(s.account, 'send'), JSON.stringify({ to: '15559990001', text: 'metrics probe text' }), { timeout: 5_000 })).json<{ ok: boolean }>();
+    const reply = (
+      await client.request(
+        cmdSubject(s.account, 'send'),
+        JSON.stringify({ to: '15559990001', text: 'metrics probe text' }),
+        { timeout: 5_000 },
+      )
+    ).json<{ ok: boolean }>();
     expect(reply.ok).toBe(true);
     const m = await until('the send acked in /metrics', async () => {
       const m = await scrape();

@@ -37,7 +37,11 @@ describe.skipIf(!hasPromtool && !inCi)('/metrics under promtool check metrics', 
   it('passes with every family populated (transitions, a 408, a send, keepalives, process metrics)', async () => {
     const nc = await connect({ servers: s.nats.url });
     try {
-      const reply = (await nc.request(cmdSubject(s.account, 'send'), JSON.stringify({ to: '15559990001', text: 'promtool' }), { timeout: 5_000 })).json<{ ok: boolean }>();
+      const reply = (
+        await nc.request(cmdSubject(s.account, 'send'), JSON.stringify({ to: '15559990001', text: 'promtool' }), {
+          timeout: 5_000,
+        })
+      ).json<{ ok: boolean }>();
       expect(reply.ok).toBe(true);
     } finally {
       await nc.close();
@@ -48,7 +52,10 @@ describe.skipIf(!hasPromtool && !inCi)('/metrics under promtool check metrics', 
     const text = await until('a 408, an acked send and a keepalive in /metrics', async () => {
       const r = await get(`${s.url}/metrics`);
       const m = parsePrometheusText(r.text);
-      const ready = sum(m, 'wa_disconnects_total', { code: '408' }) >= 1 && sum(m, 'wa_sends_total', { result: 'acked' }) >= 1 && sum(m, 'wa_keepalive_probes_total', { outcome: 'ok' }) >= 1;
+      const ready =
+        sum(m, 'wa_disconnects_total', { code: '408' }) >= 1 &&
+        sum(m, 'wa_sends_total', { result: 'acked' }) >= 1 &&
+        sum(m, 'wa_keepalive_probes_total', { outcome: 'ok' }) >= 1;
       return ready ? r.text : undefined;
     });
     expect(text).toMatch(/^nodejs_/m);

@@ -17,7 +17,9 @@ describe('log redaction', () => {
     expect(stream.fullErrorNode).toEqual({ tag: 'stream:error', attrs: { code: '408' } });
     const wa = logged({ err: new WaError('unavailable', 'auth store is closed') });
     expect((wa.err as { code?: string }).code).toBe('unavailable');
-    const net = logged({ err: Object.assign(new Error('getaddrinfo ENOTFOUND web.whatsapp.com'), { code: 'ENOTFOUND' }) });
+    const net = logged({
+      err: Object.assign(new Error('getaddrinfo ENOTFOUND web.whatsapp.com'), { code: 'ENOTFOUND' }),
+    });
     expect((net.err as { code?: string }).code).toBe('ENOTFOUND');
     expect(logged({ code: 515 }).code).toBe(515);
   });
@@ -36,7 +38,8 @@ describe('log redaction', () => {
       token: 'tok',
     });
     const json = JSON.stringify(line);
-    for (const secret of ['PRIV', 'ADV', 'ABCD1234', '2@ref', 'hello', '"hi"', 'hey', 'Bearer t', 'tok"']) expect(json).not.toContain(secret);
+    for (const secret of ['PRIV', 'ADV', 'ABCD1234', '2@ref', 'hello', '"hi"', 'hey', 'Bearer t', 'tok"'])
+      expect(json).not.toContain(secret);
     expect(line.creds).toBe(REDACTED);
     expect(line.text).toBe(REDACTED);
     // What is not secret around them stays.

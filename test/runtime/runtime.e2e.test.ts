@@ -34,23 +34,35 @@ describe('an account on real Baileys against the simulator', () => {
     const chat = '4915100000009@s.whatsapp.net';
     const ids = Array.from({ length: 40 }, (_, i) => `burst-${i}`);
     for (const id of ids) h.gateway.submit('alice', { id, to: chat, text: id });
-    await h.facts.until('all acked', () => (ids.every((id) => h.facts.of('send.acked', 'alice').some((f) => f.id === id && f.ack === 'server')) ? true : undefined));
+    await h.facts.until('all acked', () =>
+      ids.every((id) => h.facts.of('send.acked', 'alice').some((f) => f.id === id && f.ack === 'server'))
+        ? true
+        : undefined,
+    );
     const received = h.sim.ledger({ chat: '4915100000009@s.whatsapp.net' }).sort((a, b) => a.chatSeq - b.chatSeq);
     expect(received.map((e) => e.text)).toEqual(ids);
   });
 
   it('keeps the link alive with probes: open → idle → pinging → open', async () => {
     const before = h.facts.transitions('alice').filter((t) => t.from === 'pinging' && t.to === 'open').length;
-    await h.facts.until('a probe answered', () => (h.facts.transitions('alice').filter((t) => t.from === 'pinging' && t.to === 'open').length > before ? true : undefined));
+    await h.facts.until('a probe answered', () =>
+      h.facts.transitions('alice').filter((t) => t.from === 'pinging' && t.to === 'open').length > before
+        ? true
+        : undefined,
+    );
   });
 
   it('reconnects after a 408 and delivers a send issued during the drop exactly once', async () => {
     const opens = h.facts.transitions('alice').filter((t) => t.to === 'open').length;
     h.sim.inject({ type: 'stream-error', code: 408 });
-    await h.facts.until('reconnecting after 408', () => h.facts.transitions('alice').find((t) => t.statusCode === 408 && t.to === 'reconnecting'));
+    await h.facts.until('reconnecting after 408', () =>
+      h.facts.transitions('alice').find((t) => t.statusCode === 408 && t.to === 'reconnecting'),
+    );
     expect(h.gateway.submit('alice', { id: 'during-drop', to: PEER, text: 'during drop' })).toBe('held');
     await h.facts.entered('alice', 'open', opens + 1);
-    await h.facts.until('ack of the held send', () => h.facts.of('send.acked', 'alice').find((f) => f.id === 'during-drop'));
+    await h.facts.until('ack of the held send', () =>
+      h.facts.of('send.acked', 'alice').find((f) => f.id === 'during-drop'),
+    );
     const copies = h.sim.ledger().filter((e) => e.text === 'during drop');
     expect(copies).toHaveLength(1);
     expect(copies[0]!.count).toBe(1);
@@ -84,7 +96,14 @@ describe('sends racing a drop', () => {
       }
       await h.facts.entered('racer', 'open', drop + 1);
     }
-    await h.facts.until('every send acknowledged', () => (sent.every((id) => h.facts.of('send.acked', 'racer').some((f) => f.id === id && f.ack === 'server')) ? true : undefined), 20_000);
+    await h.facts.until(
+      'every send acknowledged',
+      () =>
+        sent.every((id) => h.facts.of('send.acked', 'racer').some((f) => f.id === id && f.ack === 'server'))
+          ? true
+          : undefined,
+      20_000,
+    );
     expect(h.facts.of('send.failed', 'racer')).toEqual([]);
     const ledger = h.sim.ledger({ account: phone });
     expect(new Set(ledger.filter((e) => e.text?.startsWith('race-')).map((e) => e.text)).size).toBe(sent.length);

@@ -24,23 +24,17 @@ describe('a send written to WhatsApp before its deadline', () => {
     await h.facts.entered('d', 'open');
     h.sim.setFaults({ ackLatencyMs: ACK_HELD_MS }, phone);
     const deadline = new Date(clock.now() + 1_000).toISOString();
-    expect(h.gateway.submit('d', { id: 'w1', to: PEER, text: 'on time', deadline })).toBe(
-      'dispatched',
-    );
+    expect(h.gateway.submit('d', { id: 'w1', to: PEER, text: 'on time', deadline })).toBe('dispatched');
     await h.facts.until('send.sent', () => h.facts.of('send.sent', 'd').find((f) => f.id === 'w1'));
 
     h.sim.inject({ type: 'stream-error', code: 408 }, phone);
-    await h.facts.until('reconnecting after 408', () =>
-      h.facts.transitions('d').find((t) => t.statusCode === 408),
-    );
+    await h.facts.until('reconnecting after 408', () => h.facts.transitions('d').find((t) => t.statusCode === 408));
     expect(h.gateway.runtime('d').snapshot().context.outbox).toEqual(['w1']);
     h.sim.clearFaults(phone);
     // Past the deadline (and the backoff): held now, but it was handed to WhatsApp before.
     clock.advance(1_000);
     expect(h.facts.of('send.expired', 'd')).toEqual([]);
-    await h.facts.until('the resend acked', () =>
-      h.facts.of('send.acked', 'd').find((f) => f.id === 'w1'),
-    );
+    await h.facts.until('the resend acked', () => h.facts.of('send.acked', 'd').find((f) => f.id === 'w1'));
     expect(h.facts.of('send.expired', 'd')).toEqual([]);
     expect(h.sim.ledger().filter((e) => e.text === 'on time')).toHaveLength(1);
   });

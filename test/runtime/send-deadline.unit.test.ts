@@ -74,13 +74,9 @@ describe('a held send with a deadline', () => {
     runtime.submit({ id: 'held', to: TO, text: 'x', deadline: inAt(60_000) });
     expect(clock.pending).toBe(1);
     await runtime.logout();
-    expect(sendFacts().map((f) => `${f.type}:${'id' in f ? f.id : ''}`)).toEqual([
-      'send.failed:held',
-    ]);
+    expect(sendFacts().map((f) => `${f.type}:${'id' in f ? f.id : ''}`)).toEqual(['send.failed:held']);
     expect(clock.pending).toBe(0);
-    expect(runtime.submit({ id: 'late', to: TO, text: 'x', deadline: inAt(60_000) })).toBe(
-      'refused',
-    );
+    expect(runtime.submit({ id: 'late', to: TO, text: 'x', deadline: inAt(60_000) })).toBe('refused');
     expect(clock.pending).toBe(0);
   });
 });

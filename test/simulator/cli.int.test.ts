@@ -20,7 +20,9 @@ interface Ready {
   rootPublicKey: string;
 }
 
-function start(args: string[]): Promise<{ ready: Ready; stdoutLines: string[]; child: ChildProcessWithoutNullStreams }> {
+function start(
+  args: string[],
+): Promise<{ ready: Ready; stdoutLines: string[]; child: ChildProcessWithoutNullStreams }> {
   const child = spawn(tsx, ['src/simulator/cli.ts', ...args], { cwd: root });
   children.push(child);
   const stdoutLines: string[] = [];

@@ -43,18 +43,28 @@ describe('control API', () => {
     clients.push(client);
     await client.open();
     const accounts = await call('GET', '/accounts');
-    expect((accounts.body.accounts as { phone: string; connected: boolean }[]).find((a) => a.phone === phone)?.connected).toBe(true);
+    expect(
+      (accounts.body.accounts as { phone: string; connected: boolean }[]).find((a) => a.phone === phone)?.connected,
+    ).toBe(true);
   });
 
   it('reports process stats', async () => {
-    const stats = (await call('GET', '/stats')).body as unknown as { pid: number; memory: { rss: number }; sessions: number };
+    const stats = (await call('GET', '/stats')).body as unknown as {
+      pid: number;
+      memory: { rss: number };
+      sessions: number;
+    };
     expect(stats.pid).toBe(process.pid);
     expect(stats.memory.rss).toBeGreaterThan(0);
     expect(stats.sessions).toBeGreaterThanOrEqual(1);
   });
 
   it('lists sessions with connection ids and last traffic', async () => {
-    const sessions = (await call('GET', '/sessions')).body.sessions as { connectionId: string; account?: string; lastTrafficAt: number }[];
+    const sessions = (await call('GET', '/sessions')).body.sessions as {
+      connectionId: string;
+      account?: string;
+      lastTrafficAt: number;
+    }[];
     const mine = sessions.find((s) => s.account === phone);
     expect(mine?.connectionId).toMatch(/^c\d+$/);
     expect(mine?.lastTrafficAt).toBeGreaterThan(0);
@@ -63,12 +73,17 @@ describe('control API', () => {
   it('pushes an inbound message and reads the ledger', async () => {
     const pushed = await call('POST', '/inbound', { account: phone, from: '15557770020', text: 'via http' });
     expect(pushed.body).toMatchObject({ ok: true, status: 'sent' });
-    await client.until('inbound via http', () => client.upserts.find((u) => u.messages.some((m) => m.key.id === pushed.body.id)));
+    await client.until('inbound via http', () =>
+      client.upserts.find((u) => u.messages.some((m) => m.key.id === pushed.body.id)),
+    );
     const sent = await client.sock.sendMessage('15557770020@s.whatsapp.net', { text: 'reply via http test' });
     await client.until('ack', () => client.acks.find((a) => a.id === sent?.key.id));
     const all = (await call('GET', '/ledger')).body.entries as { id: string }[];
     expect(all.map((e) => e.id)).toContain(sent?.key.id);
-    const mine = (await call('GET', `/ledger?account=${phone}&chat=15557770020@s.whatsapp.net`)).body.entries as { text: string; count: number }[];
+    const mine = (await call('GET', `/ledger?account=${phone}&chat=15557770020@s.whatsapp.net`)).body.entries as {
+      text: string;
+      count: number;
+    }[];
     expect(mine).toEqual([expect.objectContaining({ text: 'reply via http test', count: 1 })]);
     expect((await call('GET', '/ledger?account=15550009999')).body.entries).toEqual([]);
   });
@@ -76,8 +91,14 @@ describe('control API', () => {
   it('sets, reads and clears faults, per account and global', async () => {
     const set = await call('PUT', '/faults', { account: phone, ackLatencyMs: 5, idleTimeout: { afterMs: 60_000 } });
     expect(set.status).toBe(200);
-    const faults = (await call('GET', '/faults')).body.faults as { accounts: Record<string, { idleTimeout?: { resetBy: string[]; code: number } }> };
-    expect(faults.accounts[phone]?.idleTimeout).toEqual({ afterMs: 60_000, resetBy: ['message', 'receipt', 'presence', 'iq', 'notification'], code: 408 });
+    const faults = (await call('GET', '/faults')).body.faults as {
+      accounts: Record<string, { idleTimeout?: { resetBy: string[]; code: number } }>;
+    };
+    expect(faults.accounts[phone]?.idleTimeout).toEqual({
+      afterMs: 60_000,
+      resetBy: ['message', 'receipt', 'presence', 'iq', 'notification'],
+      code: 408,
+    });
     expect((await call('PUT', '/faults', { pingLatencyMs: 1 })).status).toBe(200);
     expect((await call('DELETE', '/faults', { account: phone, keys: ['idleTimeout'] })).status).toBe(200);
     expect((await call('DELETE', '/faults')).status).toBe(200);
@@ -102,15 +123,41 @@ describe('control API', () => {
     expect((await call('POST', '/reset')).status).toBe(200);
     expect((await call('GET', '/ledger')).body.entries).toEqual([]);
     expect((await call('GET', '/faults')).body.faults).toEqual({ global: {}, accounts: {} });
-    expect((await call('GET', '/accounts')).body.accounts).toContainEqual(expect.objectContaining({ phone, queuedInbound: 0 }));
+    expect((await call('GET', '/accounts')).body.accounts).toContainEqual(
+      expect.objectContaining({ phone, queuedInbound: 0 }),
+    );
   });
 
   describe('bad input', () => {
     it.each([
       ['bad JSON', 'POST', '/inbound', undefined, '{not json', 400, 'bad_request'],
-      ['unknown account on inbound', 'POST', '/inbound', { account: '15550009999', from: '15557770001', text: 'x' }, undefined, 404, 'unknown_account'],
-      ['unknown account on faults', 'PUT', '/faults', { account: '15550009999', silence: true }, undefined, 404, 'unknown_account'],
-      ['unknown account on actions', 'POST', '/actions', { account: '15550009999', type: 'close' }, undefined, 404, 'unknown_account'],
+      [
+        'unknown account on inbound',
+        'POST',
+        '/inbound',
+        { account: '15550009999', from: '15557770001', text: 'x' },
+        undefined,
+        404,
+        'unknown_account',
+      ],
+      [
+        'unknown account on faults',
+        'PUT',
+        '/faults',
+        { account: '15550009999', silence: true },
+        undefined,
+        404,
+        'unknown_account',
+      ],
+      [
+        'unknown account on actions',
+        'POST',
+        '/actions',
+        { account: '15550009999', type: 'close' },
+        undefined,
+        404,
+        'unknown_account',
+      ],
       ['unknown fault field', 'PUT', '/faults', { explode: true }, undefined, 400, 'bad_request'],
       ['unknown action type', 'POST', '/actions', { type: 'explode' }, undefined, 400, 'bad_request'],
       ['bad phone', 'POST', '/accounts', { phone: 'abc' }, undefined, 400, 'bad_request'],

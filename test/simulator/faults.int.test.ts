@@ -17,8 +17,16 @@ const cases: { name: string; action: FaultAction; expected: number }[] = [
   { name: 'stream error 408', action: { type: 'stream-error', code: 408 }, expected: DisconnectReason.timedOut },
   { name: 'stream error 500', action: { type: 'stream-error', code: 500 }, expected: DisconnectReason.badSession },
   { name: 'stream error 515', action: { type: 'stream-error', code: 515 }, expected: DisconnectReason.restartRequired },
-  { name: 'stream error 411', action: { type: 'stream-error', code: 411 }, expected: DisconnectReason.multideviceMismatch },
-  { name: 'stream error 503', action: { type: 'stream-error', code: 503 }, expected: DisconnectReason.unavailableService },
+  {
+    name: 'stream error 411',
+    action: { type: 'stream-error', code: 411 },
+    expected: DisconnectReason.multideviceMismatch,
+  },
+  {
+    name: 'stream error 503',
+    action: { type: 'stream-error', code: 503 },
+    expected: DisconnectReason.unavailableService,
+  },
   { name: 'conflict replaced', action: { type: 'conflict' }, expected: DisconnectReason.connectionReplaced },
   { name: 'failure 401', action: { type: 'failure', reason: 401 }, expected: DisconnectReason.loggedOut },
   { name: 'failure 403', action: { type: 'failure', reason: 403 }, expected: DisconnectReason.forbidden },

@@ -13,7 +13,11 @@ describe('when a provisioned device connects', () => {
     const session = fx.sim.sessions().find((s) => s.account === phone);
     expect(session?.state).toBe('logged-in');
     // Keepalive pings are answered: the client stays open past several intervals.
-    await client.until('three pings', () => ((fx.sim.sessions().find((s) => s.account === phone)?.trafficCounts.ping ?? 0) >= 3 ? true : undefined), 8_000);
+    await client.until(
+      'three pings',
+      () => ((fx.sim.sessions().find((s) => s.account === phone)?.trafficCounts.ping ?? 0) >= 3 ? true : undefined),
+      8_000,
+    );
     expect(client.updates.some((u) => u.connection === 'close')).toBe(false);
   });
 

@@ -29,10 +29,19 @@ describe('when an account sends a text', () => {
     const id = sent?.key.id;
     expect(id).toBeTruthy();
     await client.until('server ack', () => client.acks.find((a) => a.id === id));
-    await client.until('delivery receipt', () => ((client.statusOf(id!)?.status ?? 0) >= proto.WebMessageInfo.Status.DELIVERY_ACK ? true : undefined));
+    await client.until('delivery receipt', () =>
+      (client.statusOf(id!)?.status ?? 0) >= proto.WebMessageInfo.Status.DELIVERY_ACK ? true : undefined,
+    );
     const entries = sim.ledger({ account: phone });
     expect(entries).toHaveLength(1);
-    expect(entries[0]).toMatchObject({ id, chat: contactJid, text: 'hello simulator', decrypted: true, count: 1, chatSeq: 1 });
+    expect(entries[0]).toMatchObject({
+      id,
+      chat: contactJid,
+      text: 'hello simulator',
+      decrypted: true,
+      count: 1,
+      chatSeq: 1,
+    });
   });
 
   it('shows the same message id sent twice as one entry with count 2', async () => {
@@ -61,10 +70,14 @@ describe('when an account sends a text', () => {
     const { client, phone } = await open();
     sim.setFaults({ receipts: { delivery: true, read: true, deliveryDelayMs: 0, readDelayMs: 0 } }, phone);
     const ok = (await client.sock.sendMessage(contactJid, { text: 'read me' }))!.key.id!;
-    await client.until('read receipt', () => (client.statusOf(ok)?.status === proto.WebMessageInfo.Status.READ ? true : undefined));
+    await client.until('read receipt', () =>
+      client.statusOf(ok)?.status === proto.WebMessageInfo.Status.READ ? true : undefined,
+    );
     sim.setFaults({ rejectSends: { error: '479' } }, phone);
     const rejected = (await client.sock.sendMessage(contactJid, { text: 'nope' }))!.key.id!;
-    const update = await client.until('error status', () => (client.statusOf(rejected)?.status === proto.WebMessageInfo.Status.ERROR ? client.statusOf(rejected) : undefined));
+    const update = await client.until('error status', () =>
+      client.statusOf(rejected)?.status === proto.WebMessageInfo.Status.ERROR ? client.statusOf(rejected) : undefined,
+    );
     expect(update.params).toEqual(['479']);
     expect(sim.ledger({ account: phone }).map((e) => e.id)).toEqual([ok]);
     sim.clearFaults(phone);
@@ -76,7 +89,9 @@ describe('when a contact writes to an account', () => {
     const { client, phone } = await open();
     const { id, status } = sim.pushInbound({ account: phone, from: '15557770002', text: 'hi from a contact' });
     expect(status).toBe('sent');
-    const upsert = await client.until('inbound upsert', () => client.upserts.find((u) => u.messages.some((m) => m.key.id === id)));
+    const upsert = await client.until('inbound upsert', () =>
+      client.upserts.find((u) => u.messages.some((m) => m.key.id === id)),
+    );
     expect(upsert.type).toBe('notify');
     expect(upsert.messages[0]?.message?.conversation).toBe('hi from a contact');
     // The reply goes through the session the contact started.
@@ -89,13 +104,17 @@ describe('when a contact writes to an account', () => {
     const { client, phone } = await open();
     sim.inject({ type: 'close' }, phone);
     await client.closed();
-    const ids = ['first', 'second', 'third'].map((text) => sim.pushInbound({ account: phone, from: '15557770003', text }));
+    const ids = ['first', 'second', 'third'].map((text) =>
+      sim.pushInbound({ account: phone, from: '15557770003', text }),
+    );
     expect(ids.every((r) => r.status === 'queued')).toBe(true);
     const again = reconnect(sim, client);
     clients.push(again);
     await again.open();
     const got = await again.until('three offline messages', () => {
-      const msgs = again.upserts.flatMap((u) => u.messages.map((m) => ({ type: u.type, id: m.key.id, text: m.message?.conversation })));
+      const msgs = again.upserts.flatMap((u) =>
+        u.messages.map((m) => ({ type: u.type, id: m.key.id, text: m.message?.conversation })),
+      );
       return msgs.length >= 3 ? msgs : undefined;
     });
     expect(got.map((m) => m.text)).toEqual(['first', 'second', 'third']);

@@ -16,7 +16,9 @@ describe('when a new device links with a pairing code (requestPairingCode)', () 
     const code = await first.sock.requestPairingCode(phone);
     expect(code).toHaveLength(8);
     // The user types the code on the phone; the client may still be sending its hello.
-    await first.until('companion hello at the server', () => (fx.sim.sessions().some((s) => s.pairing === 'code') ? true : undefined));
+    await first.until('companion hello at the server', () =>
+      fx.sim.sessions().some((s) => s.pairing === 'code') ? true : undefined,
+    );
     await fx.sim.enterPairingCode(phone, code);
     expect(await first.closed()).toBe(515);
     expect(auth.creds.registered).toBe(true);
@@ -34,11 +36,15 @@ describe('when a new device links with a pairing code (requestPairingCode)', () 
     await client.until('the QR stage', () => client.updates.find((u) => u.qr));
     const code = await client.sock.requestPairingCode(phone);
     const wrong = code === 'AAAAAAAA' ? 'BBBBBBBB' : 'AAAAAAAA';
-    await client.until('companion hello at the server', () => (fx.sim.sessions().some((s) => s.pairing === 'code') ? true : undefined));
+    await client.until('companion hello at the server', () =>
+      fx.sim.sessions().some((s) => s.pairing === 'code') ? true : undefined,
+    );
     await fx.sim.enterPairingCode(phone, wrong);
     // The client answers with companion_finish (refused: the bundle does not decrypt), then
     // acks the notification; by then nothing has paired.
-    await client.until('the notification ack', () => (fx.sim.sessions().some((s) => s.pairing === 'code' && (s.trafficCounts.ack ?? 0) >= 1) ? true : undefined));
+    await client.until('the notification ack', () =>
+      fx.sim.sessions().some((s) => s.pairing === 'code' && (s.trafficCounts.ack ?? 0) >= 1) ? true : undefined,
+    );
     expect(fx.sim.accounts().find((a) => a.phone === phone)?.hasKeys ?? false).toBe(false);
     expect(client.updates.some((u) => u.connection === 'open')).toBe(false);
   });

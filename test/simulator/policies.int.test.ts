@@ -33,13 +33,17 @@ async function open(): Promise<{ client: TestClient; phone: string }> {
   return r;
 }
 
-const count = (phone: string, kind: 'ping' | 'presence'): number => sim.sessions().find((s) => s.account === phone)?.trafficCounts[kind] ?? 0;
+const count = (phone: string, kind: 'ping' | 'presence'): number =>
+  sim.sessions().find((s) => s.account === phone)?.trafficCounts[kind] ?? 0;
 const isOpen = (c: TestClient): boolean => !c.updates.some((u) => u.connection === 'close');
 
 describe('idle-timeout policy (pings do not reset it, as in the field report)', () => {
   it('drops a session that only pings with 408 after the period', async () => {
     const { client, phone } = await open();
-    sim.setFaults({ idleTimeout: { afterMs: SIXTEEN_MINUTES_MS, resetBy: ['message', 'presence', 'iq'], code: 408 } }, phone);
+    sim.setFaults(
+      { idleTimeout: { afterMs: SIXTEEN_MINUTES_MS, resetBy: ['message', 'presence', 'iq'], code: 408 } },
+      phone,
+    );
     const started = Date.now();
     expect(await client.closed()).toBe(DisconnectReason.timedOut);
     expect(Date.now() - started).toBeGreaterThanOrEqual(SCALED_PERIOD_MS * 0.9);
@@ -47,10 +51,19 @@ describe('idle-timeout policy (pings do not reset it, as in the field report)', 
 
   it('keeps a session that sends presence updates over several periods', async () => {
     const { client, phone } = await open();
-    sim.setFaults({ idleTimeout: { afterMs: SIXTEEN_MINUTES_MS, resetBy: ['message', 'presence', 'iq'], code: 408 } }, phone);
-    timers.push(setInterval(() => void client.sock.sendPresenceUpdate('available').catch(() => undefined), PRESENCE_EVERY_MS));
+    sim.setFaults(
+      { idleTimeout: { afterMs: SIXTEEN_MINUTES_MS, resetBy: ['message', 'presence', 'iq'], code: 408 } },
+      phone,
+    );
+    timers.push(
+      setInterval(() => void client.sock.sendPresenceUpdate('available').catch(() => undefined), PRESENCE_EVERY_MS),
+    );
     const needed = Math.ceil((PERIODS * SCALED_PERIOD_MS) / PRESENCE_EVERY_MS);
-    await client.until(`${needed} presence updates`, () => (count(phone, 'presence') >= needed || !isOpen(client) ? true : undefined), 15_000);
+    await client.until(
+      `${needed} presence updates`,
+      () => (count(phone, 'presence') >= needed || !isOpen(client) ? true : undefined),
+      15_000,
+    );
     expect(isOpen(client)).toBe(true);
   });
 
@@ -58,7 +71,11 @@ describe('idle-timeout policy (pings do not reset it, as in the field report)', 
     const { client, phone } = await open();
     sim.setFaults({ idleTimeout: { afterMs: SIXTEEN_MINUTES_MS, resetBy: ['ping'], code: 408 } }, phone);
     const needed = Math.ceil((PERIODS * SCALED_PERIOD_MS) / KEEPALIVE_MS);
-    await client.until(`${needed} pings`, () => (count(phone, 'ping') >= needed || !isOpen(client) ? true : undefined), 15_000);
+    await client.until(
+      `${needed} pings`,
+      () => (count(phone, 'ping') >= needed || !isOpen(client) ? true : undefined),
+      15_000,
+    );
     expect(isOpen(client)).toBe(true);
   });
 });
@@ -68,7 +85,9 @@ describe('metronomic recycle', () => {
     const { client, phone } = await open();
     sim.setFaults({ recycle: { everyMs: SIXTEEN_MINUTES_MS, code: 408 } }, phone);
     const started = Date.now();
-    timers.push(setInterval(() => void client.sock.sendPresenceUpdate('available').catch(() => undefined), PRESENCE_EVERY_MS));
+    timers.push(
+      setInterval(() => void client.sock.sendPresenceUpdate('available').catch(() => undefined), PRESENCE_EVERY_MS),
+    );
     expect(await client.closed()).toBe(DisconnectReason.timedOut);
     expect(Date.now() - started).toBeGreaterThanOrEqual(SCALED_PERIOD_MS * 0.9);
     expect(count(phone, 'presence')).toBe(0); // the session is gone from the list
@@ -79,7 +98,11 @@ describe('metronomic recycle', () => {
     sim.setFaults({ recycle: { everyMs: SIXTEEN_MINUTES_MS, code: 408 } }, phone);
     sim.clearFaults(phone, ['recycle']);
     const needed = Math.ceil((2 * SCALED_PERIOD_MS) / KEEPALIVE_MS);
-    await client.until(`${needed} pings`, () => (count(phone, 'ping') >= needed || !isOpen(client) ? true : undefined), 15_000);
+    await client.until(
+      `${needed} pings`,
+      () => (count(phone, 'ping') >= needed || !isOpen(client) ? true : undefined),
+      15_000,
+    );
     expect(isOpen(client)).toBe(true);
   });
 });

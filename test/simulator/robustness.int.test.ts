@@ -11,7 +11,8 @@ import { fromBufferJson } from '../support/credentials.js';
 const logLines: Record<string, unknown>[] = [];
 const logStream = new Writable({
   write(chunk: Buffer, _enc, done) {
-    for (const line of chunk.toString('utf8').split('\n')) if (line) logLines.push(JSON.parse(line) as Record<string, unknown>);
+    for (const line of chunk.toString('utf8').split('\n'))
+      if (line) logLines.push(JSON.parse(line) as Record<string, unknown>);
     done();
   },
 });
@@ -51,7 +52,8 @@ async function healthyStillWorks(): Promise<void> {
   await healthy.until('ack on the healthy session', () => healthy.acks.find((a) => a.id === sent?.key.id));
 }
 
-const badInputLogs = (): Record<string, unknown>[] => logLines.filter((l) => l.msg === 'closing connection after bad input');
+const badInputLogs = (): Record<string, unknown>[] =>
+  logLines.filter((l) => l.msg === 'closing connection after bad input');
 
 describe('when a peer sends bad input', () => {
   it('garbage instead of the WA header closes only that socket, and is logged', async () => {
@@ -65,7 +67,9 @@ describe('when a peer sends bad input', () => {
 
   it('a bad handshake message closes only that socket, and is logged', async () => {
     const before = badInputLogs().length;
-    expect(await sendRaw(Buffer.concat([NOISE_WA_HEADER, lengthPrefixed(Buffer.from([0x12, 0x03, 0x0a, 0x01, 0x02]))]))).toBe(1002);
+    expect(
+      await sendRaw(Buffer.concat([NOISE_WA_HEADER, lengthPrefixed(Buffer.from([0x12, 0x03, 0x0a, 0x01, 0x02]))])),
+    ).toBe(1002);
     expect(badInputLogs()[before]).toMatchObject({ code: 'handshake_failed' });
     await healthyStillWorks();
   });
@@ -82,7 +86,11 @@ describe('when a peer sends bad input', () => {
     const before = badInputLogs().length;
     raw.ws.send(lengthPrefixed(Buffer.from('this is not AES-GCM ciphertext')));
     expect(await raw.closed).toBe(1002);
-    expect(badInputLogs()[before]).toMatchObject({ code: 'protocol_error', state: 'logged-in', account: provisioned.account.phone });
+    expect(badInputLogs()[before]).toMatchObject({
+      code: 'protocol_error',
+      state: 'logged-in',
+      account: provisioned.account.phone,
+    });
     // Never message text or keys in the logs.
     expect(JSON.stringify(logLines)).not.toContain('still here');
     await healthyStillWorks();
@@ -92,7 +100,9 @@ describe('when a peer sends bad input', () => {
 describe('when the client sends the routing-info intro (ED prefix)', () => {
   it('parses it and logs in', async () => {
     const provisioned = sim.provisionAccount();
-    const raw = await rawLogin(sim.wsUrl, fromBufferJson<AuthenticationCreds>(provisioned.creds), { routingInfo: Buffer.from([8, 2, 8, 5]) });
+    const raw = await rawLogin(sim.wsUrl, fromBufferJson<AuthenticationCreds>(provisioned.creds), {
+      routingInfo: Buffer.from([8, 2, 8, 5]),
+    });
     const success = await raw.next('success');
     expect(success.attrs.lid).toMatch(/@lid$/);
     raw.close();

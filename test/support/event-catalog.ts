@@ -65,7 +65,8 @@ function catalogEvents(snapshot: AccountSnapshot): AccountEvent[] {
     { type: 'InboundReceived', connectionId },
     { type: 'ProbeAnswered', probeId: c.probeId, rttMs: 12 },
   ];
-  if (tracked.length < MAX_OPEN_SENDS || snapshot.value === 'loggedOut') events.push({ type: 'Send', id: `s${++offered}` });
+  if (tracked.length < MAX_OPEN_SENDS || snapshot.value === 'loggedOut')
+    events.push({ type: 'Send', id: `s${++offered}` });
   const first = tracked[0];
   if (first !== undefined) {
     events.push({ type: 'SendAcked', id: first });

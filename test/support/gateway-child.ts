@@ -55,11 +55,7 @@ export type GatewayChild = {
 };
 
 /** `node <args>` in the repository; the environment is the test's plus `env` (undefined removes a variable). */
-function startChild(
-  name: string,
-  args: string[],
-  env: Record<string, string | undefined>,
-): GatewayChild {
+function startChild(name: string, args: string[], env: Record<string, string | undefined>): GatewayChild {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   for (const k of Object.keys(childEnv)) if (childEnv[k] === undefined) delete childEnv[k];
   const child = spawn(process.execPath, args, {
@@ -124,10 +120,7 @@ function startChild(
 }
 
 /** Starts `wa-connd <args>`; the environment is the test's plus `env`, with no config file unless given. */
-export function startCli(
-  args: string[],
-  env: Record<string, string | undefined> = {},
-): GatewayChild {
+export function startCli(args: string[], env: Record<string, string | undefined> = {}): GatewayChild {
   return startChild(`wa-connd ${args.join(' ')}`, [BIN, ...args], {
     WA_CONND_CONFIG: undefined,
     ...env,
@@ -184,11 +177,7 @@ export async function spawnGateway(dir: string, config: GatewayConfig): Promise<
  * Ready = the child's command service answers `status` for `account`. A killed
  * predecessor cannot answer: its subscriptions died with its TCP connection.
  */
-export async function waitReady(
-  nc: NatsConnection,
-  child: GatewayChild,
-  account: string,
-): Promise<void> {
+export async function waitReady(nc: NatsConnection, child: GatewayChild, account: string): Promise<void> {
   let exited = false;
   void child.exited.then(() => {
     exited = true;
@@ -198,12 +187,7 @@ export async function waitReady(
     async () => {
       if (exited) throw new Error(`gateway child exited during start-up:\n${child.output()}`);
       try {
-        const r = await request(
-          nc,
-          cmdSubject(account, 'status'),
-          undefined,
-          READY_REQUEST_TIMEOUT_MS,
-        );
+        const r = await request(nc, cmdSubject(account, 'status'), undefined, READY_REQUEST_TIMEOUT_MS);
         return r.ok ? true : undefined;
       } catch {
         return undefined; // no responders yet

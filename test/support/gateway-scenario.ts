@@ -79,13 +79,16 @@ export async function startScenario(options: ScenarioOptions = {}): Promise<Scen
     facts.push(f);
     waiters.poke();
   });
-  const transitions = () => facts.flatMap((f) => (f.type === 'transition' && f.account === account ? [{ from: f.from, to: f.to }] : []));
+  const transitions = () =>
+    facts.flatMap((f) => (f.type === 'transition' && f.account === account ? [{ from: f.from, to: f.to }] : []));
   // Facts before onFact was attached are not in `facts`: count the runtime's state too.
   const entered = (state: AccountStateName, times = 1): Promise<void> =>
     waiters
       .until(
         () => `${account} to enter ${state} ×${times}; transitions: ${JSON.stringify(transitions())}`,
-        () => transitions().filter((t) => t.to === state).length >= times || (times === 1 && running.gateway.state(account) === state),
+        () =>
+          transitions().filter((t) => t.to === state).length >= times ||
+          (times === 1 && running.gateway.state(account) === state),
       )
       .then(() => undefined);
   return {

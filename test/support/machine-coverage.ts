@@ -33,8 +33,16 @@ export class CoverageReport {
     const missingTransitions = allTransitions.filter((k) => !this.transitions.has(k));
     const missingStates = ACCOUNT_STATE_NAMES.filter((s) => !this.states.has(s));
     return {
-      states: { total: ACCOUNT_STATE_NAMES.length, reached: ACCOUNT_STATE_NAMES.length - missingStates.length, missing: missingStates },
-      transitions: { total: allTransitions.length, reached: allTransitions.length - missingTransitions.length, missing: missingTransitions },
+      states: {
+        total: ACCOUNT_STATE_NAMES.length,
+        reached: ACCOUNT_STATE_NAMES.length - missingStates.length,
+        missing: missingStates,
+      },
+      transitions: {
+        total: allTransitions.length,
+        reached: allTransitions.length - missingTransitions.length,
+        missing: missingTransitions,
+      },
     };
   }
 }

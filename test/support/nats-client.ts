@@ -1,7 +1,14 @@
 /** What an outside NATS client does in the tests: send a command, read the event stream back and check it. */
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { EVENTS_STREAM, evtFilter, isFenceMarker, parseEvent, WaError, type WaEvent } from '../../src/contract/index.js';
+import {
+  EVENTS_STREAM,
+  evtFilter,
+  isFenceMarker,
+  parseEvent,
+  WaError,
+  type WaEvent,
+} from '../../src/contract/index.js';
 
 export type StoredEvent = { streamSeq: number; subject: string; msgId: string | undefined; event: WaEvent };
 export type StreamDump = { events: StoredEvent[]; markers: number; invalid: number };
@@ -43,8 +50,18 @@ export function checkSequences(events: StoredEvent[]): Map<string, number> {
 }
 
 /** Sends one command as a client would and returns the parsed JSON reply. */
-export async function request(nc: NatsConnection, subject: string, body?: unknown, timeoutMs = 5_000): Promise<Record<string, unknown> & { ok: boolean }> {
-  const payload = body === undefined ? new Uint8Array() : typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
+export async function request(
+  nc: NatsConnection,
+  subject: string,
+  body?: unknown,
+  timeoutMs = 5_000,
+): Promise<Record<string, unknown> & { ok: boolean }> {
+  const payload =
+    body === undefined
+      ? new Uint8Array()
+      : typeof body === 'string' || body instanceof Uint8Array
+        ? body
+        : JSON.stringify(body);
   const m = await nc.request(subject, payload, { timeout: timeoutMs });
   return m.json();
 }

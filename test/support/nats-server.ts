@@ -53,7 +53,14 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const binary = options.binary ?? findNatsServerBinary();
   const storeDir = await mkdtemp(join(tmpdir(), 'wa-connd-nats-'));
   const port = await freePort();
-  const args = ['-a', '127.0.0.1', '-p', String(port), ...(options.jetstream === false ? [] : ['-js', '-sd', storeDir]), ...(options.args ?? [])];
+  const args = [
+    '-a',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    ...(options.jetstream === false ? [] : ['-js', '-sd', storeDir]),
+    ...(options.args ?? []),
+  ];
 
   let child: ChildProcess | undefined;
   const launch = async () => {

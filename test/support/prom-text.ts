@@ -9,7 +9,13 @@ export type Family = { name: string; type: string; help?: string; samples: Sampl
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
-const SUFFIXES: Record<string, string[]> = { histogram: ['_bucket', '_sum', '_count'], summary: ['_sum', '_count', ''], counter: ['', '_total'], gauge: [''], untyped: [''] };
+const SUFFIXES: Record<string, string[]> = {
+  histogram: ['_bucket', '_sum', '_count'],
+  summary: ['_sum', '_count', ''],
+  counter: ['', '_total'],
+  gauge: [''],
+  untyped: [''],
+};
 
 function parseValue(s: string, line: string): number {
   // Prometheus reads values with Go's ParseFloat: Inf/Infinity/NaN in any case (prom-client
@@ -74,9 +80,12 @@ export function parsePrometheusText(text: string): Map<string, Family> {
     const name = m[1]!;
     const labels = m[3] !== undefined ? parseLabels(m[3], line) : {};
     const value = parseValue(m[4]!, line);
-    const family = [...families.values()].find((f) => (SUFFIXES[f.type] ?? ['']).some((suffix) => f.name + suffix === name));
+    const family = [...families.values()].find((f) =>
+      (SUFFIXES[f.type] ?? ['']).some((suffix) => f.name + suffix === name),
+    );
     if (!family) throw new Error(`sample of an undeclared family: ${line}`);
-    if (family.type === 'histogram' && name.endsWith('_bucket') && labels.le === undefined) throw new Error(`bucket without le: ${line}`);
+    if (family.type === 'histogram' && name.endsWith('_bucket') && labels.le === undefined)
+      throw new Error(`bucket without le: ${line}`);
     family.samples.push({ name, labels, value });
   }
   for (const f of families.values()) if (f.type === 'histogram') checkHistogram(f);
@@ -108,8 +117,15 @@ function checkHistogram(f: Family): void {
 }
 
 /** Sum of a family's samples named `sample` whose labels include `match`. */
-export function sum(families: Map<string, Family>, family: string, match: Record<string, string> = {}, sample = family): number {
+export function sum(
+  families: Map<string, Family>,
+  family: string,
+  match: Record<string, string> = {},
+  sample = family,
+): number {
   const f = families.get(family);
   if (!f) return 0;
-  return f.samples.filter((s) => s.name === sample && Object.entries(match).every(([k, v]) => s.labels[k] === v)).reduce((n, s) => n + s.value, 0);
+  return f.samples
+    .filter((s) => s.name === sample && Object.entries(match).every(([k, v]) => s.labels[k] === v))
+    .reduce((n, s) => n + s.value, 0);
 }

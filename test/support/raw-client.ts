@@ -44,7 +44,12 @@ export type LoginCreds = Pick<AuthenticationCreds, 'noiseKey' | 'me'>;
 export function rawLogin(url: string, creds: LoginCreds, options: RawLoginOptions = {}): Promise<RawClient> {
   const verify = options.verifyCertificate ?? true;
   const ephemeral = Curve.generateKeyPair();
-  const noise = makeNoiseHandler({ keyPair: ephemeral, NOISE_HEADER: NOISE_WA_HEADER, logger: silent, routingInfo: options.routingInfo });
+  const noise = makeNoiseHandler({
+    keyPair: ephemeral,
+    NOISE_HEADER: NOISE_WA_HEADER,
+    logger: silent,
+    routingInfo: options.routingInfo,
+  });
   const ws = new WebSocket(url);
   const nodes: BinaryNode[] = [];
   const listeners = new Set<() => void>();
@@ -79,14 +84,18 @@ export function rawLogin(url: string, creds: LoginCreds, options: RawLoginOption
   };
 
   ws.on('open', () => {
-    ws.send(noise.encodeFrame(proto.HandshakeMessage.encode({ clientHello: { ephemeral: ephemeral.public } }).finish()));
+    ws.send(
+      noise.encodeFrame(proto.HandshakeMessage.encode({ clientHello: { ephemeral: ephemeral.public } }).finish()),
+    );
   });
   ws.on('message', (data: Buffer) => {
     void noise.decodeFrame(data, (frame: Uint8Array | BinaryNode) => {
       if (!handshaken) {
         handshaken = true;
         const hello = proto.HandshakeMessage.decode(frame as Uint8Array);
-        const keyEnc = verify ? noise.processHandshake(hello, creds.noiseKey) : unverifiedHandshake(noise, hello, ephemeral, creds.noiseKey);
+        const keyEnc = verify
+          ? noise.processHandshake(hello, creds.noiseKey)
+          : unverifiedHandshake(noise, hello, ephemeral, creds.noiseKey);
         const me = jidDecode(creds.me?.id);
         const payload = proto.ClientPayload.fromObject({
           username: Number(me?.user),
@@ -95,10 +104,17 @@ export function rawLogin(url: string, creds: LoginCreds, options: RawLoginOption
           pull: true,
           connectType: proto.ClientPayload.ConnectType.WIFI_UNKNOWN,
           connectReason: proto.ClientPayload.ConnectReason.USER_ACTIVATED,
-          userAgent: { platform: proto.ClientPayload.UserAgent.Platform.WEB, appVersion: { primary: 2, secondary: 3000, tertiary: 1 } },
+          userAgent: {
+            platform: proto.ClientPayload.UserAgent.Platform.WEB,
+            appVersion: { primary: 2, secondary: 3000, tertiary: 1 },
+          },
         });
         const payloadEnc = noise.encrypt(proto.ClientPayload.encode(payload).finish());
-        ws.send(noise.encodeFrame(proto.HandshakeMessage.encode({ clientFinish: { static: keyEnc, payload: payloadEnc } }).finish()));
+        ws.send(
+          noise.encodeFrame(
+            proto.HandshakeMessage.encode({ clientFinish: { static: keyEnc, payload: payloadEnc } }).finish(),
+          ),
+        );
         void noise.finishInit();
         return;
       }
@@ -119,7 +135,12 @@ export function rawLogin(url: string, creds: LoginCreds, options: RawLoginOption
 type NoiseHandler = ReturnType<typeof makeNoiseHandler>;
 
 /** processHandshake without the certificate checks (same key schedule). */
-function unverifiedHandshake(noise: NoiseHandler, hello: proto.HandshakeMessage, ephemeral: KeyPair, noiseKey: KeyPair): Uint8Array {
+function unverifiedHandshake(
+  noise: NoiseHandler,
+  hello: proto.HandshakeMessage,
+  ephemeral: KeyPair,
+  noiseKey: KeyPair,
+): Uint8Array {
   const server = hello.serverHello;
   if (!server?.ephemeral || !server.static || !server.payload) throw new Error('raw client: incomplete server hello');
   noise.authenticate(server.ephemeral);

@@ -41,11 +41,20 @@ export class FactLog {
   };
 
   of<T extends Fact['type']>(type: T, account?: string): FactOf<T>[] {
-    return this.facts.filter((f): f is FactOf<T> => f.type === type && (account === undefined || f.account === account));
+    return this.facts.filter(
+      (f): f is FactOf<T> => f.type === type && (account === undefined || f.account === account),
+    );
   }
 
-  transitions(account?: string): { from: AccountStateName; to: AccountStateName; reason?: string; statusCode?: number }[] {
-    return this.of('transition', account).map(({ from, to, reason, statusCode }) => ({ from, to, ...(reason ? { reason } : {}), ...(statusCode !== undefined ? { statusCode } : {}) }));
+  transitions(
+    account?: string,
+  ): { from: AccountStateName; to: AccountStateName; reason?: string; statusCode?: number }[] {
+    return this.of('transition', account).map(({ from, to, reason, statusCode }) => ({
+      from,
+      to,
+      ...(reason ? { reason } : {}),
+      ...(statusCode !== undefined ? { statusCode } : {}),
+    }));
   }
 
   /**
@@ -58,12 +67,19 @@ export class FactLog {
 
   /** Waits until `account` has entered `state` at least `times` times in all. */
   entered(account: string, state: AccountStateName, times = 1, deadlineMs = FACT_DEADLINE_MS): Promise<void> {
-    return this.until(`${account} entering ${state} ×${times}`, () => (this.transitions(account).filter((t) => t.to === state).length >= times ? true : undefined), deadlineMs).then(() => undefined);
+    return this.until(
+      `${account} entering ${state} ×${times}`,
+      () => (this.transitions(account).filter((t) => t.to === state).length >= times ? true : undefined),
+      deadlineMs,
+    ).then(() => undefined);
   }
 }
 
 /** In-memory credentials implementing the runtime's AccountAuth. */
-export function memoryAccountAuth(creds?: AuthenticationCreds, keys?: Record<string, Record<string, unknown>>): AccountAuth & { cleared: number } {
+export function memoryAccountAuth(
+  creds?: AuthenticationCreds,
+  keys?: Record<string, Record<string, unknown>>,
+): AccountAuth & { cleared: number } {
   const mem = memoryAuth(creds, keys);
   const auth = {
     state: { creds: mem.creds, keys: mem.keys },
@@ -86,14 +102,21 @@ export interface Harness {
   facts: FactLog;
   loop: LoopMonitor;
   /** Provision a device at the simulator and add it to the gateway as `account`. */
-  addAccount(account: string, settings?: AccountSettings & { connect?: boolean }): Promise<{ phone: string; jid: string }>;
+  addAccount(
+    account: string,
+    settings?: AccountSettings & { connect?: boolean },
+  ): Promise<{ phone: string; jid: string }>;
   close(): Promise<void>;
 }
 
 const quiet = pino({ level: 'silent' });
 
 /** `clock`: the accounts' time (machine timers, send deadlines); real time by default. */
-export async function startHarness(simOptions: SimulatorOptions = {}, defaults: AccountSettings = {}, clock?: Clock): Promise<Harness> {
+export async function startHarness(
+  simOptions: SimulatorOptions = {},
+  defaults: AccountSettings = {},
+  clock?: Clock,
+): Promise<Harness> {
   const sim = await startSimulator(simOptions);
   trustServerRoot(sim.rootPublicKey, quiet);
   const facts = new FactLog();

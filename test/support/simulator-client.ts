@@ -33,7 +33,10 @@ export function trustSimulator(sim: Pick<RunningSimulator, 'rootPublicKeyBytes'>
  * One trusted simulator for a test file, started before its tests and closed after them
  * together with every client the tests pushed to `clients`.
  */
-export function simulatorPerFile(options: SimulatorOptions = {}): { readonly sim: RunningSimulator; clients: TestClient[] } {
+export function simulatorPerFile(options: SimulatorOptions = {}): {
+  readonly sim: RunningSimulator;
+  clients: TestClient[];
+} {
   let sim: RunningSimulator | undefined;
   const clients: TestClient[] = [];
   beforeAll(async () => {
@@ -83,7 +86,11 @@ export interface TestClient {
   end(): void;
 }
 
-export function connectClient(sim: Pick<RunningSimulator, 'wsUrl'>, auth: MemoryAuth, options: ClientOptions = {}): TestClient {
+export function connectClient(
+  sim: Pick<RunningSimulator, 'wsUrl'>,
+  auth: MemoryAuth,
+  options: ClientOptions = {},
+): TestClient {
   const sock = makeWASocket({
     waWebSocketUrl: sim.wsUrl,
     auth: { creds: auth.creds, keys: auth.keys },
@@ -146,7 +153,8 @@ export function connectClient(sim: Pick<RunningSimulator, 'wsUrl'>, auth: Memory
       }
       if (best?.status !== 0 && (best === undefined || status > best.status)) best = { status };
     };
-    for (const u of upserts) for (const m of u.messages) if (m.key.id === id && m.key.fromMe) consider(m.status, m.messageStubParameters);
+    for (const u of upserts)
+      for (const m of u.messages) if (m.key.id === id && m.key.fromMe) consider(m.status, m.messageStubParameters);
     for (const u of statusUpdates) if (u.key.id === id) consider(u.update.status, u.update.messageStubParameters);
     return best;
   };
@@ -161,18 +169,26 @@ export function connectClient(sim: Pick<RunningSimulator, 'wsUrl'>, auth: Memory
     acks,
     until,
     open: async (deadlineMs) => {
-      await until('connection open', () => {
-        if (updates.some((u) => u.connection === 'open')) return true;
-        const code = closeCode();
-        if (code !== null) throw new Error(`closed with ${code} before open`);
-        return undefined;
-      }, deadlineMs);
+      await until(
+        'connection open',
+        () => {
+          if (updates.some((u) => u.connection === 'open')) return true;
+          const code = closeCode();
+          if (code !== null) throw new Error(`closed with ${code} before open`);
+          return undefined;
+        },
+        deadlineMs,
+      );
     },
     closed: async (deadlineMs) => {
-      const code = await until('connection close', () => {
-        const c = closeCode();
-        return c === null ? undefined : { code: c };
-      }, deadlineMs);
+      const code = await until(
+        'connection close',
+        () => {
+          const c = closeCode();
+          return c === null ? undefined : { code: c };
+        },
+        deadlineMs,
+      );
       return code.code;
     },
     end: () => {
@@ -182,9 +198,15 @@ export function connectClient(sim: Pick<RunningSimulator, 'wsUrl'>, auth: Memory
 }
 
 /** Provision an account in-process and connect a client with it; resolves once `open`. */
-export async function openProvisioned(sim: RunningSimulator, options: ClientOptions & { preKeys?: number; phone?: string } = {}): Promise<{ client: TestClient; phone: string }> {
+export async function openProvisioned(
+  sim: RunningSimulator,
+  options: ClientOptions & { preKeys?: number; phone?: string } = {},
+): Promise<{ client: TestClient; phone: string }> {
   const { preKeys, phone, ...clientOptions } = options;
-  const provisioned = sim.provisionAccount({ ...(preKeys === undefined ? {} : { preKeys }), ...(phone === undefined ? {} : { phone }) });
+  const provisioned = sim.provisionAccount({
+    ...(preKeys === undefined ? {} : { preKeys }),
+    ...(phone === undefined ? {} : { phone }),
+  });
   const auth = memoryAuth(fromBufferJson<AuthenticationCreds>(provisioned.creds), fromBufferJson(provisioned.keys));
   const client = connectClient(sim, auth, clientOptions);
   await client.open();

@@ -28,12 +28,7 @@ export class Waiters {
    * checked now, on every `poke()` and every `pollMs` when given. `what` is read at the
    * deadline, so it can describe the state the wait ended in.
    */
-  until<T>(
-    what: string | (() => string),
-    probe: Probe<T>,
-    deadlineMs = DEADLINE_MS,
-    pollMs?: number,
-  ): Promise<T> {
+  until<T>(what: string | (() => string), probe: Probe<T>, deadlineMs = DEADLINE_MS, pollMs?: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       // An async probe is never run twice at once; a poke while one runs checks again after it.
@@ -83,11 +78,7 @@ export class Waiters {
         );
       };
       const timer = setTimeout(() => {
-        fail(
-          new Error(
-            `timed out after ${deadlineMs} ms waiting for ${typeof what === 'string' ? what : what()}`,
-          ),
-        );
+        fail(new Error(`timed out after ${deadlineMs} ms waiting for ${typeof what === 'string' ? what : what()}`));
       }, deadlineMs);
       const poll = pollMs ? setInterval(check, pollMs) : undefined;
       const done = (): void => {

@@ -23,13 +23,25 @@ export function signDeviceIdentity(accountKey: KeyPair, companionIdentity: Buffe
       keyIndex: COMPANION_KEY_INDEX,
     }).finish(),
   );
-  const accountSignature = Curve.sign(accountKey.private, Buffer.concat([WA_ADV_ACCOUNT_SIG_PREFIX, details, companionIdentity]));
-  return { details, accountSignatureKey: Buffer.from(accountKey.public), accountSignature: Buffer.from(accountSignature) };
+  const accountSignature = Curve.sign(
+    accountKey.private,
+    Buffer.concat([WA_ADV_ACCOUNT_SIG_PREFIX, details, companionIdentity]),
+  );
+  return {
+    details,
+    accountSignatureKey: Buffer.from(accountKey.public),
+    accountSignature: Buffer.from(accountSignature),
+  };
 }
 
 /** The companion's own counter-signature; provisioning does it on the client's behalf. */
 export function addDeviceSignature(identity: SignedDeviceIdentity, companionIdentity: KeyPair): SignedDeviceIdentity {
-  const message = Buffer.concat([WA_ADV_DEVICE_SIG_PREFIX, identity.details, companionIdentity.public, identity.accountSignatureKey]);
+  const message = Buffer.concat([
+    WA_ADV_DEVICE_SIG_PREFIX,
+    identity.details,
+    companionIdentity.public,
+    identity.accountSignatureKey,
+  ]);
   return { ...identity, deviceSignature: Buffer.from(Curve.sign(companionIdentity.private, message)) };
 }
 

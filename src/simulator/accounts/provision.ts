@@ -32,7 +32,10 @@ export function provisionAccount(registry: AccountRegistry, options: ProvisionOp
   const phone = options.phone ?? registry.allocatePhone();
   const account = registry.register(phone, options.name === undefined ? {} : { name: options.name });
   const base = initAuthCreds();
-  const identity = addDeviceSignature(signDeviceIdentity(account.accountKey, Buffer.from(base.signedIdentityKey.public)), base.signedIdentityKey);
+  const identity = addDeviceSignature(
+    signDeviceIdentity(account.accountKey, Buffer.from(base.signedIdentityKey.public)),
+    base.signedIdentityKey,
+  );
   const preKeyCount = Math.max(0, Math.floor(options.preKeys ?? 0));
   const preKeys: Record<string, KeyPair> = {};
   for (let id = 1; id <= preKeyCount; id++) preKeys[String(id)] = Curve.generateKeyPair();

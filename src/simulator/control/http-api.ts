@@ -36,7 +36,9 @@ function parse<T>(schema: ZodType<T>, value: unknown): T {
 }
 
 function stripUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
+  };
 }
 
 export function routes(sim: SimulatorControls, rootPublicKey: string): Map<string, Handler> {
@@ -77,7 +79,12 @@ export function routes(sim: SimulatorControls, rootPublicKey: string): Map<strin
   r.set('GET /stats', () => {
     // With --expose-gc a collection first makes heap numbers comparable between calls.
     (globalThis as { gc?: () => void }).gc?.();
-    return { pid: process.pid, memory: process.memoryUsage(), sessions: sim.sessions().length, accounts: sim.accounts().length };
+    return {
+      pid: process.pid,
+      memory: process.memoryUsage(),
+      sessions: sim.sessions().length,
+      accounts: sim.accounts().length,
+    };
   });
   r.set('POST /reset', () => {
     sim.reset();
@@ -108,7 +115,13 @@ function reply(res: ServerResponse, status: number, body: object): void {
   res.end(text);
 }
 
-export async function listenHttp(sim: SimulatorControls, rootPublicKey: string, host: string, port: number, logger: Logger): Promise<HttpEndpoint> {
+export async function listenHttp(
+  sim: SimulatorControls,
+  rootPublicKey: string,
+  host: string,
+  port: number,
+  logger: Logger,
+): Promise<HttpEndpoint> {
   const table = routes(sim, rootPublicKey);
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -123,7 +136,10 @@ export async function listenHttp(sim: SimulatorControls, rootPublicKey: string, 
           reply(res, httpStatusOf(err.code), { ok: false, error: { code: err.code, message: err.message } });
           return;
         }
-        logger.error({ err: err instanceof Error ? err.message : String(err), route: url.pathname }, 'control API handler failed');
+        logger.error(
+          { err: err instanceof Error ? err.message : String(err), route: url.pathname },
+          'control API handler failed',
+        );
         reply(res, 500, { ok: false, error: { code: 'internal', message: 'internal error' } });
       }
     })();

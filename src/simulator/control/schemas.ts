@@ -5,7 +5,11 @@ import { TRAFFIC_KINDS } from '../faults/faults.js';
 import { FIELD_REPORT_IDLE_TIMEOUT_MS } from '../timing.js';
 
 const phone = z.string().regex(/^\d{5,15}$/, 'must be 5–15 digits');
-const ms = z.number().int().min(0).max(7 * 24 * 3600_000);
+const ms = z
+  .number()
+  .int()
+  .min(0)
+  .max(7 * 24 * 3600_000);
 const code = z.number().int().min(100).max(999);
 
 /** Stream-error code the policies use by default: 408, as in the field report. */
@@ -27,7 +31,12 @@ export const conditionsSchema = z
       .strict(),
     recycle: z.object({ everyMs: ms.min(1), code: code.default(DEFAULT_POLICY_CODE) }).strict(),
     receipts: z
-      .object({ delivery: z.boolean().default(true), read: z.boolean().default(false), deliveryDelayMs: ms.default(0), readDelayMs: ms.default(0) })
+      .object({
+        delivery: z.boolean().default(true),
+        read: z.boolean().default(false),
+        deliveryDelayMs: ms.default(0),
+        readDelayMs: ms.default(0),
+      })
       .strict(),
   })
   .partial()
@@ -36,7 +45,23 @@ export const conditionsSchema = z
 export const setFaultsSchema = conditionsSchema.extend({ account: phone.optional() }).strict();
 
 export const clearFaultsSchema = z
-  .object({ account: phone.optional(), keys: z.array(z.enum(['silence', 'ackLatencyMs', 'pingLatencyMs', 'rejectSends', 'loginFailure', 'idleTimeout', 'recycle', 'receipts'])).optional() })
+  .object({
+    account: phone.optional(),
+    keys: z
+      .array(
+        z.enum([
+          'silence',
+          'ackLatencyMs',
+          'pingLatencyMs',
+          'rejectSends',
+          'loginFailure',
+          'idleTimeout',
+          'recycle',
+          'receipts',
+        ]),
+      )
+      .optional(),
+  })
   .strict();
 
 export const actionSchema = z.discriminatedUnion('type', [
@@ -49,13 +74,29 @@ export const actionSchema = z.discriminatedUnion('type', [
 ]);
 
 export const provisionSchema = z
-  .object({ phone: phone.optional(), name: z.string().min(1).max(64).optional(), preKeys: z.number().int().min(0).max(812).optional() })
+  .object({
+    phone: phone.optional(),
+    name: z.string().min(1).max(64).optional(),
+    preKeys: z.number().int().min(0).max(812).optional(),
+  })
   .strict();
 
 export const inboundSchema = z
-  .object({ account: phone, from: phone, text: z.string().max(64 * 1024), id: z.string().regex(/^[A-Za-z0-9]{4,64}$/).optional() })
+  .object({
+    account: phone,
+    from: phone,
+    text: z.string().max(64 * 1024),
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9]{4,64}$/)
+      .optional(),
+  })
   .strict();
 
 export const qrScanSchema = z.object({ qr: z.string().min(1).max(4096), phone: phone.optional() }).strict();
-export const pairingCodeSchema = z.object({ phone, code: z.string().regex(/^[A-Za-z0-9]{8}$/, 'must be the 8-character code') }).strict();
-export const ledgerQuerySchema = z.object({ account: phone.optional(), chat: z.string().min(3).max(128).optional() }).strict();
+export const pairingCodeSchema = z
+  .object({ phone, code: z.string().regex(/^[A-Za-z0-9]{8}$/, 'must be the 8-character code') })
+  .strict();
+export const ledgerQuerySchema = z
+  .object({ account: phone.optional(), chat: z.string().min(3).max(128).optional() })
+  .strict();

@@ -2,7 +2,17 @@
 // Baileys DisconnectReason each action produces is measured in test/simulator/faults.int.test.ts.
 
 /** What a received stanza counts as, for the idle-timeout policy's `resetBy`. */
-export const TRAFFIC_KINDS = ['message', 'receipt', 'ack', 'presence', 'iq', 'ping', 'notification', 'ws-ping', 'other'] as const;
+export const TRAFFIC_KINDS = [
+  'message',
+  'receipt',
+  'ack',
+  'presence',
+  'iq',
+  'ping',
+  'notification',
+  'ws-ping',
+  'other',
+] as const;
 export type TrafficKind = (typeof TRAFFIC_KINDS)[number];
 
 /** Drop the session with `<stream:error code>` after `afterMs` without traffic of `resetBy`

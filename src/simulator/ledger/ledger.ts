@@ -63,7 +63,9 @@ export class Ledger {
 
   query(q: LedgerQuery = {}): LedgerEntry[] {
     return this.entries
-      .filter((e) => (q.account === undefined || e.account === q.account) && (q.chat === undefined || e.chat === q.chat))
+      .filter(
+        (e) => (q.account === undefined || e.account === q.account) && (q.chat === undefined || e.chat === q.chat),
+      )
       .map((e) => ({ ...e }));
   }
 

@@ -42,7 +42,10 @@ function keyPair(seed: string | undefined, purpose: string): KeyPair {
   return seed === undefined ? keyPairFromSeed(randomBytes(32)) : keyPairFromSeed(seedMaterial(seed, purpose));
 }
 
-function certificate(details: proto.CertChain.NoiseCertificate.IDetails, signer: KeyPair): proto.CertChain.INoiseCertificate {
+function certificate(
+  details: proto.CertChain.NoiseCertificate.IDetails,
+  signer: KeyPair,
+): proto.CertChain.INoiseCertificate {
   const encoded = proto.CertChain.NoiseCertificate.Details.encode(details).finish();
   return { details: encoded, signature: Buffer.from(Curve.sign(signer.private, encoded)) };
 }
@@ -52,7 +55,10 @@ export function makeServerIdentity(seed?: string): ServerIdentity {
   const intermediate = keyPair(seed, 'intermediate');
   const staticKey = keyPair(seed, 'static');
   const chain = proto.CertChain.encode({
-    intermediate: certificate({ serial: INTERMEDIATE_SERIAL, issuerSerial: ROOT_SERIAL, key: intermediate.public }, root),
+    intermediate: certificate(
+      { serial: INTERMEDIATE_SERIAL, issuerSerial: ROOT_SERIAL, key: intermediate.public },
+      root,
+    ),
     leaf: certificate({ serial: LEAF_SERIAL, issuerSerial: INTERMEDIATE_SERIAL, key: staticKey.public }, intermediate),
   }).finish();
   return { root, static: staticKey, certChain: Buffer.from(chain) };

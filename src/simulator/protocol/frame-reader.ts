@@ -32,7 +32,8 @@ export class FrameReader {
     const frames: Buffer[] = [];
     while (this.buffer.length >= FRAME_LENGTH_BYTES) {
       const size = this.buffer.readUIntBE(0, FRAME_LENGTH_BYTES);
-      if (size > MAX_FRAME_BYTES) throw new SimulatorError('protocol_error', `frame of ${size} bytes exceeds the limit`);
+      if (size > MAX_FRAME_BYTES)
+        throw new SimulatorError('protocol_error', `frame of ${size} bytes exceeds the limit`);
       if (this.buffer.length < FRAME_LENGTH_BYTES + size) break;
       frames.push(this.buffer.subarray(FRAME_LENGTH_BYTES, FRAME_LENGTH_BYTES + size));
       this.buffer = this.buffer.subarray(FRAME_LENGTH_BYTES + size);
@@ -57,7 +58,9 @@ export class FrameReader {
     if (header[0] !== NOISE_WA_HEADER[0] || header[1] !== NOISE_WA_HEADER[1]) {
       throw new SimulatorError('handshake_failed', 'connection does not start with the WA header');
     }
-    this.intro = routingInfo ? { header: Buffer.from(header), routingInfo: Buffer.from(routingInfo) } : { header: Buffer.from(header) };
+    this.intro = routingInfo
+      ? { header: Buffer.from(header), routingInfo: Buffer.from(routingInfo) }
+      : { header: Buffer.from(header) };
     this.buffer = this.buffer.subarray(offset + NOISE_WA_HEADER.length);
     return true;
   }

@@ -73,7 +73,9 @@ export class NoiseResponder {
     this.mixKey(Curve.sharedKey(this.identity.static.private, ce));
     const payloadEnc = this.encrypt(this.identity.certChain);
     return Buffer.from(
-      proto.HandshakeMessage.encode({ serverHello: { ephemeral: e.public, static: staticEnc, payload: payloadEnc } }).finish(),
+      proto.HandshakeMessage.encode({
+        serverHello: { ephemeral: e.public, static: staticEnc, payload: payloadEnc },
+      }).finish(),
     );
   }
 
@@ -81,9 +83,11 @@ export class NoiseResponder {
   finish(frame: Buffer): HandshakeResult {
     if (!this.ephemeral) throw new SimulatorError('handshake_failed', 'client finish before client hello');
     const fin = proto.HandshakeMessage.decode(frame).clientFinish;
-    if (!fin?.static || !fin.payload) throw new SimulatorError('handshake_failed', 'client finish without static key or payload');
+    if (!fin?.static || !fin.payload)
+      throw new SimulatorError('handshake_failed', 'client finish without static key or payload');
     const clientStatic = this.decrypt(Buffer.from(fin.static));
-    if (clientStatic.length !== KEY_LENGTH) throw new SimulatorError('handshake_failed', 'client static key is not 32 bytes');
+    if (clientStatic.length !== KEY_LENGTH)
+      throw new SimulatorError('handshake_failed', 'client static key is not 32 bytes');
     this.mixKey(Curve.sharedKey(this.ephemeral.private, clientStatic));
     const payload = proto.ClientPayload.decode(this.decrypt(Buffer.from(fin.payload)));
     const split = Buffer.from(hkdf(EMPTY, 64, { salt: this.salt, info: '' }));

@@ -25,7 +25,9 @@ export async function handleClientMessage(conn: Connection, node: BinaryNode): P
   if (faults.rejectSends) {
     const error = faults.rejectSends.error;
     conn.log.info({ id, error }, 'rejecting send (fault)');
-    conn.afterDelay(faults.ackLatencyMs, () => conn.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t, error } }));
+    conn.afterDelay(faults.ackLatencyMs, () =>
+      conn.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t, error } }),
+    );
     return;
   }
   const ownUser = parseJid(to)?.user;
@@ -36,7 +38,9 @@ export async function handleClientMessage(conn: Connection, node: BinaryNode): P
     return;
   }
   const contact = conn.ctx.contacts.resolve(to);
-  const { text, kind, decrypted } = contact ? await decryptFor(conn, account, contact, node) : { text: undefined, kind: 'unsupported', decrypted: false };
+  const { text, kind, decrypted } = contact
+    ? await decryptFor(conn, account, contact, node)
+    : { text: undefined, kind: 'unsupported', decrypted: false };
   const chat = contact ? pnJid(contact.phone) : to;
   const { entry, duplicate } = conn.ctx.ledger.record({ account: account.phone, chat, id, text, kind, decrypted });
   conn.log.info({ id, chat, kind, decrypted, duplicate, count: entry.count }, 'message received');
@@ -65,16 +69,23 @@ async function decryptFor(conn: Connection, account: Account, contact: Contact, 
   const enc = findEnc(node, contact);
   const ciphertext = bytesOf(enc);
   const type = enc?.attrs.type;
-  if (!ciphertext || (type !== 'pkmsg' && type !== 'msg')) return { text: undefined, kind: 'unsupported', decrypted: false };
+  if (!ciphertext || (type !== 'pkmsg' && type !== 'msg'))
+    return { text: undefined, kind: 'unsupported', decrypted: false };
   try {
     const cipher = new signal.SessionCipher(contact.store(), addressOf(account));
-    const plain = type === 'pkmsg' ? await cipher.decryptPreKeyWhisperMessage(ciphertext) : await cipher.decryptWhisperMessage(ciphertext);
+    const plain =
+      type === 'pkmsg'
+        ? await cipher.decryptPreKeyWhisperMessage(ciphertext)
+        : await cipher.decryptWhisperMessage(ciphertext);
     const message = proto.Message.decode(unpadRandomMax16(plain));
     const text = message.conversation ?? message.extendedTextMessage?.text ?? undefined;
     const kind = text !== undefined ? 'text' : (Object.keys(message.toJSON())[0] ?? 'empty');
     return { text, kind, decrypted: true };
   } catch (err) {
-    conn.log.warn({ id: node.attrs.id, type, reason: err instanceof Error ? err.message : String(err) }, 'could not decrypt message');
+    conn.log.warn(
+      { id: node.attrs.id, type, reason: err instanceof Error ? err.message : String(err) },
+      'could not decrypt message',
+    );
     return { text: undefined, kind: 'undecryptable', decrypted: false };
   }
 }

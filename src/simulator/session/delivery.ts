@@ -45,9 +45,15 @@ export class InboundDelivery {
   push(req: InboundRequest): InboundResult {
     const account = this.ctx.accounts.get(req.account);
     if (!account) throw new SimulatorError('unknown_account', `no account ${req.account}`);
-    if (!PHONE_PATTERN.test(req.from)) throw new SimulatorError('bad_request', '`from` must be a phone number (digits)');
+    if (!PHONE_PATTERN.test(req.from))
+      throw new SimulatorError('bad_request', '`from` must be a phone number (digits)');
     this.ctx.contacts.know(req.from);
-    const msg: QueuedInbound = { id: req.id ?? newMessageId(), from: req.from, text: req.text, t: Math.floor(Date.now() / 1000) };
+    const msg: QueuedInbound = {
+      id: req.id ?? newMessageId(),
+      from: req.from,
+      text: req.text,
+      t: Math.floor(Date.now() / 1000),
+    };
     const conn = this.ctx.sessions.forAccount(account.phone);
     if (conn && conn.readyForDelivery && conn.state === 'logged-in') {
       // Pending from now on, so a drop before the send re-queues it in order.
@@ -69,7 +75,11 @@ export class InboundDelivery {
     for (const msg of batch) conn.pendingInbound.set(msg.id, msg);
     this.chain(conn, async () => {
       const sent = await this.deliver(conn, account, batch, true);
-      conn.send({ tag: 'ib', attrs: { from: 's.whatsapp.net' }, content: [{ tag: 'offline', attrs: { count: String(sent) } }] });
+      conn.send({
+        tag: 'ib',
+        attrs: { from: 's.whatsapp.net' },
+        content: [{ tag: 'offline', attrs: { count: String(sent) } }],
+      });
     });
   }
 
@@ -89,7 +99,8 @@ export class InboundDelivery {
   private chain(conn: Connection, task: () => Promise<unknown>): void {
     conn.deliveryChain = conn.deliveryChain.then(task).then(
       () => undefined,
-      (err: unknown) => conn.log.warn({ reason: err instanceof Error ? err.message : String(err) }, 'inbound delivery failed'),
+      (err: unknown) =>
+        conn.log.warn({ reason: err instanceof Error ? err.message : String(err) }, 'inbound delivery failed'),
     );
   }
 
@@ -128,7 +139,9 @@ export class InboundDelivery {
         ...(preKey ? { preKey: { keyId: preKey.keyId, publicKey: withKeyType(preKey.publicKey) } } : {}),
       });
     }
-    const { type, body } = await new signal.SessionCipher(store, address).encrypt(encodeWAMessage({ conversation: msg.text }));
+    const { type, body } = await new signal.SessionCipher(store, address).encrypt(
+      encodeWAMessage({ conversation: msg.text }),
+    );
     const attrs: Record<string, string> = {
       from: lidJid(contact.lid),
       sender_pn: pnJid(contact.phone),
@@ -141,7 +154,13 @@ export class InboundDelivery {
     return {
       tag: 'message',
       attrs,
-      content: [{ tag: 'enc', attrs: { v: '2', type: type === PREKEY_WHISPER_TYPE ? 'pkmsg' : 'msg' }, content: Buffer.from(body, 'binary') }],
+      content: [
+        {
+          tag: 'enc',
+          attrs: { v: '2', type: type === PREKEY_WHISPER_TYPE ? 'pkmsg' : 'msg' },
+          content: Buffer.from(body, 'binary'),
+        },
+      ],
     };
   }
 

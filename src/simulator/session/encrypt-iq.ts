@@ -86,13 +86,21 @@ function parseUpload(iq: BinaryNode, previous: DeviceBundle | undefined): Device
   const skeyId = bytesOf(getBinaryNodeChild(skey, 'id'));
   const skeyValue = bytesOf(getBinaryNodeChild(skey, 'value'));
   const skeySig = bytesOf(getBinaryNodeChild(skey, 'signature'));
-  if (!registration?.length || identity?.length !== PUBLIC_KEY_BYTES || !skeyId?.length || skeyValue?.length !== PUBLIC_KEY_BYTES || !skeySig) {
+  if (
+    !registration?.length ||
+    identity?.length !== PUBLIC_KEY_BYTES ||
+    !skeyId?.length ||
+    skeyValue?.length !== PUBLIC_KEY_BYTES ||
+    !skeySig
+  ) {
     return undefined;
   }
   const uploaded = childrenOf(getBinaryNodeChild(iq, 'list')).flatMap((key) => {
     const id = bytesOf(getBinaryNodeChild(key, 'id'));
     const value = bytesOf(getBinaryNodeChild(key, 'value'));
-    return id?.length && value?.length === PUBLIC_KEY_BYTES ? [{ keyId: id.readUIntBE(0, id.length), publicKey: value }] : [];
+    return id?.length && value?.length === PUBLIC_KEY_BYTES
+      ? [{ keyId: id.readUIntBE(0, id.length), publicKey: value }]
+      : [];
   });
   const sameIdentity = previous?.identityKey.equals(identity) ?? false;
   const kept = sameIdentity ? (previous?.preKeys ?? []) : [];

@@ -16,7 +16,10 @@ export function result(iq: BinaryNode, content?: BinaryNode[]): BinaryNode {
 }
 
 export function iqError(iq: BinaryNode, code: number, text: string): BinaryNode {
-  return { ...result(iq, [{ tag: 'error', attrs: { code: String(code), text } }]), attrs: { id: iq.attrs.id ?? '', type: 'error', from: SERVER_JID } };
+  return {
+    ...result(iq, [{ tag: 'error', attrs: { code: String(code), text } }]),
+    attrs: { id: iq.attrs.id ?? '', type: 'error', from: SERVER_JID },
+  };
 }
 
 /** Privacy settings we report (Baileys reads them before sending read receipts). */
@@ -62,7 +65,10 @@ export async function handleIq(conn: Connection, iq: BinaryNode): Promise<void> 
       return;
     case 'privacy':
       if (type === 'get' && first?.tag === 'privacy') {
-        const categories = Object.entries(PRIVACY_DEFAULTS).map(([name, value]) => ({ tag: 'category', attrs: { name, value } }));
+        const categories = Object.entries(PRIVACY_DEFAULTS).map(([name, value]) => ({
+          tag: 'category',
+          attrs: { name, value },
+        }));
         conn.send(result(iq, [{ tag: 'privacy', attrs: {}, content: categories }]));
       } else {
         conn.send(result(iq));

@@ -26,10 +26,15 @@ export function answerUsync(conn: Connection, iq: BinaryNode): BinaryNode {
     for (const protocol of protocols) {
       switch (protocol) {
         case 'devices':
-          content.push({ tag: 'devices', attrs: {}, content: [{ tag: 'device-list', attrs: {}, content: [{ tag: 'device', attrs: { id: '0' } }] }] });
+          content.push({
+            tag: 'devices',
+            attrs: {},
+            content: [{ tag: 'device-list', attrs: {}, content: [{ tag: 'device', attrs: { id: '0' } }] }],
+          });
           break;
         case 'lid':
-          if (contact && parsed?.server !== LID_SERVER) content.push({ tag: 'lid', attrs: { val: lidJid(contact.lid) } });
+          if (contact && parsed?.server !== LID_SERVER)
+            content.push({ tag: 'lid', attrs: { val: lidJid(contact.lid) } });
           break;
         case 'contact':
           content.push({ tag: 'contact', attrs: { type: contact ? 'in' : 'out' } });

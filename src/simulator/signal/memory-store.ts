@@ -16,7 +16,10 @@ export class MemorySignalStore implements SignalStorage {
     const signed = signedKeyPair({ public: this.identity.pubKey.subarray(1), private: this.identity.privKey }, 1);
     this.signedPreKey = {
       keyId: signed.keyId,
-      pair: { pubKey: Buffer.concat([Buffer.from([5]), signed.keyPair.public]), privKey: Buffer.from(signed.keyPair.private) },
+      pair: {
+        pubKey: Buffer.concat([Buffer.from([5]), signed.keyPair.public]),
+        privKey: Buffer.from(signed.keyPair.private),
+      },
       signature: Buffer.from(signed.signature),
     };
   }
