@@ -20,11 +20,11 @@ import {
 } from '@whiskeysockets/baileys';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openAuthStore } from '../../src/baileys/auth-store.js';
+import { parseBaileysKeyFile } from '../../src/baileys/baileys-folder.js';
 import {
   exportSession,
   fileSessionStores,
   importSession,
-  parseBaileysKeyFile,
   type SessionStores,
 } from '../../src/baileys/session-folder.js';
 import { WaError, type WaErrorCode } from '../../src/contract/index.js';
