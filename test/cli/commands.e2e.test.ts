@@ -138,13 +138,18 @@ describe('wa-connd commands against a running gateway', () => {
   });
 
   it('events tails new events, filtered by type, human-readable, without message text', async () => {
-    const tail = startCli(['events', 'alpha', '--type', 'send.queued', 'send.acked', '--limit', '2'], w.env);
-    // The tail reads new events only: send until it has seen them (its consumer may start after the first send).
+    // Three events: a send makes one send.queued and two send.acked (server, delivered), so any
+    // three in a row hold a send.queued, wherever the tail's consumer starts.
+    const tail = startCli(['events', 'alpha', '--type', 'send.queued', 'send.acked', '--limit', '3'], w.env);
+    let exited = false;
+    void tail.exited.then(() => (exited = true));
+    // The tail reads new events only: send until it has printed its three and exited (its
+    // consumer may start after the first send, or between a send's queued and its acks).
     let n = 0;
     const sending = until(
-      'the tail to print two events',
+      'the tail to print three events and exit',
       async () => {
-        if (/send\.acked/.test(tail.stdout())) return true;
+        if (exited) return true;
         await wa.send('alpha', { id: `tail-${++n}`, to: TO, text: 'secret words' });
         return undefined;
       },
