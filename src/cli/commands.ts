@@ -6,6 +6,7 @@ import QRCode from 'qrcode';
 import {
   EVENT_TYPES,
   isoTimeSchema,
+  type AccountState,
   KEEPALIVE_STRATEGIES,
   type EventType,
   type KeepaliveStrategy,
@@ -66,8 +67,11 @@ export async function status(
   for (const s of all) line(io.out, formatStatus(s));
 }
 
-/** How often `disconnect` re-reads the state while the account drains (the default drain takes ≤ 2 s). */
-const DRAIN_POLL_MS = 100;
+/**
+ * The drain is read from the event stream from this long before it began (by the gateway's
+ * clock): a nats-server clock behind the gateway's must not make the feed start after it.
+ */
+const CLOCK_SKEW_MARGIN_MS = 60_000;
 
 /**
  * `disconnect` waits out the drain (in-flight acks, then the socket closes) and prints
@@ -82,16 +86,43 @@ export async function lifecycle(
   opts: { waitMs: number },
 ): Promise<void> {
   let { state } = await wa[verb](account);
-  const until = Date.now() + opts.waitMs;
-  while (verb === 'disconnect' && state === 'draining') {
-    if (Date.now() > until)
-      throw new WaitTimeoutError(
-        `${account} is still draining after ${opts.waitMs} ms (watch: wa-connd status ${account})`,
-      );
-    await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
-    state = (await wa.status(account)).state;
+  if (verb === 'disconnect' && state === 'draining') {
+    const status = await wa.status(account);
+    state = status.state === 'draining' ? await drained(wa, account, status.since, opts.waitMs) : status.state;
   }
   line(io.out, `${account}: ${state}`);
+}
+
+/** The state the account's transition out of `draining` (entered at `since`) leads to. */
+async function drained(wa: WaClient, account: string, since: string, waitMs: number): Promise<AccountState> {
+  const began = Date.parse(since);
+  const feed = wa.events({ account, type: 'transition', since: new Date(began - CLOCK_SKEW_MARGIN_MS) });
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new WaitTimeoutError(`${account} is still draining after ${waitMs} ms (watch: wa-connd status ${account})`),
+        ),
+      waitMs,
+    );
+  });
+  const left = (async () => {
+    for await (const { event } of feed) {
+      if (event.type === 'transition' && event.from === 'draining' && Date.parse(event.at) >= began) return event.to;
+    }
+    return undefined;
+  })();
+  // When the deadline wins, the feed's end (or a failure) after close() must not go unhandled.
+  left.catch(() => undefined);
+  try {
+    const state = await Promise.race([left, timeout]);
+    if (state === undefined) throw new WaitTimeoutError(`the event stream ended before ${account} left draining`);
+    return state;
+  } finally {
+    clearTimeout(timer);
+    feed.close();
+  }
 }
 
 export async function send(
