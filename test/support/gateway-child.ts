@@ -146,6 +146,8 @@ export type GatewayConfig = {
   waUrl: string;
   trustRoot: string;
   accounts: { id: string; connect: boolean }[];
+  /** More of the config file (`defaults`, `webhooks`, `log`…), laid over the keys above. */
+  settings?: Record<string, unknown>;
 };
 
 /**
@@ -160,6 +162,7 @@ export async function spawnGateway(dir: string, config: GatewayConfig): Promise<
       log: { level: 'warn' },
       nats: { startLocal: false },
       accounts: config.accounts,
+      ...config.settings,
     }),
   );
   return startChild('gateway child', ['--import', 'tsx', 'src/main.ts'], {
