@@ -12,6 +12,8 @@ const FLAT = 1.2;
 /** The pattern must be reported within this many periods (issue 18). */
 const PATTERN_WITHIN = 3;
 
+// libsignal prints session dumps with console.* from the baseline's Baileys; the report is on stdout.
+for (const k of ['log', 'info', 'warn', 'error', 'debug'] as const) console[k] = () => undefined;
 process.stdout.write(`soak: seed ${seed}, scale 1/${Math.round(1 / SOAK_SCALE)}, ${hours} scaled hours\n`);
 const r = await runSoak({ seed, hours, log: (l) => process.stderr.write(`${l}\n`) });
 const line = (a: AccountReport) =>
@@ -37,7 +39,7 @@ process.stdout.write(
 );
 const of = (name: string) => r.accounts.find((a) => a.account === name) as AccountReport;
 const [idle, drain, plain] = [of('ka-idle'), of('rc-drain'), of('rc-plain')];
-const replays = (a: AccountReport) => a.held + a.resent;
+const replays = (a: AccountReport) => a.resent;
 const checks: [string, boolean][] = [
   ['keepalive: 0 drops under the idle timer', idle.drops === 0],
   ['gateway: 0 lost, 0 failed', [idle, drain, plain].every((a) => a.lost === 0 && a.failed === 0)],

@@ -27,7 +27,7 @@ import { provisionAt, startSimProcess } from './processes.js';
 export const SOAK_SCALE = 1 / 600;
 /** The field report's server timer, unscaled (the simulator scales it). */
 const SERVER_TIMER_MS = 16 * 60_000;
-const HOUR_MS = 3_600_000 * SOAK_SCALE;
+const HOUR_MS = Math.round(3_600_000 * SOAK_SCALE);
 /**
  * Gateway timings. Not all of them can be 1/600 of the defaults: a 4 s ping deadline
  * would be 7 ms, under the loaded machine's scheduling noise. The scale keeps what the
@@ -48,7 +48,7 @@ export const SOAK_TIMINGS = {
   stallThresholdMs: 300,
 };
 /** presenceEveryMs: the 5-minute default, scaled. */
-const PRESENCE_EVERY_MS = 5 * 60_000 * SOAK_SCALE;
+const PRESENCE_EVERY_MS = Math.round(5 * 60_000 * SOAK_SCALE);
 /** Baileys' own WebSocket keepalive default (30 s, not scaled: it does not reset the server timer anyway). */
 const BAILEYS_KEEPALIVE_MS = 30_000;
 /** Server idle timer: application traffic resets it, pings do not (field report). */
@@ -59,7 +59,13 @@ const IDLE_POLICY = {
     code: 408,
   },
 };
-const RECYCLE_POLICY = { recycle: { everyMs: SERVER_TIMER_MS, code: 408 } };
+/**
+ * Server recycle every 16 min whatever the traffic. Acks take 40 ms, so a drop can cut
+ * sends in flight: those are what draining ahead of the drop saves from being written
+ * twice. (Not scaled, and kept under the drain's lead — 5% of the period, 80 ms here,
+ * 48 s at real scale — as any real round trip is under 48 s.)
+ */
+const RECYCLE_POLICY = { recycle: { everyMs: SERVER_TIMER_MS, code: 408 }, ackLatencyMs: 40 };
 
 type Case = {
   account: string;
@@ -99,7 +105,7 @@ export type AccountReport = {
   delivered: number;
   lost: number;
   failed: number;
-  /** Server-ended sessions (a close with a status code). */
+  /** Server-ended sessions while online (a close with a status code; not one ending a planned drain). */
   drops: number;
   /** Sessions the gateway recycled ahead of a predicted drop. */
   plannedRecycles: number;
@@ -108,7 +114,7 @@ export type AccountReport = {
   patternPeriodMs: number | undefined;
   /** Sends accepted while the link was not usable (they went out after a reconnect). */
   held: number;
-  /** Sends written to WhatsApp more than once (in flight when the link dropped). */
+  /** Sends written to WhatsApp more than once (in flight when the link dropped): replays. */
   resent: number;
 };
 export type HourSample = { hour: number; rssMiB: number; eldP99Ms: number; cpuMs: number };
@@ -157,8 +163,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       env: { WA_CONND_HTTP_PORT: String(port) },
     });
     const scrape = async () => parsePrometheusText(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+    const child = gateway;
     await until(
-      'the gateway serving /metrics',
+      () => `the gateway serving /metrics:\n${child.output()}`,
       () =>
         scrape().then(
           () => true,
@@ -274,7 +281,8 @@ function gatewayReport(
     ledger.filter((r) => r.account === account),
   );
   const transitions = events.filter((e) => e.type === 'transition');
-  const drops = transitions.filter((e) => typeof e['statusCode'] === 'number');
+  // A server close while online; one that ends a planned drain early is the drain finishing.
+  const drops = transitions.filter((e) => typeof e['statusCode'] === 'number' && ONLINE.has(String(e['from'])));
   const pattern = events.find((e) => e.type === 'drop.pattern');
   const sentTimes = new Map<string, number>();
   for (const e of events) if (e.type === 'send.sent' && e.id) sentTimes.set(e.id, (sentTimes.get(e.id) ?? 0) + 1);
