@@ -7,7 +7,6 @@
  * RSS, event-loop delay and CPU are read from its /metrics.
  */
 import { createServer } from 'node:net';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { WA_CERT_DETAILS } from '@whiskeysockets/baileys';
 import { cmdSubject, evtFilter } from '../../../src/contract/index.js';
 import { waMessageIdFor } from '../../../src/runtime/message-id.js';
