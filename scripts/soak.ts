@@ -35,7 +35,7 @@ const ratios = {
   cpu: mean(tail.map((h) => h.cpuMs)) / mean(head.map((h) => h.cpuMs)),
 };
 process.stdout.write(
-  `soak hours: ${r.hours.map((h) => `${h.hour}:${h.rssMiB.toFixed(0)}MiB/${h.eldP99Ms.toFixed(1)}ms/${h.cpuMs.toFixed(0)}cpu`).join(' ')}\n`,
+  `soak hours (hour:rss/heap MiB/eld p99/cpu): ${r.hours.map((h) => `${h.hour}:${h.rssMiB.toFixed(0)}/${h.heapMiB.toFixed(0)}MiB/${h.eldP99Ms.toFixed(1)}ms/${h.cpuMs.toFixed(0)}ms`).join(' ')}\n`,
 );
 const of = (name: string) => r.accounts.find((a) => a.account === name) as AccountReport;
 const [idle, drain, plain] = [of('ka-idle'), of('rc-drain'), of('rc-plain')];

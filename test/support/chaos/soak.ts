@@ -116,7 +116,8 @@ export type AccountReport = {
   /** Sends written to WhatsApp more than once (in flight when the link dropped): replays. */
   resent: number;
 };
-export type HourSample = { hour: number; rssMiB: number; eldP99Ms: number; cpuMs: number };
+/** Per scaled hour: RSS and V8 heap in use at its end (no GC forced), event-loop delay p99 over it, CPU spent in it. */
+export type HourSample = { hour: number; rssMiB: number; heapMiB: number; eldP99Ms: number; cpuMs: number };
 export type SoakResult = { accounts: AccountReport[]; hours: HourSample[]; wallMs: number };
 
 export type SoakOptions = { seed: number; hours: number; log?: (line: string) => void };
@@ -209,6 +210,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       hours.push({
         hour,
         rssMiB: value('process_resident_memory_bytes') / 2 ** 20,
+        heapMiB: value('nodejs_heap_size_used_bytes') / 2 ** 20,
         eldP99Ms: value('wa_event_loop_delay_seconds', { stat: 'p99' }) * 1000,
         cpuMs: (cpu - lastCpu) * 1000,
       });
