@@ -122,11 +122,12 @@ export function fileStores(dataDir: string): AuthStores {
 /** The configured store (`auth.store`), or the other one (`kind`) for `move-store`. */
 export async function authStoresFor(
   config: Pick<Config, 'auth' | 'dataDir' | 'stream'>,
-  nc: NatsConnection,
+  nc: NatsConnection | undefined,
   options: { kind?: AuthStoreKind; logger?: Logger; writer?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<AuthStores> {
   const kind = options.kind ?? config.auth.store;
   if (kind === 'file') return fileStores(config.dataDir);
+  if (!nc) throw new WaError('internal', 'the KV auth store needs a NATS connection');
   return kvSessionStores({
     nc,
     replicas: config.stream.replicas ?? 1,
