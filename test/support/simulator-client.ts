@@ -10,6 +10,8 @@ import makeWASocket, {
   type WAMessageUpdate,
   type WASocket,
 } from '@whiskeysockets/baileys';
+import { Agent as HttpsAgent } from 'node:https';
+import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import pino from 'pino';
 import { afterAll, beforeAll } from 'vitest';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/simulator/index.js';
@@ -27,6 +29,20 @@ export const TEST_KEEPALIVE_MS = 1_000;
  * this mutable export). Never do this against the real service. */
 export function trustSimulator(sim: Pick<RunningSimulator, 'rootPublicKeyBytes'>): void {
   WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(sim.rootPublicKeyBytes);
+}
+
+/** An https agent that trusts the simulator's media certificate (and nothing else): give it
+ * to Baileys as `fetchAgent`, which is what its media upload uses. Per socket, not global. */
+export function mediaAgent(sim: Pick<RunningSimulator, 'caPem'>): HttpsAgent {
+  return new HttpsAgent({ ca: sim.caPem });
+}
+
+/** Adds the simulator's media certificate to this process's default trusted CAs (Node ≥
+ * 24.5), keeping the others: needed for Baileys' media download, which uses the global
+ * `fetch` (undici) and takes no https agent. Verification stays on. Test processes only. */
+export function trustMediaCertificate(sim: Pick<RunningSimulator, 'caPem'>): void {
+  const current = getCACertificates('default');
+  if (!current.includes(sim.caPem)) setDefaultCACertificates([...current, sim.caPem]);
 }
 
 /**
@@ -87,7 +103,7 @@ export interface TestClient {
 }
 
 export function connectClient(
-  sim: Pick<RunningSimulator, 'wsUrl'>,
+  sim: Pick<RunningSimulator, 'wsUrl'> & Partial<Pick<RunningSimulator, 'caPem'>>,
   auth: MemoryAuth,
   options: ClientOptions = {},
 ): TestClient {
@@ -99,6 +115,8 @@ export function connectClient(
     connectTimeoutMs: options.connectTimeoutMs ?? EVENT_DEADLINE_MS,
     markOnlineOnConnect: false,
     syncFullHistory: false,
+    // Media uploads go to the simulator's https host; trust its certificate on this socket.
+    ...(sim.caPem ? { fetchAgent: mediaAgent({ caPem: sim.caPem }) } : {}),
     ...(options.qrTimeout ? { qrTimeout: options.qrTimeout } : {}),
   });
   const updates: Partial<ConnectionState>[] = [];

@@ -98,5 +98,9 @@ export const pairingCodeSchema = z
   .object({ phone, code: z.string().regex(/^[A-Za-z0-9]{8}$/, 'must be the 8-character code') })
   .strict();
 export const ledgerQuerySchema = z
-  .object({ account: phone.optional(), chat: z.string().min(3).max(128).optional() })
+  .object({
+    account: phone.optional(),
+    chat: z.string().min(3).max(128).optional(),
+    direction: z.enum(['out', 'in']).optional(),
+  })
   .strict();
