@@ -35,7 +35,7 @@ export {
   getBinaryNodeChildren,
   getBinaryNodeChildBuffer,
   getAllBinaryNodeChildren,
-  getMediaKeys,
+  hkdfInfoKey,
   getContentType,
   normalizeMessageContent,
 } from '@whiskeysockets/baileys';

@@ -17,8 +17,9 @@ import {
   setFaultsSchema,
 } from './schemas.js';
 
-/** Bodies are small JSON documents; anything bigger is a mistake or an attack. */
-const MAX_BODY_BYTES = 256 * 1024;
+/** Bodies are JSON documents; the largest legitimate one is POST /inbound with 48 MiB of
+ * base64 media (64 MiB of text). Anything bigger is a mistake or an attack. */
+const MAX_BODY_BYTES = 66 * 1024 * 1024;
 
 type Handler = (body: unknown, query: URLSearchParams) => Promise<unknown> | unknown;
 

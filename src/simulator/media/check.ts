@@ -6,13 +6,13 @@ import type { MediaCheck } from '../ledger/ledger.js';
 import { decryptMedia, sha256 } from './crypto.js';
 import type { MediaStore } from './store.js';
 
-export async function checkMedia(store: MediaStore, ref: MediaRef): Promise<MediaCheck> {
+export function checkMedia(store: MediaStore, ref: MediaRef): MediaCheck {
   const where = ref.directPath ?? ref.url;
   if (!where) return { mediaError: 'message has no directPath or url' };
   const blob = store.get(where);
   if (!blob) return { mediaError: 'blob not found on the media host' };
   try {
-    const plain = await decryptMedia(blob.bytes, ref.mediaKey, ref.mediaType);
+    const plain = decryptMedia(blob.bytes, ref.mediaKey, ref.mediaType);
     return { plainSha256: sha256(plain).toString('hex'), plainSize: plain.length };
   } catch (err) {
     return { mediaError: err instanceof Error ? err.message : String(err) };

@@ -2,9 +2,10 @@
 // downloadEncryptedContent): HKDF(mediaKey, 112, info "WhatsApp <Type> Keys") → iv (16),
 // cipherKey (32), macKey (32); the blob is AES-256-CBC(plaintext) followed by the first 10
 // bytes of HMAC-SHA256(macKey, iv ‖ ciphertext). The key schedule is Baileys' own
-// exported getMediaKeys, so both sides derive the same keys by construction.
+// exported hkdf and hkdfInfoKey (what its getMediaKeys does, synchronously), so both sides
+// derive the same keys by construction.
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { getMediaKeys } from '../wa.js';
+import { hkdf, hkdfInfoKey } from '../wa.js';
 import type { MediaType } from '../ledger/content.js';
 
 /** Bytes of the truncated HMAC appended to the ciphertext. */
@@ -20,20 +21,19 @@ export interface EncryptedMedia {
   fileLength: number;
 }
 
-async function keysFor(
-  mediaKey: Buffer,
-  mediaType: MediaType,
-): Promise<{ iv: Buffer; cipherKey: Buffer; macKey: Buffer }> {
-  const { iv, cipherKey, macKey } = await getMediaKeys(mediaKey, mediaType);
-  if (!iv || !cipherKey || !macKey) throw new Error('media key derivation failed');
-  return { iv: Buffer.from(iv), cipherKey: Buffer.from(cipherKey), macKey: Buffer.from(macKey) };
+/** Bytes HKDF expands the media key to: iv 16, cipherKey 32, macKey 32, refKey 32. */
+const EXPANDED_KEY_BYTES = 112;
+
+function keysFor(mediaKey: Buffer, mediaType: MediaType): { iv: Buffer; cipherKey: Buffer; macKey: Buffer } {
+  const expanded = Buffer.from(hkdf(mediaKey, EXPANDED_KEY_BYTES, { info: hkdfInfoKey(mediaType) }));
+  return { iv: expanded.subarray(0, 16), cipherKey: expanded.subarray(16, 48), macKey: expanded.subarray(48, 80) };
 }
 
 export const sha256 = (b: Buffer): Buffer => createHash('sha256').update(b).digest();
 
-export async function encryptMedia(plain: Buffer, mediaType: MediaType): Promise<EncryptedMedia> {
+export function encryptMedia(plain: Buffer, mediaType: MediaType): EncryptedMedia {
   const mediaKey = randomBytes(MEDIA_KEY_BYTES);
-  const { iv, cipherKey, macKey } = await keysFor(mediaKey, mediaType);
+  const { iv, cipherKey, macKey } = keysFor(mediaKey, mediaType);
   const aes = createCipheriv('aes-256-cbc', cipherKey, iv);
   const ciphertext = Buffer.concat([aes.update(plain), aes.final()]);
   const mac = createHmac('sha256', macKey).update(iv).update(ciphertext).digest().subarray(0, MEDIA_MAC_BYTES);
@@ -42,9 +42,9 @@ export async function encryptMedia(plain: Buffer, mediaType: MediaType): Promise
 }
 
 /** Checks the MAC and decrypts; throws with a short reason when the blob does not match the key. */
-export async function decryptMedia(blob: Buffer, mediaKey: Buffer, mediaType: MediaType): Promise<Buffer> {
+export function decryptMedia(blob: Buffer, mediaKey: Buffer, mediaType: MediaType): Buffer {
   if (blob.length < MEDIA_MAC_BYTES + 16) throw new Error('blob too short');
-  const { iv, cipherKey, macKey } = await keysFor(mediaKey, mediaType);
+  const { iv, cipherKey, macKey } = keysFor(mediaKey, mediaType);
   const ciphertext = blob.subarray(0, blob.length - MEDIA_MAC_BYTES);
   const mac = blob.subarray(blob.length - MEDIA_MAC_BYTES);
   const expected = createHmac('sha256', macKey).update(iv).update(ciphertext).digest().subarray(0, MEDIA_MAC_BYTES);

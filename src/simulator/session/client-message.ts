@@ -97,7 +97,7 @@ async function decryptFor(conn: Connection, account: Account, contact: Contact, 
         : await cipher.decryptWhisperMessage(ciphertext);
     const message = proto.Message.decode(unpadRandomMax16(plain));
     const { text, kind, fields, media } = readContent(message);
-    const check = media ? await checkMedia(conn.ctx.media.store, media) : {};
+    const check = media ? checkMedia(conn.ctx.media.store, media) : {};
     return { text, kind, decrypted: true, fields, check };
   } catch (err) {
     conn.log.warn(
