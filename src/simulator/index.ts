@@ -105,6 +105,9 @@ export type {
 export type { LedgerEntry, LedgerQuery } from './ledger/ledger.js';
 export type { ProvisionedAccount, ProvisionOptions } from './accounts/provision.js';
 export type { InboundRequest, InboundResult } from './session/delivery.js';
+export type { InboundMedia } from './session/inbound-content.js';
+export type { ContentFields, MediaType } from './ledger/content.js';
+export type { Direction, MediaCheck } from './ledger/ledger.js';
 export type { SessionInfo } from './session/session-registry.js';
 export { SimulatorError, type SimulatorErrorCode } from './errors.js';
 export { toBufferJson } from './simulator.js';
