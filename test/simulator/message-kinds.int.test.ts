@@ -3,9 +3,10 @@
 // decrypted from that upload with the message's mediaKey.
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { AnyMessageContent } from '@whiskeysockets/baileys';
+import type { AnyMessageContent, AuthenticationCreds } from '@whiskeysockets/baileys';
 import type { LedgerEntry } from '../../src/simulator/index.js';
-import { openProvisioned, simulatorPerFile, type TestClient } from '../support/simulator-client.js';
+import { connectClient, openProvisioned, simulatorPerFile, type TestClient } from '../support/simulator-client.js';
+import { fromBufferJson, memoryAuth } from '../support/credentials.js';
 
 const fx = simulatorPerFile();
 const CONTACT = '15557770002';
@@ -143,5 +144,51 @@ describe('when an account sends the other kinds', () => {
       'edit',
       'revoke',
     ]);
+  });
+});
+
+describe('the ledger media check', () => {
+  it('reports a media message whose blob is not on the media host, or does not match its key', async () => {
+    const { client, phone } = await open();
+    const bytes = randomBytes(5_000);
+    const good = await sendAndRecord(client, phone, { image: bytes, mimetype: 'image/jpeg' });
+    const sent = fx.sim.ledger({ account: phone })[0]!;
+    // The same blob announced with another mediaKey: the MAC cannot match.
+    const wrongKey = await client.sock.relayMessage(
+      contactJid,
+      { imageMessage: { directPath: sent.directPath!, mediaKey: randomBytes(32), mimetype: 'image/jpeg' } },
+      {},
+    );
+    const missing = await client.sock.relayMessage(
+      contactJid,
+      {
+        imageMessage: {
+          directPath: '/v/t62.7118-24/0_0_n.enc?ccb=11-4',
+          mediaKey: randomBytes(32),
+          mimetype: 'image/jpeg',
+        },
+      },
+      {},
+    );
+    await client.until('acks', () =>
+      [wrongKey, missing].every((id) => client.acks.some((a) => a.id === id)) ? true : undefined,
+    );
+    const byId = new Map(fx.sim.ledger({ account: phone }).map((e) => [e.id, e]));
+    expect(byId.get(good.id)?.plainSha256).toBe(sha256(bytes));
+    expect(byId.get(wrongKey)).toMatchObject({ type: 'image', mediaError: 'media MAC mismatch' });
+    expect(byId.get(wrongKey)?.plainSha256).toBeUndefined();
+    expect(byId.get(missing)).toMatchObject({ mediaError: 'blob not found on the media host' });
+  });
+
+  it('is never reached by a client that does not trust the media certificate: its upload fails', async () => {
+    const p = fx.sim.provisionAccount();
+    const auth = memoryAuth(fromBufferJson<AuthenticationCreds>(p.creds), fromBufferJson(p.keys));
+    const client = connectClient({ wsUrl: fx.sim.wsUrl }, auth); // no caPem: no fetchAgent
+    fx.clients.push(client);
+    await client.open();
+    await expect(client.sock.sendMessage(contactJid, { image: randomBytes(1_000) })).rejects.toThrow(
+      /Media upload failed/,
+    );
+    expect(fx.sim.ledger({ account: p.account.phone })).toEqual([]);
   });
 });
