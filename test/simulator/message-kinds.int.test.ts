@@ -5,7 +5,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { AnyMessageContent, AuthenticationCreds } from '@whiskeysockets/baileys';
 import type { LedgerEntry } from '../../src/simulator/index.js';
-import { connectClient, openProvisioned, simulatorPerFile, type TestClient } from '../support/simulator-client.js';
+import {
+  connectClient,
+  controlApi,
+  openProvisioned,
+  simulatorPerFile,
+  type TestClient,
+} from '../support/simulator-client.js';
 import { fromBufferJson, memoryAuth } from '../support/credentials.js';
 
 const fx = simulatorPerFile();
@@ -57,6 +63,11 @@ describe('when an account sends media', () => {
     });
     expect(entry.mediaError).toBeUndefined();
     expect(entry.directPath).toMatch(/^\/v\/t62\./);
+    // One upload, attributed to the account through its media_conn auth.
+    const uploads = await controlApi(fx.sim).uploads(phone);
+    expect(uploads).toHaveLength(1);
+    expect(uploads[0]).toMatchObject({ account: phone, pathType: 'image', directPath: entry.directPath });
+    expect(uploads[0]?.encSha256).toBe(entry.fileEncSha256);
   });
 
   it('records video, voice note, document with file name and sticker, each decrypted', async () => {
@@ -190,5 +201,22 @@ describe('the ledger media check', () => {
       /Media upload failed/,
     );
     expect(fx.sim.ledger({ account: p.account.phone })).toEqual([]);
+  });
+});
+
+describe('the rejectUploads fault', () => {
+  it("refuses the account's uploads with the status given: the send fails on the client, nothing is recorded", async () => {
+    const { client, phone } = await open();
+    fx.sim.setFaults({ rejectUploads: { status: 503 } }, phone);
+    await expect(client.sock.sendMessage(contactJid, { image: randomBytes(2_000) })).rejects.toThrow(
+      /Media upload failed/,
+    );
+    expect(fx.sim.mediaUploads(phone)).toEqual([]);
+    expect(fx.sim.ledger({ account: phone })).toEqual([]);
+    fx.sim.clearFaults(phone, ['rejectUploads']);
+    const bytes = randomBytes(2_000);
+    const { entry } = await sendAndRecord(client, phone, { image: bytes });
+    expect(entry.plainSha256).toBe(sha256(bytes));
+    expect(fx.sim.mediaUploads(phone)).toHaveLength(1);
   });
 });
