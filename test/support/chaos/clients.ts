@@ -38,7 +38,8 @@ export type ClientEnv = {
   stats: ClientStats;
 };
 
-async function sendOne(env: ClientEnv, r: PlannedRequest): Promise<void> {
+/** Sends one planned request until it is answered (retrying the same id), or gives it up. */
+export async function sendOne(env: ClientEnv, r: PlannedRequest): Promise<void> {
   const first = Date.now();
   const body = {
     id: r.id,

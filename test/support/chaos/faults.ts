@@ -76,6 +76,8 @@ export const FAULTS: Record<FaultKind, Exec> = {
       await call(t.http, 'DELETE', '/faults', { account: phone, keys: ['loginFailure'] });
     }
   },
+  // Media uploads refused (the media host): no effect on text sends; media kinds fail over it.
+  'reject-uploads': condition(() => ({ rejectUploads: { status: 500 } })),
   'idle-timeout': condition((f) => ({
     idleTimeout: {
       afterMs: 200 + f.param,

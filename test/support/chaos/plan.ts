@@ -95,6 +95,7 @@ export const FAULT_KINDS = [
   'ping-latency',
   'reject-sends',
   'login-failure',
+  'reject-uploads',
   'idle-timeout',
   'recycle',
   'receipts',

@@ -8,11 +8,11 @@
  */
 import { createServer } from 'node:net';
 import { WA_CERT_DETAILS } from '@whiskeysockets/baileys';
-import { cmdSubject, evtFilter } from '../../../src/contract/index.js';
+import { evtFilter } from '../../../src/contract/index.js';
 import { waMessageIdFor } from '../../../src/runtime/message-id.js';
 import { memoryAuth, writeCredentials } from '../credentials.js';
 import { spawnGateway, type GatewayChild } from '../gateway-child.js';
-import { dumpStream, request } from '../nats-client.js';
+import { dumpStream } from '../nats-client.js';
 import { connectTo, startNatsServer } from '../nats-server.js';
 import { parsePrometheusText } from '../prom-text.js';
 import { prng } from '../random.js';
@@ -20,13 +20,14 @@ import { connectClient, type TestClient } from '../simulator-client.js';
 import { tempDir } from '../temp-dir.js';
 import { until } from '../waiters.js';
 import { deliveryVerdict, sendOutcomes, type ChaosEvent, type LedgerRow, type PlannedSend } from './checks.js';
+import { newClientStats, sendOne } from './clients.js';
 import { provisionAt, startSimProcess } from './processes.js';
+import { settleOutboxes } from './settle.js';
 
-/** Wall time per real time: 16 min → 1.6 s, 24 h → 144 s. */
+/** Wall time per real time by default: 16 min → 1.6 s, 24 h → 144 s. */
 export const SOAK_SCALE = 1 / 600;
 /** The field report's server timer, unscaled (the simulator scales it). */
 const SERVER_TIMER_MS = 16 * 60_000;
-const HOUR_MS = Math.round(3_600_000 * SOAK_SCALE);
 /**
  * Gateway timings. Not all of them can be 1/600 of the defaults: a 4 s ping deadline
  * would be 7 ms, under the loaded machine's scheduling noise. The scale keeps what the
@@ -47,7 +48,7 @@ export const SOAK_TIMINGS = {
   stallThresholdMs: 300,
 };
 /** presenceEveryMs: the 5-minute default, scaled. */
-const PRESENCE_EVERY_MS = Math.round(5 * 60_000 * SOAK_SCALE);
+const presenceEveryMs = (scale: number) => Math.round(5 * 60_000 * scale);
 /** Baileys' own WebSocket keepalive default (30 s, not scaled: it does not reset the server timer anyway). */
 const BAILEYS_KEEPALIVE_MS = 30_000;
 /** Server idle timer: application traffic resets it, pings do not (field report). */
@@ -73,24 +74,27 @@ type Case = {
   meanGapMs: number;
   gateway?: Record<string, unknown>;
 };
-const CASES: Case[] = [
+/** Send gaps in real time: 10 min on the idle-timer accounts (the timer can fire between sends), 2 min on the recycle ones. */
+const IDLE_GAP_MS = 10 * 60_000;
+const BUSY_GAP_MS = 2 * 60_000;
+const casesAt = (scale: number): Case[] => [
   {
     account: 'ka-idle',
     policy: IDLE_POLICY,
-    meanGapMs: 1_000,
-    gateway: { keepalive: 'both', presenceEveryMs: PRESENCE_EVERY_MS },
+    meanGapMs: IDLE_GAP_MS * scale,
+    gateway: { keepalive: 'both', presenceEveryMs: presenceEveryMs(scale) },
   },
   {
     account: 'rc-drain',
     policy: RECYCLE_POLICY,
-    meanGapMs: 200,
-    gateway: { keepalive: 'both', presenceEveryMs: PRESENCE_EVERY_MS, recycleAheadOfDrops: true },
+    meanGapMs: BUSY_GAP_MS * scale,
+    gateway: { keepalive: 'both', presenceEveryMs: presenceEveryMs(scale), recycleAheadOfDrops: true },
   },
   {
     account: 'rc-plain',
     policy: RECYCLE_POLICY,
-    meanGapMs: 200,
-    gateway: { keepalive: 'both', presenceEveryMs: PRESENCE_EVERY_MS, recycleAheadOfDrops: false },
+    meanGapMs: BUSY_GAP_MS * scale,
+    gateway: { keepalive: 'both', presenceEveryMs: presenceEveryMs(scale), recycleAheadOfDrops: false },
   },
   { account: 'baileys-idle', policy: IDLE_POLICY, meanGapMs: 1_000 },
   { account: 'baileys-recycle', policy: RECYCLE_POLICY, meanGapMs: 200 },
@@ -103,6 +107,10 @@ export type AccountReport = {
   accepted: number;
   delivered: number;
   lost: number;
+  /** Accepted, with no terminal event when the run ended (the outbox did not settle). */
+  pending: number;
+  /** Requests never answered ok (the client gave up after 120 s of retries). */
+  unanswered: number;
   failed: number;
   /** Server-ended sessions while online (a close with a status code; not one ending a planned drain). */
   drops: number;
@@ -120,7 +128,11 @@ export type AccountReport = {
 export type HourSample = { hour: number; rssMiB: number; heapMiB: number; eldP99Ms: number; cpuMs: number };
 export type SoakResult = { accounts: AccountReport[]; hours: HourSample[]; wallMs: number };
 
-export type SoakOptions = { seed: number; hours: number; log?: (line: string) => void };
+/**
+ * `scale`: wall time per real time (default SOAK_SCALE). The gateway timings stay as they
+ * are; only the server policies (and so the presence cadence and the send gaps) follow it.
+ */
+export type SoakOptions = { seed: number; hours: number; scale?: number; log?: (line: string) => void };
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -138,7 +150,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const dir = await tempDir('wa-connd-soak-');
   const nats = await startNatsServer();
   const nc = await connectTo(nats.url);
-  const sim = await startSimProcess(`soak-${o.seed}`, SOAK_SCALE);
+  const scale = o.scale ?? SOAK_SCALE;
+  const HOUR_MS = Math.round(3_600_000 * scale);
+  const CASES = casesAt(scale);
+  const sim = await startSimProcess(`soak-${o.seed}`, scale);
   WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(sim.rootPublicKey, 'base64');
   const phones = new Map<string, string>();
   const baileys = new Map<string, Baseline>();
@@ -178,6 +193,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const endAt = startedAt + o.hours * HOUR_MS;
     log(`soak: ${o.hours} scaled hours (${(o.hours * HOUR_MS) / 1000} s), seed ${o.seed}`);
     const replies = new Map<string, { seq: number } | undefined>();
+    const env = {
+      nc,
+      startedAt,
+      sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+      rand,
+      stats: newClientStats(),
+    };
     const sendLoops = CASES.map(async (c) => {
       for (let n = 0; ; n++) {
         const gap = -Math.log(1 - rand()) * c.meanGapMs;
@@ -190,12 +212,22 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           continue;
         }
         const id = `soak-${n}`;
-        const body = { id, to: `+4916000${String(n % 5).padStart(5, '0')}`, text };
+        const to = `4916000${String(n % 5).padStart(5, '0')}`;
         replies.set(`${c.account}/${id}`, undefined);
-        void request(nc, cmdSubject(c.account, 'send'), body, 10_000).then(
-          (r) => replies.set(`${c.account}/${id}`, r.ok ? { seq: Number(r['seq']) } : undefined),
-          () => undefined,
-        );
+        void sendOne(env, {
+          n,
+          account: c.account,
+          id,
+          to: `+${to}`,
+          chat: `${to}@s.whatsapp.net`,
+          kind: 'text',
+          text,
+          atMs: 0,
+          deadlineAfterMs: undefined,
+        }).then(() => {
+          const ok = env.stats.accepted.get(`${c.account}/${id}`);
+          if (ok) replies.set(`${c.account}/${id}`, { seq: ok.seq });
+        });
       }
     });
     const hours: HourSample[] = [];
@@ -218,19 +250,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       if (hour % 6 === 0) log(`soak: hour ${hour}: ${JSON.stringify(hours.at(-1))}`);
     }
     await Promise.all(sendLoops);
-    // Settle: every gateway outbox empty; give the baseline's last sends their acks.
-    await until(
-      'every outbox empty',
-      async () => {
-        for (const c of CASES.filter((x) => x.gateway)) {
-          const s = await request(nc, cmdSubject(c.account, 'status'), undefined, 2_000).catch(() => undefined);
-          if (!s?.ok || (s['outbox'] as { depth: number }).depth !== 0) return false;
-        }
-        return true;
-      },
-      60_000,
-      200,
-    ).catch(() => log('soak: an outbox did not empty within 60 s'));
+    // Settle: every gateway outbox empty (while they shrink); give the baseline's last sends their acks.
+    const settled = await settleOutboxes(
+      nc,
+      CASES.filter((x) => x.gateway).map((x) => x.account),
+      log,
+    );
+    if (settled.left > 0) log(`soak: ${settled.left} sends still in outboxes`);
     await Promise.all([...baileys.values()].map((b) => b.settle()));
     await gateway.stop();
     const ledger: LedgerRow[] = [];
@@ -301,7 +327,10 @@ function gatewayReport(
     sends: mine.length,
     accepted: outcomes.size,
     delivered: v.delivered,
-    lost: v.lost.length + mine.filter(([, r]) => r === undefined).length,
+    // Acked (or failed/expired) yet not at WhatsApp; a send with no terminal event is `pending`.
+    lost: v.lost.filter((k) => (outcomes.get(k)?.terminals.length ?? 0) > 0).length,
+    pending: [...outcomes.values()].filter((x) => x.terminals.length === 0).length,
+    unanswered: mine.filter(([, r]) => r === undefined).length,
     failed: [...outcomes.values()].filter((x) => x.terminals[0] === 'failed').length,
     drops: drops.length,
     plannedRecycles: transitions.filter((e) => e['reason'] === 'dropPredicted').length,
@@ -370,6 +399,8 @@ function startBaseline(wsUrl: string, auth: ReturnType<typeof memoryAuth>, _phon
         accepted: texts.size,
         delivered: [...texts].filter((t) => atWa.has(t)).length,
         lost: [...texts].filter((t) => !atWa.has(t)).length,
+        pending: 0,
+        unanswered: 0,
         failed,
         drops,
         plannedRecycles: 0,

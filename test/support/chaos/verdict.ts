@@ -3,9 +3,10 @@
  * settled (empty outboxes), the webhook receiver caught up; then the gateways stop and
  * the checks (checks.ts) run on the ledger, the stream, the receiver and the logs.
  */
-import { cmdSubject, evtFilter } from '../../../src/contract/index.js';
-import { dumpStream, request } from '../nats-client.js';
+import { evtFilter } from '../../../src/contract/index.js';
+import { dumpStream } from '../nats-client.js';
 import { until } from '../waiters.js';
+import { settleOutboxes } from './settle.js';
 import {
   deliveryVerdict,
   seqGaps,
@@ -24,10 +25,6 @@ import type { ClientStats } from './clients.js';
 import { WEBHOOK_TYPES } from './plan.js';
 import type { ChaosWorld } from './run.js';
 
-/** Outboxes that have not shrunk for this long are stuck, not slow. */
-const SETTLE_STALL_MS = 60_000;
-/** The settling wait's hard cap, progress or not. */
-const SETTLE_CAP_MS = 15 * 60_000;
 /** The receiver catching up with the stream after the last event (retries back off to 1 s). */
 const WEBHOOK_DEADLINE_MS = 90_000;
 /** How many items of each finding the result lists (the counts are complete). */
@@ -61,34 +58,7 @@ export async function settleAndCheck(
   for (const phone of world.phones.values()) await control(sim.http, 'DELETE', '/faults', { account: phone });
   for (const g of groups) if (!g.child) await g.start();
   const settleFrom = Date.now();
-  // Slow is not stuck: the wait goes on while the outboxes shrink, and gives up once they
-  // have not for SETTLE_STALL_MS (or after SETTLE_CAP_MS whatever happens).
-  let best = Infinity;
-  let progressAt = Date.now();
-  let statuses: Record<string, unknown>[] = [];
-  await until(
-    'every outbox empty',
-    async () => {
-      statuses = [];
-      let depth = 0;
-      for (const a of plan.accounts) {
-        const s = await request(nc, cmdSubject(a, 'status'), undefined, 2_000).catch(() => undefined);
-        if (!s?.ok) return false;
-        statuses.push({ account: a, state: s['state'], outbox: s['outbox'] });
-        if (s['state'] === 'stopped')
-          await request(nc, cmdSubject(a, 'connect'), undefined, 2_000).catch(() => undefined);
-        depth += (s['outbox'] as { depth: number }).depth;
-      }
-      if (depth < best) {
-        best = depth;
-        progressAt = Date.now();
-      } else if (Date.now() - progressAt > SETTLE_STALL_MS)
-        throw new Error(`outboxes stuck at ${depth} for ${SETTLE_STALL_MS} ms: ${JSON.stringify(statuses)}`);
-      return depth === 0;
-    },
-    SETTLE_CAP_MS,
-    1_000,
-  ).catch((err: unknown) => log(`chaos: ${err instanceof Error ? err.message : String(err)}`));
+  await settleOutboxes(nc, plan.accounts, log);
   log(`chaos: settled in ${Date.now() - settleFrom} ms`);
 
   // 2. The webhook receiver has every event of the stream so far (the endpoint's types).
