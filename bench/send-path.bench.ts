@@ -11,6 +11,7 @@
 // the last server ack.
 import type { AuthenticationCreds } from '@whiskeysockets/baileys';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { cpus, loadavg } from 'node:os';
 import { pino } from 'pino';
 import { openAuthStore, type AuthStore } from '../src/baileys/auth-store.js';
 import { Keyring } from '../src/baileys/auth-codec.js';
@@ -32,7 +33,7 @@ import { until } from '../test/support/waiters.js';
 
 /** Latency samples per side, in alternating blocks so drift on a shared box hits both alike. */
 const SAMPLES = 400;
-const BLOCK = 50;
+const BLOCK = 5;
 const WARMUP = 30;
 /** Messages in flight at once for the throughput rows. */
 const BURST = 1_000;
@@ -45,8 +46,10 @@ const CONTACT = `${CONTACT_PHONE}@s.whatsapp.net`;
 const START_DEADLINE_MS = 30_000;
 /** How often the account's status is asked while it connects. */
 const STATUS_POLL_MS = 20;
-/** One awaited ack (a latency sample, a raw burst): far above any loopback round trip. */
+/** One awaited ack (a latency sample): far above any loopback round trip. */
 const ACK_DEADLINE_MS = 120_000;
+/** All acks of a raw batch of BURST: on a machine loaded by others that runs at ~10 msg/s. */
+const BATCH_DEADLINE_MS = 600_000;
 /**
  * A batch (burst, replay) fails only when it stops making progress: no new server ack for this
  * long. A replay of 10,000 at ~80/s takes ~125 s, so a fixed deadline for the whole batch
@@ -134,6 +137,7 @@ async function requestRetrying(nc: NatsConnection, subject: string, body: unknow
 export const title = 'Send path and replay';
 
 export default async function bench(): Promise<BenchSection> {
+  const loadAtStart = loadavg()[0]!;
   const sim = await startSimulatorProcess();
   const nats = await startNatsServer();
   const dir = await tempDir('wa-connd-bench-');
@@ -269,7 +273,7 @@ export default async function bench(): Promise<BenchSection> {
       await client.until(
         'burst acks',
         () => (client.acks.length - before >= BURST ? true : undefined),
-        ACK_DEADLINE_MS,
+        BATCH_DEADLINE_MS,
       );
       return performance.now() - t0;
     };
@@ -281,7 +285,7 @@ export default async function bench(): Promise<BenchSection> {
       await client.until(
         'chained acks',
         () => (client.acks.length - before >= BURST ? true : undefined),
-        ACK_DEADLINE_MS,
+        BATCH_DEADLINE_MS,
       );
       return performance.now() - t0;
     };
@@ -317,7 +321,7 @@ export default async function bench(): Promise<BenchSection> {
     for (let start = 0; start < REPLAY; start += RECORD_WINDOW) {
       await Promise.all(
         Array.from({ length: Math.min(RECORD_WINDOW, REPLAY - start) }, (_, i) =>
-          request(nc, cmdSubject('replay', 'send'), {
+          requestRetrying(nc, cmdSubject('replay', 'send'), {
             id: `held-${start + i}`,
             to: `+${CONTACT_PHONE}`,
             text: `held ${start + i}`,
@@ -346,7 +350,10 @@ export default async function bench(): Promise<BenchSection> {
     const row = (name: string, s: number[]) =>
       `| ${name} | ${s.length} | ${fmt(median(s))} | ${fmt(percentile(s, 99))} | ${fmt(s.reduce((a, b) => a + b, 0) / s.length)} |`;
     const rate = (count: number, ms: number) => fmt((count / ms) * 1000, 0);
+    const load = `Load average (1 min) ${fmt(loadAtStart, 1)} at the start, ${fmt(loadavg()[0]!, 1)} at the end, on ${cpus().length} cores: measured while other engineers' builds and tests ran on the same machine.`;
     const markdown = [
+      load,
+      '',
       'The gateway **in process** (`startGateway` with a config from `validateConfig`, logger silent), its own nats-server 2.9 (file store, temp dir),',
       'the simulator CLI in its own process, and a raw Baileys 7.0.0-rc14 socket in the bench process, all on loopback; both sides send a text to the same contact.',
       '*raw*: `sock.sendMessage(contact, {text})` until the `<ack class=message>` frame reaches the client (`CB:ack,class:message`).',

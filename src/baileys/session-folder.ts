@@ -8,9 +8,9 @@
  * Import validates the whole folder before it touches the store, so a bad or partial
  * folder changes nothing; export writes a temp folder beside the target and renames
  * it into place, so the target holds a complete folder or none. Both work on any
- * `SessionStores` — the file store today (`fileSessionStores`); a store in NATS KV can
- * plug in by implementing the same calls (open with the lock, `state`, `clear`,
- * `saveCreds`, `listKeys`, `close`). See docs/cli.md ("accounts import").
+ * `SessionStores` — the file store (`fileSessionStores`) or NATS KV, as
+ * `authStoresFor` (auth-stores.ts) chooses: open (with the lock or the fence),
+ * `state`, `clear`, `saveCreds`, `listKeys`, `close`. See docs/cli.md ("accounts import").
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
