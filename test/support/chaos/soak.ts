@@ -4,7 +4,8 @@
  * 144 s), one gateway child with three accounts under the two server policies of the
  * field report, and plain Baileys beside it under the same policies, all in one run.
  * Sends arrive at random (seeded) on every account all day. Per scaled hour the gateway's
- * RSS, event-loop delay and CPU are read from its /metrics.
+ * RSS, event-loop delay and CPU are read from its /metrics, then RSS and heap again after a
+ * full GC forced through its inspector (soak-sample.ts).
  */
 import { createServer } from 'node:net';
 import { WA_CERT_DETAILS } from '@whiskeysockets/baileys';
