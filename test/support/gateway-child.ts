@@ -151,6 +151,8 @@ export type GatewayConfig = {
   settings?: Record<string, unknown>;
   /** More environment for the child (say, a fixed `WA_CONND_HTTP_PORT` to scrape). */
   env?: Record<string, string>;
+  /** Node options before `--import tsx` (the soak's `--inspect=127.0.0.1:0`). */
+  nodeArgs?: string[];
 };
 
 /**
@@ -168,7 +170,7 @@ export async function spawnGateway(dir: string, config: GatewayConfig): Promise<
       ...config.settings,
     }),
   );
-  return startChild('gateway child', ['--import', 'tsx', 'src/main.ts'], {
+  return startChild('gateway child', [...(config.nodeArgs ?? []), '--import', 'tsx', 'src/main.ts'], {
     WA_CONND_CONFIG: file,
     NATS_URL: config.natsUrl,
     WA_CONND_DATA_DIR: config.dataDir,

@@ -4,7 +4,8 @@
  * 144 s), one gateway child with three accounts under the two server policies of the
  * field report, and plain Baileys beside it under the same policies, all in one run.
  * Sends arrive at random (seeded) on every account all day. Per scaled hour the gateway's
- * RSS, event-loop delay and CPU are read from its /metrics.
+ * RSS, event-loop delay and CPU are read from its /metrics, then RSS and heap again after a
+ * full GC forced through its inspector (soak-sample.ts).
  */
 import { createServer } from 'node:net';
 import { WA_CERT_DETAILS } from '@whiskeysockets/baileys';
@@ -23,6 +24,8 @@ import { deliveryVerdict, sendOutcomes, type ChaosEvent, type LedgerRow, type Pl
 import { newClientStats, sendOne } from './clients.js';
 import { provisionAt, startSimProcess } from './processes.js';
 import { settleOutboxes } from './settle.js';
+import { heapSnapshot, sampleHour, type HourSample } from './soak-sample.js';
+import { attachInspector, type Inspector } from '../inspector.js';
 
 /** Wall time per real time by default: 16 min → 1.6 s, 24 h → 144 s. */
 export const SOAK_SCALE = 1 / 600;
@@ -124,15 +127,23 @@ export type AccountReport = {
   /** Sends written to WhatsApp more than once (in flight when the link dropped): replays. */
   resent: number;
 };
-/** Per scaled hour: RSS and V8 heap in use at its end (no GC forced), event-loop delay p99 over it, CPU spent in it. */
-export type HourSample = { hour: number; rssMiB: number; heapMiB: number; eldP99Ms: number; cpuMs: number };
+export type { HourSample };
 export type SoakResult = { accounts: AccountReport[]; hours: HourSample[]; wallMs: number };
 
 /**
  * `scale`: wall time per real time (default SOAK_SCALE). The gateway timings stay as they
  * are; only the server policies (and so the presence cadence and the send gaps) follow it.
  */
-export type SoakOptions = { seed: number; hours: number; scale?: number; log?: (line: string) => void };
+export type SoakOptions = {
+  seed: number;
+  hours: number;
+  scale?: number;
+  log?: (line: string) => void;
+  /** A directory: heap snapshots of the gateway child after hour 2 and at the end are written there. */
+  heapSnapshots?: string;
+  /** More environment for the gateway child (say, MALLOC_ARENA_MAX). */
+  gatewayEnv?: Record<string, string>;
+};
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -158,6 +169,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const phones = new Map<string, string>();
   const baileys = new Map<string, Baseline>();
   let gateway: GatewayChild | undefined;
+  let inspector: Inspector | undefined;
   let stopping = false;
   try {
     const port = await freePort();
@@ -175,10 +187,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       trustRoot: sim.rootPublicKey,
       accounts: CASES.filter((c) => c.gateway).map((c) => ({ id: c.account, connect: true, ...c.gateway })),
       settings: { log: { level: 'warn' }, defaults: { timings: SOAK_TIMINGS } },
-      env: { WA_CONND_HTTP_PORT: String(port) },
+      env: { WA_CONND_HTTP_PORT: String(port), ...o.gatewayEnv },
+      // The inspector forces a GC before each memory sample (soak-sample.ts).
+      nodeArgs: ['--inspect=127.0.0.1:0'],
     });
     const scrape = async () => parsePrometheusText(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
     const child = gateway;
+    inspector = await attachInspector(() => child.stderr());
+    const insp = inspector;
     await until(
       () => `the gateway serving /metrics:\n${child.output()}`,
       () =>
@@ -233,22 +249,24 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const hours: HourSample[] = [];
     let lastCpu = 0;
     (await scrape()).get('process_cpu_seconds_total')?.samples.forEach((s) => (lastCpu = s.value));
+    const snapshot = async (name: string) => {
+      if (o.heapSnapshots) await heapSnapshot(insp, `${o.heapSnapshots}/${name}.heapsnapshot`);
+    };
     for (let hour = 1; hour <= o.hours; hour++) {
       await new Promise((r) => setTimeout(r, startedAt + hour * HOUR_MS - Date.now()));
-      const m = await scrape();
-      const value = (name: string, labels: Record<string, string> = {}) =>
-        m.get(name)?.samples.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value ?? NaN;
-      const cpu = value('process_cpu_seconds_total');
-      hours.push({
+      const { sample, cpuSeconds } = await sampleHour(
         hour,
-        rssMiB: value('process_resident_memory_bytes') / 2 ** 20,
-        heapMiB: value('nodejs_heap_size_used_bytes') / 2 ** 20,
-        eldP99Ms: value('wa_event_loop_delay_seconds', { stat: 'p99' }) * 1000,
-        cpuMs: (cpu - lastCpu) * 1000,
-      });
-      lastCpu = cpu;
+        `http://127.0.0.1:${port}/metrics`,
+        insp,
+        child.pid,
+        lastCpu,
+      );
+      hours.push(sample);
+      lastCpu = cpuSeconds;
+      if (hour === 2) await snapshot('hour-2');
       if (hour % 6 === 0) log(`soak: hour ${hour}: ${JSON.stringify(hours.at(-1))}`);
     }
+    await snapshot(`hour-${o.hours}`);
     await Promise.all(sendLoops);
     // Settle: every gateway outbox empty (while they shrink); give the baseline's last sends their acks.
     const settled = await settleOutboxes(
@@ -258,6 +276,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     );
     if (settled.left > 0) log(`soak: ${settled.left} sends still in outboxes`);
     await Promise.all([...baileys.values()].map((b) => b.settle()));
+    insp.close();
     await gateway.stop();
     const ledger: LedgerRow[] = [];
     for (const [account, phone] of phones) {
@@ -274,6 +293,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     return { accounts, hours, wallMs: Date.now() - startedAt };
   } finally {
     stopping = true;
+    inspector?.close();
     for (const b of baileys.values()) b.stop();
     await gateway?.kill('SIGKILL');
     await nc.close().catch(() => undefined);
