@@ -235,6 +235,7 @@ async function status(o: CommandServiceOptions, account: string): Promise<OkRepl
     lastDisconnects: view.lastDisconnects,
     outbox: { depth: view.outbox.size },
     keepalive: { ...view.keepalive },
+    ...(view.owner ? { owner: { ...view.owner } } : {}),
   };
 }
 
