@@ -33,6 +33,8 @@ export type PlanInput = {
   mine: ReadonlySet<string>;
   /** Accounts it is acquiring or releasing right now. */
   busy: ReadonlySet<string>;
+  /** Accounts not to take now (their start failed here a moment ago). */
+  skip?: ReadonlySet<string>;
   maxAccounts: number;
   /** Most acquisitions to start in one step (the takeover pool). */
   batch: number;
@@ -117,7 +119,9 @@ export class LeaseBook {
     const held = p.mine.size + [...p.busy].filter((a) => !p.mine.has(a)).length;
     const acquire: string[] = [];
     if (held < target) {
-      const free = this.accounts.filter((a) => !p.mine.has(a) && !p.busy.has(a) && this.free(a, p.now) !== null);
+      const free = this.accounts.filter(
+        (a) => !p.mine.has(a) && !p.busy.has(a) && !p.skip?.has(a) && this.free(a, p.now) !== null,
+      );
       free.sort((a, b) => rank(this.me, a) - rank(this.me, b));
       acquire.push(...free.slice(0, Math.min(target - held, p.batch)));
     }

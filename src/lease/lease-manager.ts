@@ -65,6 +65,8 @@ export class LeaseManager {
   readonly book: LeaseBook;
   readonly #mine = new Map<string, Held>();
   readonly #busy = new Set<string>();
+  /** Accounts whose start failed here, and until when this process leaves them to others. */
+  readonly #cooldown = new Map<string, number>();
   readonly #o: LeaseOptions;
   readonly #random: () => number;
   readonly #log: Logger;
@@ -175,10 +177,12 @@ export class LeaseManager {
       void this.renewAll();
     }
     if (this.#stopping) return;
+    for (const [a, until] of this.#cooldown) if (now >= until) this.#cooldown.delete(a);
     const plan = this.book.plan({
       now,
       mine: new Set(this.#mine.keys()),
       busy: this.#busy,
+      skip: new Set(this.#cooldown.keys()),
       maxAccounts: this.#o.maxAccounts,
       batch: ACQUIRE_BATCH,
       mayRelease: now - this.#lastReleaseAt >= this.#o.rebalanceEveryMs,
@@ -224,6 +228,7 @@ export class LeaseManager {
         await this.#o.hooks.start(account, previous);
       } catch (err) {
         this.#log.error({ err, account }, 'could not start the account; giving its lease back');
+        this.#cooldown.set(account, this.#o.clock.now() + this.#o.rebalanceEveryMs);
         this.#busy.delete(account);
         await this.release(account, 'start_failed');
         return;
