@@ -146,6 +146,10 @@ export type GatewayConfig = {
   waUrl: string;
   trustRoot: string;
   accounts: { id: string; connect: boolean }[];
+  /** Leases (docs/scaling.md): several children sharing the accounts. */
+  lease?: { enabled: boolean; ttlMs?: number; maxAccounts?: number; rebalanceEveryMs?: number };
+  /** pino level of the child (default warn). */
+  logLevel?: string;
 };
 
 /**
@@ -157,9 +161,10 @@ export async function spawnGateway(dir: string, config: GatewayConfig): Promise<
   await writeFile(
     file,
     JSON.stringify({
-      log: { level: 'warn' },
+      log: { level: config.logLevel ?? 'warn' },
       nats: { startLocal: false },
       accounts: config.accounts,
+      ...(config.lease ? { lease: config.lease } : {}),
     }),
   );
   return startChild('gateway child', ['--import', 'tsx', 'src/main.ts'], {
