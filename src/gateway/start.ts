@@ -54,7 +54,9 @@ export async function startGateway(
   if (config.whatsapp.trustRootPublicKey) trustServerRoot(config.whatsapp.trustRootPublicKey, logger);
   const nats = await ensureNats(config, logger);
   // Where credentials live (auth.store): decided in auth-stores.ts, nowhere else.
-  const auth = await authStoresFor(config, nats.nc, { logger }).catch(async (err: unknown) => {
+  // One writer id for the process: event fencing epoch, lease owner, auth writer record.
+  const writerId = newWriterId();
+  const auth = await authStoresFor(config, nats.nc, { logger, writer: writerId }).catch(async (err: unknown) => {
     await nats.close().catch(() => undefined);
     throw err;
   });
@@ -71,7 +73,9 @@ export async function startGateway(
     logger.error({ account, err }, 'auth state taken over by another writer: this process stops the account');
     setImmediate(() => {
       try {
-        if (gatewayRef?.has(account)) gatewayRef.disconnect(account);
+        // With leases, the lease is gone too: stop at once, as on a lost lease.
+        if (leases) leases.manager.fenced(account);
+        else if (gatewayRef?.has(account)) gatewayRef.disconnect(account);
       } catch (e) {
         logger.error({ account, err: e }, 'could not stop an account fenced off its auth state');
       }
@@ -115,7 +119,6 @@ export async function startGateway(
   let refresh: NodeJS.Timeout | undefined;
   try {
     const leased = config.lease.enabled;
-    const writerId = newWriterId();
     // The configured accounts are announced: from the first command on, they answer `unavailable` until adopted.
     // With leases only the owned ones run here; the others' commands are forwarded to their owner.
     layer = await startNatsLayer({

@@ -8,6 +8,7 @@
  * - handoff: SIGTERM one of two processes under a steady send load: nothing failed,
  *   every accepted send delivered, in order, each once; the takeover well under the TTL.
  */
+import { writeFileSync } from 'node:fs';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evtFilter } from '../../src/contract/index.js';
@@ -48,6 +49,8 @@ describe('with several gateway processes sharing accounts by lease', () => {
   });
 
   afterAll(async () => {
+    if (process.env['LEASES_DUMP'])
+      writeFileSync(process.env['LEASES_DUMP'], all.map((c) => `--- child ${c.pid}\n${c.allOutput()}`).join('\n'));
     await Promise.all(all.map((c) => c.kill('SIGKILL')));
     await nc?.close();
     await sim?.close();
@@ -110,7 +113,7 @@ describe('with several gateway processes sharing accounts by lease', () => {
     async () => {
       const accounts = ['ho-0', 'ho-1', 'ho-2', 'ho-3'];
       const data = `${dir.path}/ho`;
-      const phones = await provisionAccounts(sim, data, accounts);
+      const phones = await provisionAccounts(sim, nc, `${dir.path}/scratch`, accounts);
       const f = fleet(
         dir.path,
         {
@@ -120,6 +123,7 @@ describe('with several gateway processes sharing accounts by lease', () => {
           trustRoot: sim.rootPublicKey,
           accounts: accounts.map((id) => ({ id, connect: true })),
           lease: { enabled: true, ttlMs: TTL_MS, rebalanceEveryMs: 300 },
+          logLevel: process.env['LEASES_LOG'] ?? 'warn',
         },
         phones,
       );

@@ -5,6 +5,9 @@
  * the ownership history read back from `WA_EVENTS`.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
+import { Keyring } from '../../src/baileys/auth-codec.js';
+import { fileStores, kvSessionStores } from '../../src/baileys/auth-stores.js';
+import { moveSession } from '../../src/baileys/move-store.js';
 import { cmdSubject } from '../../src/contract/index.js';
 import type { RunningSimulator } from '../../src/simulator/index.js';
 import { writeCredentials } from './credentials.js';
@@ -19,15 +22,23 @@ export type Fleet = {
   phones: Map<string, string>;
 };
 
+/**
+ * Provisions simulator accounts and puts their credentials into NATS KV (`WA_AUTH`, the
+ * default store every gateway process reads), through a scratch folder and `moveSession`
+ * as `wa-connd accounts move-store` does. Returns account → phone.
+ */
 export async function provisionAccounts(
   sim: RunningSimulator,
-  dataDir: string,
+  nc: NatsConnection,
+  scratchDir: string,
   accounts: readonly string[],
 ): Promise<Map<string, string>> {
   const phones = new Map<string, string>();
+  const kv = await kvSessionStores({ nc, replicas: 1, keyring: Keyring.none });
   for (const account of accounts) {
     const p = sim.provisionAccount();
-    await writeCredentials(dataDir, account, p);
+    await writeCredentials(scratchDir, account, p);
+    await moveSession(fileStores(scratchDir), kv, account);
     phones.set(account, p.account.phone);
   }
   return phones;
