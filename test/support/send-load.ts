@@ -12,6 +12,12 @@ import { request } from './nats-client.js';
 
 /** A client's pause between retries of an id the gateway could not take yet. */
 const RETRY_PAUSE_MS = 50;
+/**
+ * A client's request timeout. Short: a stalled (SIGSTOPped) gateway still in the command
+ * queue group swallows the requests NATS hands it until the server drops its connection;
+ * the client retries the same id, which is safe.
+ */
+const REQUEST_TIMEOUT_MS = 1_500;
 /** Time between two sends of one account: a steady trickle, not a flood (2 cores shared). */
 const SEND_EVERY_MS = 25;
 
@@ -35,7 +41,12 @@ export function startSendLoad(nc: NatsConnection, accounts: readonly string[], t
       const id = `${account}-load-${index}`;
       for (;;) {
         try {
-          const r = await request(nc, cmdSubject(account, 'send'), { id, to, text: `load ${index}` }, 5_000);
+          const r = await request(
+            nc,
+            cmdSubject(account, 'send'),
+            { id, to, text: `load ${index}` },
+            REQUEST_TIMEOUT_MS,
+          );
           if (r.ok) break;
           const code = (r['error'] as { code?: string } | undefined)?.code;
           if (code !== 'unavailable') {
