@@ -10,29 +10,20 @@
  * - release (SIGTERM, rebalancing) → drained, `owner.released`, then the lease is marked released;
  * - lost → stopped at once, nothing recorded (the next owner records `owner.lost`).
  *
- * 440 during a handoff: the new owner connects only once the lease is its own, i.e.
- * after the old one released it (and closed its socket) or stopped renewing for a whole
- * TTL (and stopped its account at its own, earlier deadline). An old owner that comes
- * back after a stall may still hold an open socket, or reconnect before it noticed:
- * then one of the two sockets gets 440. The old one stops (the machine's policy for
- * 440, and its next publish is fenced). The new one, when the 440 comes within
- * `HANDOFF_440_GRACE_MS` of its acquisition, reconnects once instead of taking it for
- * the user's other client; a later 440 is that, and stops the account as always.
+ * A 440 right after a takeover reconnects once (src/lease/handoff-440.ts).
  */
 import { hostname } from 'node:os';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
+import { Handoff440 } from '../lease/handoff-440.js';
 import { LeaseManager } from '../lease/lease-manager.js';
 import { OWNERS_BUCKET } from '../lease/lease-record.js';
 import type { NatsLayer } from '../nats/layer.js';
 import type { Location } from '../nats/command-routing.js';
 import { systemClock } from '../runtime/clock.js';
 import type { AccountsPort, Fact } from '../runtime/port.js';
-
-/** A 440 this soon after taking an account over is the old owner's socket, not the user's other client. */
-export const HANDOFF_440_GRACE_MS = 15_000;
 
 export type LeaseWiring = {
   manager: LeaseManager;
@@ -56,8 +47,7 @@ export async function wireLeases(o: {
   const settings = new Map(config.accounts.map(({ id, ...rest }) => [id, rest]));
   const kv = await new Kvm(o.nc).create(OWNERS_BUCKET, { history: 1, replicas: config.stream.replicas ?? 1 });
   const log = o.logger.child({ component: 'lease' });
-  const acquiredAt = new Map<string, number>();
-  const retried = new Set<string>();
+  const replaced = new Handoff440();
 
   const manager = new LeaseManager({
     kv,
@@ -82,13 +72,12 @@ export async function wireLeases(o: {
             ...(previous ? { previous: previous.writer } : {}),
           });
         });
-        acquiredAt.set(account, Date.now());
-        retried.delete(account);
+        replaced.acquired(account, Date.now());
       },
       release: (account, reason) =>
         o.layer().releaseAccount(account, { account, type: 'owner.released', writer: writerId, reason }),
       lost: (account, why) => {
-        acquiredAt.delete(account);
+        replaced.gone(account);
         void o
           .layer()
           .dropAccount(account, why)
@@ -106,9 +95,7 @@ export async function wireLeases(o: {
     },
     observe(fact) {
       if (fact.type !== 'transition' || fact.statusCode !== 440 || fact.to !== 'stopped') return;
-      const since = acquiredAt.get(fact.account);
-      if (since === undefined || Date.now() - since > HANDOFF_440_GRACE_MS || retried.has(fact.account)) return;
-      retried.add(fact.account);
+      if (replaced.onReplaced(fact.account, Date.now()) === 'stop') return;
       log.warn({ account: fact.account }, '440 right after a takeover: the old owner’s socket; reconnecting once');
       try {
         o.accounts.connect(fact.account);

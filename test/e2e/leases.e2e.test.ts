@@ -11,7 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evtFilter } from '../../src/contract/index.js';
+import { cmdSubject, evtFilter } from '../../src/contract/index.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/index.js';
 import type { GatewayChild } from '../support/gateway-child.js';
 import {
@@ -23,7 +23,7 @@ import {
   ownersByStatus,
   provisionAccounts,
 } from '../support/lease-fleet.js';
-import { dumpStream } from '../support/nats-client.js';
+import { dumpStream, request } from '../support/nats-client.js';
 import { connectTo, startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { checkLedger, startSendLoad } from '../support/send-load.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -180,6 +180,22 @@ describe('with several gateway processes sharing accounts by lease', () => {
       );
       // Not a speed test: below the TTL means the release was picked up from the watch, not by expiry.
       for (const ms of handoffs) expect(ms).toBeLessThan(TTL_MS);
+
+      // 440 on the new owner right after the takeover: reconnects once; a second one is the user's other client: stopped.
+      const moved = own.find((e) => e.type === 'owner.released' && Date.parse(e.at) >= stopped)!.account;
+      sim.inject({ type: 'conflict' }, phones.get(moved));
+      await until(
+        'reconnected after the handoff 440',
+        async () => {
+          const s = await request(nc, cmdSubject(moved, 'status'));
+          const d = s['lastDisconnects'] as { statusCode?: number }[];
+          return s['state'] === 'open' && d[0]?.statusCode === 440;
+        },
+        30_000,
+        100,
+      );
+      sim.inject({ type: 'conflict' }, phones.get(moved));
+      await allInState(nc, [moved], 'stopped', 30_000);
       await b.stop();
     },
   );
