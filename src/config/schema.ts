@@ -132,7 +132,7 @@ export const configSchema = z
       .object({
         url: z
           .string()
-          .regex(/^(nats|tls|ws|wss):\/\/\S+$/, 'a nats://host:port URL')
+          .regex(/^(nats|tls|ws|wss):\/\/\S+$/, 'a nats://host:port URL (a cluster: several, comma-separated)')
           .default('nats://127.0.0.1:4222')
           .describe('NATS server (JetStream enabled)'),
         user: z.string().optional().describe('user name'),

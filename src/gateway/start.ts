@@ -157,6 +157,7 @@ export async function startGateway(
       endpoints: config.webhooks.endpoints,
       allowPrivateAddresses: config.webhooks.allowPrivateAddresses,
       ackWaitMs: config.webhooks.ackWaitMs,
+      replicas: config.stream.replicas ?? 1,
       observer: registerWebhookMetrics(metrics.registry, () => webhooks?.lag() ?? Promise.resolve([])),
       deadLetter: (fact) => {
         // Only the process writing an account may publish its events (fencing); another one records its own.
