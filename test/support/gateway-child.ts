@@ -150,6 +150,8 @@ export type GatewayConfig = {
   lease?: { enabled: boolean; ttlMs?: number; maxAccounts?: number; rebalanceEveryMs?: number };
   /** pino level of the child (default warn). */
   logLevel?: string;
+  /** Stream (and KV) replicas: 3 against a cluster. */
+  replicas?: number;
 };
 
 /**
@@ -165,6 +167,7 @@ export async function spawnGateway(dir: string, config: GatewayConfig): Promise<
       nats: { startLocal: false },
       accounts: config.accounts,
       ...(config.lease ? { lease: config.lease } : {}),
+      ...(config.replicas ? { stream: { replicas: config.replicas } } : {}),
     }),
   );
   return startChild('gateway child', ['--import', 'tsx', 'src/main.ts'], {

@@ -32,9 +32,10 @@ export async function provisionAccounts(
   nc: NatsConnection,
   scratchDir: string,
   accounts: readonly string[],
+  replicas = 1,
 ): Promise<Map<string, string>> {
   const phones = new Map<string, string>();
-  const kv = await kvSessionStores({ nc, replicas: 1, keyring: Keyring.none });
+  const kv = await kvSessionStores({ nc, replicas, keyring: Keyring.none });
   for (const account of accounts) {
     const p = sim.provisionAccount();
     await writeCredentials(scratchDir, account, p);

@@ -32,7 +32,12 @@ export type SendLoad = {
   stop(): Promise<void>;
 };
 
-export function startSendLoad(nc: NatsConnection, accounts: readonly string[], to: string): SendLoad {
+export function startSendLoad(
+  nc: NatsConnection,
+  accounts: readonly string[],
+  to: string,
+  everyMs = SEND_EVERY_MS,
+): SendLoad {
   const load: SendLoad = { accepted: [], failures: [], retries: 0, stop: async () => undefined };
   let running = true;
   const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -61,7 +66,7 @@ export function startSendLoad(nc: NatsConnection, accounts: readonly string[], t
       }
       if (!load.failures.some((f) => f.startsWith(`${id}:`)))
         load.accepted.push({ account, id, waId: waMessageIdFor(account, id), index });
-      await pause(SEND_EVERY_MS);
+      await pause(everyMs);
     }
   });
   load.stop = async () => {
