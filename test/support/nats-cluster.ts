@@ -33,7 +33,7 @@ export async function startNatsCluster(n = 3): Promise<NatsCluster> {
   const routes = routePorts.map((p) => `nats://127.0.0.1:${p}`).join(',');
   const children: (ChildProcess | undefined)[] = [];
   const stop = async () => {
-    await Promise.all(children.map((c) => (c ? signalAndWait(c, 'SIGTERM') : undefined)));
+    await Promise.all(children.flatMap((c) => (c ? [signalAndWait(c, 'SIGTERM')] : [])));
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   };
   try {
