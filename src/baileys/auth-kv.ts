@@ -122,6 +122,7 @@ class KvAuth {
   }
 
   async fence(): Promise<void> {
+    await this.#queue.idle(); // a re-fence: this writer's own writes land first
     const wk = writerKey(this.o.account);
     const record = JSON.stringify({ writer: this.o.writer, host: hostname(), pid: process.pid, at: new Date() });
     for (;;) {

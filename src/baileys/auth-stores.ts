@@ -19,12 +19,17 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { WaError } from '../contract/errors.js';
+import { backoffDelay, sleep } from '../nats/waiting.js';
 import { assertAccountId } from '../contract/subjects.js';
 import { AUTH_BUCKET, credsKey, Keyring } from './auth-codec.js';
 import { openKvAuthStore, type KvAuthStore, type StaleWriterError } from './auth-kv.js';
 import { isDir } from './baileys-folder.js';
 import { moveSession, type MovableStores } from './move-store.js';
 import { fileSessionStores, type SessionStore } from './session-folder.js';
+
+/** A failed open (NATS away) is retried after this, doubling up to the max: as the takeover of WA_EVENTS does. */
+const OPEN_RETRY_BASE_MS = 100;
+const OPEN_RETRY_MAX_MS = 2_000;
 
 export const AUTH_STORE_KINDS = ['kv', 'file'] as const;
 export type AuthStoreKind = (typeof AUTH_STORE_KINDS)[number];
@@ -60,24 +65,46 @@ export async function kvSessionStores(o: KvStoresOptions): Promise<AuthStores> {
   const kv: KV = await new Kvm(js).create(AUTH_BUCKET, { history: 1, replicas: o.replicas, storage: 'file' });
   const writer = o.writer ?? `w${randomBytes(6).toString('hex')}`;
   const hasCreds = async (account: string) => (await kv.get(credsKey(account)))?.operation === 'PUT';
-  const stores: AuthStores = {
+  const direct: AuthStores = {
     kind: 'kv',
     open: async (account, { create, onFenced }) => {
       assertAccountId(account);
-      if (!(await hasCreds(account)) && o.dataDir && (await isDir(join(o.dataDir, account)))) {
-        const moved = await moveSession(fileStores(o.dataDir), stores, account).catch((err: unknown) => {
-          if (err instanceof WaError && err.code === 'not_paired') return null; // an unpaired folder: nothing to move
-          throw err;
-        });
-        if (moved)
-          o.logger?.info({ account, keys: moved.keys }, 'credentials moved from the data dir into NATS KV (WA_AUTH)');
-      }
       if (!create && !(await hasCreds(account)))
         throw new WaError('not_paired', `no credentials for ${account} in NATS KV ${AUTH_BUCKET}`);
       return openKvAuthStore({ js, jsm, kv, account, keyring: o.keyring, writer, ...(onFenced ? { onFenced } : {}) });
     },
   };
+  const stores: AuthStores = {
+    kind: 'kv',
+    open: (account, options) => retrying(account, o.logger, () => migrateAndOpen(account, options)),
+  };
+  const migrateAndOpen = async (account: string, options: OpenOptions) => {
+    assertAccountId(account);
+    if (!(await hasCreds(account)) && o.dataDir && (await isDir(join(o.dataDir, account)))) {
+      const moved = await moveSession(fileStores(o.dataDir), direct, account).catch((err: unknown) => {
+        if (err instanceof WaError && err.code === 'not_paired') return null; // an unpaired folder: nothing to move
+        throw err;
+      });
+      if (moved)
+        o.logger?.info({ account, keys: moved.keys }, 'credentials moved from the data dir into NATS KV (WA_AUTH)');
+    }
+    return direct.open(account, options);
+  };
   return stores;
+}
+
+/** NATS away (a restart during start-up): retried like the takeover of WA_EVENTS, until it answers. */
+async function retrying<T>(account: string, logger: Logger | undefined, open: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await open();
+    } catch (err) {
+      if (err instanceof WaError) throw err; // a wrong key, a newer writer, not paired: no retry fixes it
+      if ((attempt & (attempt - 1)) === 0)
+        logger?.warn({ account, err, failedAttempts: attempt }, 'opening the auth state in NATS KV failed; retrying');
+      await sleep(backoffDelay(attempt, OPEN_RETRY_BASE_MS, OPEN_RETRY_MAX_MS));
+    }
+  }
 }
 
 export function fileStores(dataDir: string): AuthStores {
@@ -95,11 +122,12 @@ export function fileStores(dataDir: string): AuthStores {
 /** The configured store (`auth.store`), or the other one (`kind`) for `move-store`. */
 export async function authStoresFor(
   config: Pick<Config, 'auth' | 'dataDir' | 'stream'>,
-  nc: NatsConnection,
+  nc: NatsConnection | undefined,
   options: { kind?: AuthStoreKind; logger?: Logger; writer?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<AuthStores> {
   const kind = options.kind ?? config.auth.store;
   if (kind === 'file') return fileStores(config.dataDir);
+  if (!nc) throw new WaError('internal', 'the KV auth store needs a NATS connection');
   return kvSessionStores({
     nc,
     replicas: config.stream.replicas ?? 1,

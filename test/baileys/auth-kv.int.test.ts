@@ -10,7 +10,7 @@ import { kvSessionStores, type AuthStores } from '../../src/baileys/auth-stores.
 import { moveSession } from '../../src/baileys/move-store.js';
 import { fileStores } from '../../src/baileys/auth-stores.js';
 import { WaError } from '../../src/contract/index.js';
-import { natsServerPerFile } from '../support/nats-server.js';
+import { connectTo, natsServerPerFile, startNatsServer } from '../support/nats-server.js';
 import { tempDir } from '../support/temp-dir.js';
 
 let nc: NatsConnection;
@@ -232,6 +232,37 @@ describe('auth state in NATS KV', () => {
       await back.close();
     } finally {
       await dir.remove();
+    }
+  });
+});
+
+describe('auth state in NATS KV, nats-server SIGKILLed', () => {
+  it('keeps every acked key write when nats-server is SIGKILLed right after the acks (R1)', async () => {
+    const server = await startNatsServer();
+    try {
+      const c1 = await connectTo(server.url);
+      const s1 = await kvSessionStores({ nc: c1, replicas: 1, keyring: Keyring.none });
+      const a = await s1.open('crash', { create: true });
+      const data = Object.fromEntries(
+        Array.from({ length: 300 }, (_, i) => [String(i), { public: randomBytes(32), private: randomBytes(32) }]),
+      );
+      await a.state.keys.set({ 'pre-key': data });
+      await server.kill(); // SIGKILL the moment the last ack is in
+      await c1.close().catch(() => undefined);
+      await server.restart();
+      const c2 = await connectTo(server.url);
+      const b = await (
+        await kvSessionStores({ nc: c2, replicas: 1, keyring: Keyring.none })
+      ).open('crash', {
+        create: true,
+      });
+      expect(JSON.parse(asJson(await b.state.keys.get('pre-key', Object.keys(data))))).toEqual(
+        JSON.parse(asJson(data)),
+      );
+      await b.close();
+      await c2.close();
+    } finally {
+      await server.stop();
     }
   });
 });

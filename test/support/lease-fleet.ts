@@ -128,8 +128,9 @@ export async function allInState(
   state: string,
   deadlineMs: number,
 ): Promise<void> {
+  let last: unknown[] = [];
   await until(
-    `every account ${state}`,
+    () => `every account ${state}; last seen: ${accounts.map((a, i) => `${a}=${String(last[i])}`).join(' ')}`,
     async () => {
       const states = await Promise.all(
         accounts.map((a) =>
@@ -138,6 +139,7 @@ export async function allInState(
             .catch(() => undefined),
         ),
       );
+      last = states;
       return states.every((s) => s === state) || undefined;
     },
     deadlineMs,
