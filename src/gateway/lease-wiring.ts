@@ -89,7 +89,8 @@ export async function wireLeases(o: {
   return {
     manager,
     locate(account) {
-      if (o.layer().adoptions.isLocal(account)) return { at: 'here' };
+      // Here: it runs here, or it is no account of this deployment (then `unknown_account` is the answer).
+      if (o.layer().adoptions.isLocal(account) || !settings.has(account)) return { at: 'here' };
       const owner = manager.book.owner(account, systemClock.now());
       return owner && owner !== writerId && owner !== 'unknown' ? { at: 'owner', writer: owner } : { at: 'none' };
     },

@@ -37,9 +37,14 @@ export async function forwardIfElsewhere(
   subject: string,
   data: Uint8Array,
   callTimeoutMs: number,
+  /** A request another process forwarded here: run it here or answer `unavailable`, never forward it again. */
+  forwarded = false,
 ): Promise<Uint8Array | null> {
   const where = router.locate(account);
   if (where.at === 'here') return null;
+  if (forwarded)
+    // The forwarder's view was stale (the account moved on meanwhile): retryable, never `unknown_account`.
+    throw new WaError('unavailable', `account "${account}" has just moved to another gateway process; retry`);
   if (where.at === 'none')
     throw new WaError('unavailable', `no gateway process holds account "${account}" right now (failover?); retry`);
   try {

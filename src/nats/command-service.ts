@@ -167,8 +167,16 @@ async function handle(
   const cmd = decodeCommand(subject, msg.data);
   try {
     if (cmd instanceof WaError) throw cmd;
-    if (o.router && forwardedAs === undefined && 'account' in cmd && isAccountVerb(cmd.verb)) {
-      const relayed = await forwardIfElsewhere(o.nc, o.router, cmd.account, subject, msg.data, o.callTimeoutMs);
+    if (o.router && 'account' in cmd && isAccountVerb(cmd.verb)) {
+      const relayed = await forwardIfElsewhere(
+        o.nc,
+        o.router,
+        cmd.account,
+        subject,
+        msg.data,
+        o.callTimeoutMs,
+        forwardedAs !== undefined,
+      );
       if (relayed) return respond(o, msg, () => msg.respond(relayed));
     }
     body = await execute(o, cmd);

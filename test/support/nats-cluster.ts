@@ -54,11 +54,11 @@ export async function startNatsCluster(n = 3): Promise<NatsCluster> {
     const urls = ports.map((p) => `nats://127.0.0.1:${p}`);
     const nc = await connect({ servers: urls });
     try {
-      const jsm = await jetstreamManager(nc);
+      // jetstreamManager itself asks for the account info: it fails until a meta leader exists.
       await until(
         'clustered JetStream ready',
         () =>
-          jsm.getAccountInfo().then(
+          jetstreamManager(nc, { timeout: 2_000 }).then(
             () => true,
             () => undefined,
           ),
