@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The cluster scenario (three nats-server nodes, three gateways, 30 accounts) is its own run: npm run test:cluster.
+    exclude: ['**/node_modules/**', 'test/cluster/**'],
     setupFiles: ['test/setup.ts'],
     // Scenario suites start real nats-server and simulator processes; forks keep
     // each file's sockets and timers isolated from the others.

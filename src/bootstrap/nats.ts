@@ -49,7 +49,8 @@ export function findNatsServer(env: NodeJS.ProcessEnv = process.env): string | n
 export function natsConnectionOptions(config: Config): ConnectionOptions {
   const n = config.nats;
   return {
-    servers: n.url,
+    // A comma-separated list names the nodes of a cluster (docs/scaling.md): the client fails over between them.
+    servers: n.url.split(',').map((u) => u.trim()),
     name: 'wa-connd',
     maxReconnectAttempts: -1,
     ...(n.user ? { user: n.user, pass: n.pass ?? '' } : {}),
@@ -72,7 +73,7 @@ export async function ensureNats(config: Config, logger: Logger): Promise<NatsHa
   const first = await tryConnect(options);
   if (first) return { nc: first, local: null, close: () => first.close() };
 
-  const url = new URL(config.nats.url);
+  const url = new URL(config.nats.url.split(',')[0]!.trim());
   const binary = findNatsServer();
   if (!config.nats.startLocal || !LOCAL_HOSTS.has(url.hostname) || !binary) {
     throw new NatsUnavailableError(

@@ -36,6 +36,12 @@ function details(e: WaEvent): string {
       return `${e.probe} ${e.outcome}${e.rttMs !== undefined ? ` ${Math.round(e.rttMs)} ms` : ''}${e.loopDelayMs ? `, loop delay ${Math.round(e.loopDelayMs)} ms` : ''}`;
     case 'webhook.dead_lettered':
       return `endpoint ${e.endpoint} gave up on stream seq ${e.streamSeq} (${e.eventType}) after ${e.attempts} attempts: ${e.reason}`;
+    case 'owner.acquired':
+      return `by ${e.writer} (${e.host} pid ${e.pid})${e.previous ? `, from ${e.previous}` : ''}`;
+    case 'owner.released':
+      return `by ${e.writer} (${e.reason})`;
+    case 'owner.lost':
+      return `${e.writer}'s lease expired; taken by ${e.by}`;
     default: {
       const unreachable: never = e;
       return String(unreachable);

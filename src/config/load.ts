@@ -36,6 +36,11 @@ export const ENV_KEYS: Record<string, { path: string[]; parse: (v: string) => un
     parse: (v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v),
   },
   WA_CONND_KEEPALIVE: { path: ['defaults', 'keepalive'], parse: String },
+  WA_CONND_STREAM_REPLICAS: { path: ['stream', 'replicas'], parse: (v) => (/^\d+$/.test(v) ? Number(v) : v) },
+  WA_CONND_LEASE: {
+    path: ['lease', 'enabled'],
+    parse: (v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v),
+  },
   /** Comma-separated account ids; replaces the file's list. */
   WA_CONND_ACCOUNTS: {
     path: ['accounts'],

@@ -85,6 +85,31 @@ export const webhooksSchema = z
   })
   .strict();
 
+export const leaseConfigSchema = z
+  .object({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe(
+        'share the accounts with other gateway processes through leases in KV WA_OWNERS (docs/scaling.md); every process lists the same accounts',
+      ),
+    ttlMs: z
+      .number()
+      .int()
+      .min(1_500)
+      .max(60_000)
+      .default(9_000)
+      .describe('a lease not renewed for this long is taken by another process (renewed every ttlMs / 3)'),
+    maxAccounts: z
+      .number()
+      .int()
+      .positive()
+      .default(1_000)
+      .describe('this process never holds more accounts than this'),
+    rebalanceEveryMs: ms('above its fair share, a process gives one account back per this interval').default(2_000),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     dataDir: z
@@ -107,7 +132,7 @@ export const configSchema = z
       .object({
         url: z
           .string()
-          .regex(/^(nats|tls|ws|wss):\/\/\S+$/, 'a nats://host:port URL')
+          .regex(/^(nats|tls|ws|wss):\/\/\S+$/, 'a nats://host:port URL (a cluster: several, comma-separated)')
           .default('nats://127.0.0.1:4222')
           .describe('NATS server (JetStream enabled)'),
         user: z.string().optional().describe('user name'),
@@ -207,6 +232,9 @@ export const configSchema = z
     webhooks: webhooksSchema
       .default({ allowPrivateAddresses: false, ackWaitMs: 30_000, endpoints: [] })
       .describe('webhook delivery of the event stream (docs/webhooks.md)'),
+    lease: leaseConfigSchema
+      .default({ enabled: false, ttlMs: 9_000, maxAccounts: 1_000, rebalanceEveryMs: 2_000 })
+      .describe('several gateway processes sharing the accounts (docs/scaling.md)'),
     defaults: accountSettingsSchema.default({}).describe('settings every account starts from'),
     accounts: z
       .array(accountSchema)

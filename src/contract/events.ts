@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { WaError } from './errors.js';
 import { accountIdSchema, isoTimeSchema, jidSchema, sendIdSchema, wireErrorSchema } from './fields.js';
 import { ACCOUNT_STATES } from './states.js';
+import { ownerAcquiredEventSchema, ownerLostEventSchema, ownerReleasedEventSchema } from './owner-events.js';
 
 export const EVENT_SCHEMA_VERSION = 1;
 
@@ -180,6 +181,9 @@ export const waEventSchema = z.discriminatedUnion('type', [
   dropPatternEventSchema,
   keepaliveEventSchema,
   webhookDeadLetteredEventSchema,
+  ownerAcquiredEventSchema,
+  ownerReleasedEventSchema,
+  ownerLostEventSchema,
 ]);
 
 export type WaEvent = z.infer<typeof waEventSchema>;
@@ -203,6 +207,9 @@ export const EVENT_TYPES = [
   'drop.pattern',
   'keepalive',
   'webhook.dead_lettered',
+  'owner.acquired',
+  'owner.released',
+  'owner.lost',
 ] as const satisfies readonly EventType[];
 
 // Compile-time check that EVENT_TYPES lists every member of the union.
@@ -232,6 +239,10 @@ export const EVENT_CLASS = {
   keepalive: 'observability',
   // A record: the operator's only trace of an event a receiver never got.
   'webhook.dead_lettered': 'record',
+  // Records: who wrote the account when is the audit trail of a failover.
+  'owner.acquired': 'record',
+  'owner.released': 'record',
+  'owner.lost': 'record',
 } as const satisfies Record<EventType, 'record' | 'observability'>;
 
 export type RecordEventType = { [T in EventType]: (typeof EVENT_CLASS)[T] extends 'record' ? T : never }[EventType];

@@ -54,6 +54,8 @@ export const statusReplySchema = z.object({
     lastAt: isoTimeSchema.nullable(),
     timeouts: z.number().int().min(0),
   }),
+  /** With leases (docs/scaling.md): the gateway process writing the account, from its `owner.acquired`. */
+  owner: z.object({ writer: z.string(), host: z.string(), pid: z.number().int(), since: isoTimeSchema }).optional(),
 });
 
 /** connect, disconnect, logout: the state the account is in after the command took effect. */

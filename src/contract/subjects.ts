@@ -108,6 +108,21 @@ export function webhooksCmdSubject(verb: WebhooksVerb): string {
  */
 export const CMD_WILDCARD = `${CMD_PREFIX}.>`;
 
+/**
+ * Internal, between gateway processes sharing accounts by lease (docs/scaling.md): a
+ * command that reached a process not owning its account is forwarded to the owner on
+ * `wa.fwd.<writer id>.<original subject>`. Clients never use it.
+ */
+export const FWD_PREFIX = 'wa.fwd';
+
+export function fwdSubject(writer: string, subject: string): string {
+  return `${FWD_PREFIX}.${writer}.${subject}`;
+}
+
+export function fwdWildcard(writer: string): string {
+  return `${FWD_PREFIX}.${writer}.>`;
+}
+
 export type ParsedCmdSubject =
   | { scope: 'account'; account: string; verb: AccountVerb }
   | { scope: 'accounts'; verb: FleetVerb }

@@ -16,12 +16,13 @@ import { startHttpServer, type HttpServer } from '../http/server.js';
 import { InspectorHub, STATUS_REFRESH_MS } from '../inspect/hub.js';
 import { statelyInspector } from '../inspect/stately.js';
 import { createMetrics } from '../metrics/metrics.js';
-import { startNatsLayer, type NatsLayer } from '../nats/layer.js';
+import { newWriterId, startNatsLayer, type NatsLayer } from '../nats/layer.js';
 import { Gateway } from '../runtime/gateway.js';
 import { startLoopMonitor, type LoopMonitor } from '../runtime/loop-monitor.js';
 import type { Fact } from '../runtime/port.js';
 import { registerWebhookMetrics } from '../webhooks/metrics.js';
 import { WebhookService } from '../webhooks/service.js';
+import { type LeaseWiring, wireLeases } from './lease-wiring.js';
 
 export interface RunningGateway {
   config: Config;
@@ -33,6 +34,8 @@ export interface RunningGateway {
   http: HttpServer;
   /** Webhook endpoints delivering the event stream (docs/webhooks.md). */
   webhooks: WebhookService;
+  /** With `lease.enabled`: who owns which account (docs/scaling.md). */
+  leases: LeaseWiring | null;
   /** Facts as they happen, for in-process observers (terminal QR, HTTP pages). */
   onFact(listener: (fact: Fact) => void): () => void;
   close(): Promise<void>;
@@ -51,7 +54,9 @@ export async function startGateway(
   if (config.whatsapp.trustRootPublicKey) trustServerRoot(config.whatsapp.trustRootPublicKey, logger);
   const nats = await ensureNats(config, logger);
   // Where credentials live (auth.store): decided in auth-stores.ts, nowhere else.
-  const auth = await authStoresFor(config, nats.nc, { logger }).catch(async (err: unknown) => {
+  // One writer id for the process: event fencing epoch, lease owner, auth writer record.
+  const writerId = newWriterId();
+  const auth = await authStoresFor(config, nats.nc, { logger, writer: writerId }).catch(async (err: unknown) => {
     await nats.close().catch(() => undefined);
     throw err;
   });
@@ -59,6 +64,7 @@ export async function startGateway(
   const listeners = new Set<(fact: Fact) => void>();
   let layer: NatsLayer | null = null;
   let readiness: ReadinessTracker | null = null;
+  let leases: LeaseWiring | null = null;
   // Loaded only when asked for: it talks to stately.ai.
   const stately = config.inspect ? await statelyInspector(logger) : null;
   let gatewayRef: Gateway | null = null;
@@ -67,7 +73,9 @@ export async function startGateway(
     logger.error({ account, err }, 'auth state taken over by another writer: this process stops the account');
     setImmediate(() => {
       try {
-        if (gatewayRef?.has(account)) gatewayRef.disconnect(account);
+        // With leases, the lease is gone too: stop at once, as on a lost lease.
+        if (leases) leases.manager.fenced(account);
+        else if (gatewayRef?.has(account)) gatewayRef.disconnect(account);
       } catch (e) {
         logger.error({ account, err: e }, 'could not stop an account fenced off its auth state');
       }
@@ -87,6 +95,7 @@ export async function startGateway(
         );
       // Readiness follows the runtime's facts, so it is right while NATS is away.
       if (fact.type === 'transition') readiness?.observe(fact.account, fact.to, fact.from);
+      leases?.observe(fact);
       for (const l of listeners) {
         try {
           l(fact);
@@ -109,15 +118,27 @@ export async function startGateway(
   let webhooks: WebhookService | null = null;
   let refresh: NodeJS.Timeout | undefined;
   try {
+    const leased = config.lease.enabled;
     // The configured accounts are announced: from the first command on, they answer `unavailable` until adopted.
+    // With leases only the owned ones run here; the others' commands are forwarded to their owner.
     layer = await startNatsLayer({
       nc: nats.nc,
       accounts: gateway,
       logger,
+      writerId,
       stream: config.stream,
-      pending: config.accounts.map((a) => a.id),
+      pending: leased ? [] : config.accounts.map((a) => a.id),
       webhooks: () => webhooks ?? undefined,
+      ...(leased
+        ? {
+            locate: (account: string) => leases?.locate(account) ?? { at: 'none' as const },
+            onFenced: (account: string) => leases?.manager.fenced(account),
+          }
+        : {}),
     });
+    const running = layer;
+    if (leased)
+      leases = await wireLeases({ nc: nats.nc, config, layer: () => running, accounts: gateway, writerId, logger });
     const { projection, connected } = layer;
     const names = () => gateway.list().map((a) => a.account);
     // Pages and metrics read the layer's one status view and follow what it stored.
@@ -136,6 +157,7 @@ export async function startGateway(
       endpoints: config.webhooks.endpoints,
       allowPrivateAddresses: config.webhooks.allowPrivateAddresses,
       ackWaitMs: config.webhooks.ackWaitMs,
+      replicas: config.stream.replicas ?? 1,
       observer: registerWebhookMetrics(metrics.registry, () => webhooks?.lag() ?? Promise.resolve([])),
       deadLetter: (fact) => {
         // Only the process writing an account may publish its events (fencing); another one records its own.
@@ -161,7 +183,8 @@ export async function startGateway(
     refresh.unref();
     const ready = new ReadinessTracker({
       natsConnected: connected,
-      enabled: config.accounts.filter((a) => a.connect).map((a) => a.id),
+      // With leases the process runs what it acquires, if anything: it does not wait for all accounts.
+      enabled: leased ? [] : config.accounts.filter((a) => a.connect).map((a) => a.id),
       accounts: () => gateway.list(),
     });
     readiness = ready;
@@ -175,10 +198,13 @@ export async function startGateway(
       stateOf: (account) => (gateway.has(account) ? gateway.state(account) : undefined),
     });
     // Concurrently (ADOPT_CONCURRENCY at a time): one slow takeover must not hold up the others.
-    await layer.addAccounts(
-      config.accounts.map(({ id, connect, ...settings }) => ({ account: id, options: { ...settings, connect } })),
-    );
+    if (leases) await leases.manager.start();
+    else
+      await layer.addAccounts(
+        config.accounts.map(({ id, connect, ...settings }) => ({ account: id, options: { ...settings, connect } })),
+      );
   } catch (err) {
+    leases?.manager.close();
     clearInterval(refresh);
     await webhooks?.close().catch(() => undefined);
     await http?.close().catch(() => undefined);
@@ -198,12 +224,15 @@ export async function startGateway(
     loop,
     http,
     webhooks,
+    leases,
     onFact: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
     close: async () => {
-      // First: what it holds goes back to its consumer while the connection is still up.
+      // Leases first: every account drained and handed over while NATS and the runtime are up (docs/scaling.md).
+      await leases?.shutdown().catch((err: unknown) => logger.error({ err }, 'lease handoff failed'));
+      // Then: what the webhooks hold goes back to their consumers while the connection is still up.
       await webhooks.close();
       await gateway.close();
       clearInterval(refresh);

@@ -23,6 +23,8 @@ export interface AccountPanel {
   state: AccountState | null;
   outbox: number;
   lastRttMs: number | null;
+  /** The writer id of the gateway process that owns the account (leases), null when none or leases are off. */
+  owner: string | null;
   log: PublicEvent[];
 }
 
@@ -84,6 +86,7 @@ export class InspectorHub {
       state: view?.state ?? null,
       outbox: view ? view.outbox.size : 0,
       lastRttMs: view?.keepalive.lastRttMs ?? null,
+      owner: view?.owner?.writer ?? null,
     };
   }
 

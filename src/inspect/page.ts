@@ -73,6 +73,9 @@ function describe(e) {
     case 'send.acked': return 'send ' + e.id + ' acked (' + e.ack + ')';
     case 'send.failed': return 'send ' + e.id + ' failed: ' + e.error.code;
     case 'send.expired': return 'send ' + e.id + ' expired';
+    case 'owner.acquired': return 'owner ' + e.writer + ' (' + e.host + ' pid ' + e.pid + ')' + (e.previous ? ' took over from ' + e.previous : '');
+    case 'owner.released': return 'owner ' + e.writer + ' released (' + e.reason + ')';
+    case 'owner.lost': return 'owner ' + e.writer + ' lost its lease to ' + e.by;
     case 'message.in': return 'message in from ' + e.from;
     case 'drop.pattern': return 'drops every ' + Math.round(e.periodMs / 1000) + ' s (confidence ' + e.confidence.toFixed(2) + ')';
     case 'webhook.dead_lettered': return 'webhook ' + e.endpoint + ' gave up on ' + e.eventType + ' #' + e.eventSeq + ' (stream seq ' + e.streamSeq + ', ' + e.attempts + ' attempts' + (e.status !== undefined ? ', http ' + e.status : '') + ')';
@@ -161,6 +164,7 @@ function renderFacts(p) {
   $('#state').textContent = p.state ?? 'unknown';
   $('#outbox').textContent = String(p.outbox);
   $('#rtt').textContent = fmtRtt(p.lastRttMs);
+  $('#owner').textContent = p.owner ?? '–';
 }
 function select(account) {
   selected = account;
@@ -243,7 +247,7 @@ ${ICON_LINK}
 <main>
 <nav><ul></ul></nav>
 <section class="panel">
-<div class="facts"><span>account <b id="account">–</b></span><span>state <b id="state">–</b></span><span>outbox <b id="outbox">–</b></span><span>last keepalive <b id="rtt">–</b></span></div>
+<div class="facts"><span>account <b id="account">–</b></span><span>state <b id="state">–</b></span><span>outbox <b id="outbox">–</b></span><span>last keepalive <b id="rtt">–</b></span><span>owner <b id="owner">–</b></span></div>
 <div class="graph" data-current="">${machineSvg()}</div>
 <div class="legend">Solid arrows: facts (socket, timers, probes); dashed: commands (Connect, Disconnect, Logout, Pair, Recycle). Hover an arrow for its guards.</div>
 <table id="webhooks" hidden><caption>webhook endpoints (docs/webhooks.md)</caption><thead><tr><th>endpoint</th><th>origin</th><th>source</th><th>held</th><th>delivered</th><th>failed attempts</th><th>dead-lettered</th><th>last failure</th></tr></thead><tbody></tbody></table>

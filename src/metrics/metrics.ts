@@ -239,6 +239,9 @@ export function createMetrics(o: MetricsOptions): GatewayMetrics {
         case 'logged_out':
         case 'drop.pattern':
         case 'webhook.dead_lettered': // counted per endpoint by src/webhooks as it happens
+        case 'owner.acquired':
+        case 'owner.released':
+        case 'owner.lost':
           return;
         default: {
           const unreachable: never = event;

@@ -24,6 +24,8 @@ export class Adoptions {
   readonly #announced = new Set<string>();
   /** Adoptions in progress, so a second `add` of the same account joins the first. */
   readonly #running = new Map<string, Promise<void>>();
+  /** Accounts being handed over to another process (leases): commands get `unavailable`. */
+  readonly #releasing = new Set<string>();
 
   constructor(
     private readonly accounts: Pick<AccountsPort, 'has'>,
@@ -48,12 +50,29 @@ export class Adoptions {
     return p;
   }
 
+  /** Runs `release` while the account's commands get `unavailable` (a handoff to another process). */
+  async release(account: string, release: () => Promise<void>): Promise<void> {
+    this.#releasing.add(account);
+    try {
+      await release();
+    } finally {
+      this.#releasing.delete(account);
+    }
+  }
+
+  /** Runs here now or soon: in the runtime, being adopted, or being handed over. */
+  isLocal(account: string): boolean {
+    return this.accounts.has(account) || this.#releasing.has(account) || this.isAdopting(account);
+  }
+
   isAdopting(account: string): boolean {
     return !this.accounts.has(account) && (this.#running.has(account) || this.#announced.has(account));
   }
 
   /** The account, if commands may use it now; else `unavailable` (being adopted) or `unknown_account`. */
   require(account: string): string {
+    if (this.#releasing.has(account))
+      throw new WaError('unavailable', `account "${account}" is being handed over to another gateway process; retry`);
     if (this.accounts.has(account)) return account;
     if (this.isAdopting(account)) {
       const n = this.failures(account);

@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import {
   CMD_WILDCARD,
   type Command,
+  fwdWildcard,
   decodeCommand,
   encodeReply,
   type OkReplyOf,
@@ -29,6 +30,7 @@ import {
 } from '../contract/index.js';
 import type { AccountOptions, AccountsPort } from '../runtime/port.js';
 import type { Adoptions } from './adoption.js';
+import { type CommandRouter, forwardIfElsewhere, isAccountVerb } from './command-routing.js';
 import type { EventPublisher } from './event-publisher.js';
 import type { Projection } from './projection.js';
 import type { Sends } from './sends.js';
@@ -48,6 +50,8 @@ const SERVICE_ERROR_CODES: Record<WaErrorCode, number> = {
 
 /** The one endpoint's name in `$SRV.INFO|STATS`. */
 const ENDPOINT = 'commands';
+/** With leases: commands other processes forwarded to this one (command-routing.ts). */
+const FORWARDED_ENDPOINT = 'forwarded';
 
 /**
  * Error replies sent, for `$SRV.STATS`. @nats-io/services counts an error only when a
@@ -87,6 +91,8 @@ export type CommandServiceOptions = {
   webhooks?: () => WebhookAdmin | undefined;
   /** Upper bound for runtime calls that wait on WhatsApp (logout, pair, add). */
   callTimeoutMs: number;
+  /** With leases: commands for accounts another process owns are forwarded to it (command-routing.ts). */
+  router?: CommandRouter;
 };
 
 export async function startCommandService(o: CommandServiceOptions): Promise<Service> {
@@ -109,6 +115,17 @@ export async function startCommandService(o: CommandServiceOptions): Promise<Ser
       void handle(o, msg, errors);
     },
   });
+  const { router } = o;
+  if (router) {
+    // Commands forwarded by a process that does not own their account: run here, never forwarded again.
+    const prefix = fwdWildcard(router.writerId).slice(0, -1);
+    service.addEndpoint(FORWARDED_ENDPOINT, {
+      subject: fwdWildcard(router.writerId),
+      handler: (err, msg) => {
+        if (!err) void handle(o, msg, errors, msg.subject.slice(prefix.length));
+      },
+    });
+  }
   o.logger.info({ service: SERVICE_NAME, subject: CMD_WILDCARD }, 'command service started');
   return service;
 }
@@ -137,12 +154,31 @@ function reportErrorReplies(service: Service, errors: ErrorTally): void {
   };
 }
 
-async function handle(o: CommandServiceOptions, msg: ServiceMsg, errors: ErrorTally): Promise<void> {
+/** `forwardedAs`: the original subject of a command another process forwarded here. */
+async function handle(
+  o: CommandServiceOptions,
+  msg: ServiceMsg,
+  errors: ErrorTally,
+  forwardedAs?: string,
+): Promise<void> {
   let body: { ok: boolean };
   let error: WaError | undefined;
-  const cmd = decodeCommand(msg.subject, msg.data);
+  const subject = forwardedAs ?? msg.subject;
+  const cmd = decodeCommand(subject, msg.data);
   try {
     if (cmd instanceof WaError) throw cmd;
+    if (o.router && 'account' in cmd && isAccountVerb(cmd.verb)) {
+      const relayed = await forwardIfElsewhere(
+        o.nc,
+        o.router,
+        cmd.account,
+        subject,
+        msg.data,
+        o.callTimeoutMs,
+        forwardedAs !== undefined,
+      );
+      if (relayed) return respond(o, msg, () => msg.respond(relayed));
+    }
     body = await execute(o, cmd);
   } catch (err) {
     error = toWaError(err);
@@ -153,9 +189,15 @@ async function handle(o: CommandServiceOptions, msg: ServiceMsg, errors: ErrorTa
     errors.count++;
     errors.lastCode = error.code;
   }
+  const reply = encodeReply(body);
+  respond(o, msg, () =>
+    error ? msg.respondError(SERVICE_ERROR_CODES[error.code], error.code, reply) : msg.respond(reply),
+  );
+}
+
+function respond(o: CommandServiceOptions, msg: ServiceMsg, send: () => unknown): void {
   try {
-    if (error) msg.respondError(SERVICE_ERROR_CODES[error.code], error.code, encodeReply(body));
-    else msg.respond(encodeReply(body));
+    send();
   } catch (err) {
     o.logger.warn({ err, subject: msg.subject }, 'could not send a command reply');
   }
@@ -235,6 +277,7 @@ async function status(o: CommandServiceOptions, account: string): Promise<OkRepl
     lastDisconnects: view.lastDisconnects,
     outbox: { depth: view.outbox.size },
     keepalive: { ...view.keepalive },
+    ...(view.owner ? { owner: { ...view.owner } } : {}),
   };
 }
 

@@ -34,10 +34,9 @@ export const PUBLISHER_DEFAULTS = {
   publishTimeoutMs: 2_000,
 };
 
-/** `close()` publishes what it can for this long before it drops the rest: a restart should not lose a second of facts. */
+/** `close()` publishes what it can for this long before dropping the rest: a restart should not lose a second of facts. */
 export const CLOSE_FLUSH_MS = 2_000;
-/** Default wait of `flushed()`: longer than a few retried publishes. */
-export const FLUSH_WAIT_MS = 5_000;
+/** Default wait of `flushed()`: longer than a few retried publishes. */ export const FLUSH_WAIT_MS = 5_000;
 
 export type PublisherOptions = {
   js: JetStreamClient;
@@ -131,6 +130,11 @@ export class EventPublisher {
    */
   adopt(accounts: readonly string[]): Promise<void> {
     return this.#takeovers.adopt(accounts);
+  }
+
+  /** Handed over (leases): facts for it are no longer published; `adopt` takes it again. */
+  release(account: string): void {
+    this.#takeovers.release(account);
   }
 
   /** Failed takeover attempts of an account still being adopted (0 when adopted or unknown). */

@@ -20,12 +20,14 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { assertAccountId, type AccountState, type WaEvent } from '../contract/index.js';
-import type { AccountOptions, AccountsPort, FactSink } from '../runtime/port.js';
+import type { AccountOptions, AccountsPort, Fact, FactSink } from '../runtime/port.js';
 import { ADOPT_CONCURRENCY, Adoptions, inPool } from './adoption.js';
+import type { CommandRouter } from './command-routing.js';
 import { type CommandServiceOptions, startCommandService } from './command-service.js';
 import { watchConnection } from './connection-status.js';
 import { EventCounters, registerEventMetrics } from './counters.js';
 import { EventPublisher, PUBLISHER_DEFAULTS } from './event-publisher.js';
+import { dropAccount, releaseAccount } from './handoff.js';
 import { Projection } from './projection.js';
 import { Sends } from './sends.js';
 import { checkServerVersion, DEFAULT_STREAM_SETTINGS, ensureStream, type StreamSettings } from './stream.js';
@@ -63,6 +65,8 @@ export type NatsLayerOptions = {
   pending?: readonly string[];
   /** The webhook endpoints, once started (after the layer): `wa.cmd.webhooks.<verb>`. */
   webhooks?: CommandServiceOptions['webhooks'];
+  /** With leases: where an account runs, for commands that reach a process not owning it. */
+  locate?: CommandRouter['locate'];
 };
 
 export type NatsLayer = {
@@ -79,8 +83,16 @@ export type NatsLayer = {
   /** The send path: decisions, hand-over to the runtime, outbox recovery. */
   sends: Sends;
   writerId: string;
-  /** Takes the account over (fence + rebuild), adds it to the runtime, hands it its outbox. */
-  addAccount(account: string, options?: AccountOptions): Promise<void>;
+  /**
+   * Takes the account over (fence + rebuild), adds it to the runtime, hands it its outbox.
+   * `fenced` runs right after the fence and rebuild, before the runtime has the account
+   * (the lease wiring records `owner.*` there).
+   */
+  addAccount(account: string, options?: AccountOptions, fenced?: () => void): Promise<void>;
+  /** Handoff to another process (handoff.ts): drain, flush, record `last`, stop writing. */
+  releaseAccount(account: string, last?: Fact): Promise<void>;
+  /** The lease was lost: stop the account at once (handoff.ts). */
+  dropAccount(account: string, why: string): Promise<void>;
   /**
    * `addAccount` for each, `ADOPT_CONCURRENCY` at a time, so a slow takeover holds up
    * no other account. Settles when all have; rejects with the first failure, if any.
@@ -94,14 +106,17 @@ export type NatsLayer = {
   close(): Promise<void>;
 };
 
+/** A fresh fencing epoch: `w` and 12 random letters and digits (a valid KV key token and msg id part). */
+export function newWriterId(): string {
+  return `w${randomBytes(9)
+    .toString('base64url')
+    .replace(/[^A-Za-z0-9]/g, 'x')}`;
+}
+
 export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLayer> {
   const { accounts, logger } = options;
   const { nc } = options;
-  const writerId =
-    options.writerId ??
-    `w${randomBytes(9)
-      .toString('base64url')
-      .replace(/[^A-Za-z0-9]/g, 'x')}`;
+  const writerId = options.writerId ?? newWriterId();
   const log = logger.child({ writerId });
   const connection = watchConnection(nc);
   try {
@@ -158,12 +173,13 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
       if (projection.view(account).state === null) projection.started(account, state, new Date().toISOString());
     for (const account of initial) recover(account);
 
-    const addAccount = async (account: string, opts: AccountOptions = {}) => {
+    const addAccount = async (account: string, opts: AccountOptions = {}, fenced?: () => void) => {
       // A bad id would fail every takeover attempt forever: refuse it here (bad_request, with why).
       assertAccountId(account);
       if (accounts.has(account)) return;
       await adoptions.run(account, async () => {
         await publisher.adopt([account]);
+        fenced?.();
         // Before the runtime has it: its first facts (connecting, …) follow this one.
         projection.started(account, ADDED_STATE, new Date().toISOString());
         await accounts.add(account, opts);
@@ -184,6 +200,7 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
       log.child({ account }).info({ failedSends: failed }, 'account removed');
     };
 
+    const handoff = { accounts, adoptions, sends, publisher, logger: log };
     const service = await startCommandService({
       nc,
       accounts,
@@ -195,6 +212,7 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
       logger: log,
       callTimeoutMs: options.callTimeoutMs ?? CALL_TIMEOUT_MS,
       ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+      ...(options.locate ? { router: { writerId, locate: options.locate } } : {}),
     });
 
     let closed = false;
@@ -210,6 +228,8 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
       writerId,
       addAccount,
       addAccounts,
+      releaseAccount: (account, last) => releaseAccount(handoff, account, last),
+      dropAccount: (account, why) => dropAccount(handoff, account, why),
       adoptions,
       removeAccount,
       async close() {

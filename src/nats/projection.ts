@@ -69,6 +69,7 @@ function statusOf(view: AccountView): AccountStatus {
     lastDisconnects: view.lastDisconnects,
     keepalive: view.keepalive,
     qr: view.qr,
+    owner: view.owner,
   };
 }
 
@@ -116,6 +117,9 @@ export function evolveStored(view: AccountView, event: WaEvent): boolean {
     case 'logged_out':
     case 'drop.pattern':
     case 'webhook.dead_lettered':
+    case 'owner.acquired':
+    case 'owner.released':
+    case 'owner.lost':
       return true;
     default: {
       const unreachable: never = event;

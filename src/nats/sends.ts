@@ -102,6 +102,13 @@ export class Sends {
     return this.await(account, id, recorded, 'the send', ticket.withdraw);
   }
 
+  /** Settles once every send of the account whose `send.queued` was in flight is recorded (or dropped) and handed over. */
+  async settled(account: string): Promise<void> {
+    const prefix = `${account}\u0000`;
+    const pending = [...this.#unsettled].filter(([k]) => k.startsWith(prefix)).map(([, u]) => u.recorded);
+    await Promise.allSettled(pending);
+  }
+
   /** Hands the stream's outbox of an account to the runtime, in queue order (start or takeover). */
   recover(account: string): { submitted: number; expired: number } {
     let submitted = 0;

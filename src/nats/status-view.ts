@@ -25,7 +25,11 @@ export type AccountStatus = {
   keepalive: KeepaliveStats;
   /** The QR to scan while the account is pairing. */
   qr: string | null;
+  /** The gateway process writing the account (`owner.*` events), null when none holds it or leases are off. */
+  owner: OwnerStatus | null;
 };
+
+export type OwnerStatus = { writer: string; host: string; pid: number; since: string };
 
 export function emptyStatus(): AccountStatus {
   return {
@@ -34,6 +38,7 @@ export function emptyStatus(): AccountStatus {
     lastDisconnects: [],
     keepalive: { lastRttMs: null, lastAt: null, timeouts: 0 },
     qr: null,
+    owner: null,
   };
 }
 
@@ -70,6 +75,11 @@ export function evolveStatus(status: AccountStatus, event: WaEvent): AccountStat
     case 'paired':
     case 'logged_out':
       return { ...status, qr: null };
+    case 'owner.acquired':
+      return { ...status, owner: { writer: event.writer, host: event.host, pid: event.pid, since: event.at } };
+    case 'owner.released':
+    case 'owner.lost':
+      return status.owner?.writer === event.writer ? { ...status, owner: null } : status;
     case 'send.queued':
     case 'send.sent':
     case 'send.acked':

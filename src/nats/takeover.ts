@@ -78,6 +78,12 @@ export class Takeovers {
     return Promise.all([takeover, ...earlier]).then(() => undefined);
   }
 
+  /** The account was handed to another process: stop writing it (a later `adopt` takes it over afresh). */
+  release(account: string): void {
+    const st = this.#writers.get(account);
+    if (st) st.phase = 'fenced';
+  }
+
   /** Failed takeover attempts of an account still being adopted (0 when adopted or unknown). */
   failures(account: string): number {
     const st = this.#writers.get(account);

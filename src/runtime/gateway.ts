@@ -96,10 +96,11 @@ export class Gateway implements AccountsPort {
     if (connect) runtime.connect();
   }
 
-  async remove(account: string): Promise<void> {
+  /** Stops the account (draining in-flight sends for up to `drainMs`, default 5 s; 0 closes at once) and forgets it. */
+  async remove(account: string, drainMs?: number): Promise<void> {
     const runtime = this.get(account);
     this.accounts.delete(account);
-    await runtime.stop();
+    await runtime.stop(drainMs);
   }
 
   /** The outcome is for tests and benchmarks; the NATS layer learns it from the facts. */

@@ -49,7 +49,8 @@ export interface AccountsPort {
    */
   isPaired(account: string): boolean;
   add(account: string, options?: AccountOptions): Promise<void>;
-  remove(account: string): Promise<void>;
+  /** Stops it, draining in-flight sends for up to `drainMs` (0: close the socket at once; default: the runtime's). */
+  remove(account: string, drainMs?: number): Promise<void>;
   /**
    * Hand a recorded send to the account, once. From here the runtime owns it: it goes
    * out at once when the link is up, else waits in order; past its `deadline` while

@@ -28,6 +28,8 @@ export type WebhookServiceOptions = {
   ackWaitMs: number;
   deadLetter: (fact: FactOf<'webhook.dead_lettered'>) => void;
   observer?: DeliveryObserver;
+  /** WA_WEBHOOKS replicas: the streams' (`stream.replicas`; 3 in a cluster). */
+  replicas?: number;
 };
 
 type Source = 'config' | 'runtime';
@@ -105,7 +107,7 @@ export class WebhookService implements WebhookAdmin {
   }
 
   static async start(o: WebhookServiceOptions): Promise<WebhookService> {
-    const kv = await new Kvm(o.nc).create(WEBHOOKS_BUCKET, { history: 1 });
+    const kv = await new Kvm(o.nc).create(WEBHOOKS_BUCKET, { history: 1, replicas: o.replicas ?? 1 });
     const service = new WebhookService(o, await jetstreamManager(o.nc), kv);
     try {
       for (const endpoint of o.endpoints) await service.#run(endpoint, 'config');

@@ -28,8 +28,19 @@ const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
 const s = compose.services;
 
 describe('docker-compose.yml', () => {
-  it('has nats and gateway by default, and simulator and demo in the demo profile', () => {
-    expect(Object.keys(s).sort()).toEqual(['demo', 'gateway', 'nats', 'simulator']);
+  it('has nats and gateway by default, simulator and demo in the demo profile, and the cluster profile', () => {
+    expect(Object.keys(s).sort()).toEqual([
+      'demo',
+      'gateway',
+      'gateway-1',
+      'gateway-2',
+      'gateway-3',
+      'nats',
+      'nats-1',
+      'nats-2',
+      'nats-3',
+      'simulator',
+    ]);
     expect(s.nats!.profiles).toBeUndefined();
     expect(s.gateway!.profiles).toBeUndefined();
     expect(s.simulator!.profiles).toEqual(['demo']);
@@ -72,6 +83,31 @@ describe('docker-compose.yml', () => {
       nats: { condition: 'service_healthy' },
       simulator: { condition: 'service_healthy' },
     });
+  });
+});
+
+describe('the cluster profile (docs/scaling.md)', () => {
+  const nodes = ['nats-1', 'nats-2', 'nats-3'];
+  it('runs three JetStream nodes routed to each other, each on its own volume', () => {
+    for (const n of nodes) {
+      const cmd = s[n]!.command!;
+      expect(s[n]!.profiles).toEqual(['cluster']);
+      expect(cmd).toEqual(expect.arrayContaining(['-js', '--cluster_name', 'wa', '--server_name', n]));
+      expect(cmd[cmd.indexOf('--routes') + 1]).toBe(nodes.map((m) => `nats://${m}:6222`).join(','));
+      expect(s[n]!.volumes).toContain(`${n}-data:/data`);
+    }
+  });
+
+  it('runs three gateways with leases, R3 and every node in their NATS_URL', () => {
+    for (const g of ['gateway-1', 'gateway-2', 'gateway-3']) {
+      expect(s[g]!.profiles).toEqual(['cluster']);
+      expect(s[g]!.environment).toMatchObject({
+        NATS_URL: nodes.map((n) => `nats://${n}:4222`).join(','),
+        WA_CONND_STREAM_REPLICAS: '3',
+        WA_CONND_LEASE: 'true',
+      });
+      expect(Object.keys(s[g]!.depends_on!).sort()).toEqual(nodes);
+    }
   });
 });
 

@@ -28,7 +28,7 @@ describe('configuration', () => {
       'accounts.0.keepalive: got "pong"; Invalid option: expected one of "ping"|"presence"|"both"|"off"',
     ]);
     expect(problems(() => validateConfig({ nats: { url: 'http://x:4222' } }))).toEqual([
-      'nats.url: got "http://x:4222"; a nats://host:port URL',
+      'nats.url: got "http://x:4222"; a nats://host:port URL (a cluster: several, comma-separated)',
     ]);
     expect(problems(() => validateConfig({ acounts: [] }))).toEqual(['acounts: unknown key']);
     expect(problems(() => validateConfig({ accounts: [{ id: 'a' }, { id: 'a' }] }))).toEqual([

@@ -55,6 +55,9 @@ const examples: WaEvent[] = [
     status: 400,
     reason: 'http 400',
   }),
+  makeEvent('owner.acquired', env, { writer: 'wB', host: 'gw-2', pid: 4242, previous: 'wA' }),
+  makeEvent('owner.released', env, { writer: 'wA', reason: 'shutdown' }),
+  makeEvent('owner.lost', env, { writer: 'wA', by: 'wB' }),
 ];
 
 describe('when an event is encoded and parsed back', () => {
@@ -128,13 +131,14 @@ describe('the state names', () => {
 });
 
 describe('the event classes', () => {
-  it('make records of send.*, message.*, paired, logged_out and webhook dead letters, and observability of the rest', () => {
+  it('make records of send.*, message.*, paired, logged_out, webhook dead letters and owner.*, and observability of the rest', () => {
     const record = (t: string) =>
       t.startsWith('send.') ||
       t.startsWith('message.') ||
       t === 'paired' ||
       t === 'logged_out' ||
-      t === 'webhook.dead_lettered';
+      t === 'webhook.dead_lettered' ||
+      t.startsWith('owner.');
     for (const type of EVENT_TYPES) expect(isRecordType(type), type).toBe(record(type));
   });
 });

@@ -153,6 +153,12 @@ export type GatewayConfig = {
   env?: Record<string, string>;
   /** Node options before `--import tsx` (the soak's `--inspect=127.0.0.1:0`). */
   nodeArgs?: string[];
+  /** Leases (docs/scaling.md): several children sharing the accounts. */
+  lease?: { enabled: boolean; ttlMs?: number; maxAccounts?: number; rebalanceEveryMs?: number };
+  /** pino level of the child (default warn). */
+  logLevel?: string;
+  /** Stream (and KV) replicas: 3 against a cluster. */
+  replicas?: number;
 };
 
 /**
@@ -164,9 +170,11 @@ export async function spawnGateway(dir: string, config: GatewayConfig): Promise<
   await writeFile(
     file,
     JSON.stringify({
-      log: { level: 'warn' },
+      log: { level: config.logLevel ?? 'warn' },
       nats: { startLocal: false },
       accounts: config.accounts,
+      ...(config.lease ? { lease: config.lease } : {}),
+      ...(config.replicas ? { stream: { replicas: config.replicas } } : {}),
       ...config.settings,
     }),
   );

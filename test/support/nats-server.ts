@@ -135,7 +135,7 @@ export function nextStatus(nc: NatsConnection, type: string, timeoutMs = START_T
 }
 
 /** The OS picks a free port for a throwaway listener; nats-server gets it next. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
@@ -148,7 +148,7 @@ function freePort(): Promise<number> {
   });
 }
 
-async function spawnAndWait(binary: string, args: string[], port: number): Promise<ChildProcess> {
+export async function spawnAndWait(binary: string, args: string[], port: number): Promise<ChildProcess> {
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -194,7 +194,7 @@ function answersInfo(port: number): Promise<boolean> {
   });
 }
 
-async function signalAndWait(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+export async function signalAndWait(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill(signal);

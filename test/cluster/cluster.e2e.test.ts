@@ -1,0 +1,104 @@
+/**
+ * The cluster scenario of issue 16 (docs/scaling.md): three nats-server processes
+ * clustered on loopback ports (R3 streams and KV), three gateway processes sharing 30
+ * simulated accounts by lease, a steady send load; then one NATS node and one gateway
+ * are SIGKILLed. Every account must open again and every accepted send reach WhatsApp
+ * once, in order per chat. Heavy for a 2-core box: it runs as `npm run test:cluster`
+ * (called by .ci/run), not in `npm test`.
+ */
+import type { NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evtFilter } from '../../src/contract/index.js';
+import { startSimulator, type RunningSimulator } from '../../src/simulator/index.js';
+import type { GatewayChild } from '../support/gateway-child.js';
+import { allInState, doubleOwnership, fleet, ownershipEvents, provisionAccounts } from '../support/lease-fleet.js';
+import { dumpStream } from '../support/nats-client.js';
+import { startNatsCluster, type NatsCluster } from '../support/nats-cluster.js';
+import { connectTo } from '../support/nats-server.js';
+import { checkLedger, startSendLoad } from '../support/send-load.js';
+import { tempDir } from '../support/temp-dir.js';
+import { until } from '../support/waiters.js';
+
+const ACCOUNTS = Array.from({ length: 30 }, (_, i) => `cl-${i}`);
+const TTL_MS = 6_000;
+/** 30 Baileys logins in three child processes on 2 cores, then a failover. */
+const DEADLINE_MS = 180_000;
+/** Per account, a send every this often: 30 accounts make ~75 sends/s in all. */
+const SEND_EVERY_MS = 400;
+
+describe('a 3-node NATS cluster with three gateway processes', () => {
+  let cluster: NatsCluster;
+  let nc: NatsConnection;
+  let sim: RunningSimulator;
+  let dir: { path: string; remove(): Promise<void> };
+  const children: GatewayChild[] = [];
+
+  beforeAll(async () => {
+    cluster = await startNatsCluster(3);
+    nc = await connectTo(cluster.url.split(',')[0]!, { servers: cluster.urls });
+    sim = await startSimulator();
+    dir = await tempDir('wa-connd-cluster-');
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(children.map((c) => c.kill('SIGKILL')));
+    await nc?.close();
+    await sim?.close();
+    await cluster?.stop();
+    await dir?.remove();
+  });
+
+  it(
+    'keeps every account running and every accepted send delivered once, in order, through a node and a gateway kill',
+    { timeout: DEADLINE_MS * 3 },
+    async () => {
+      const phones = await provisionAccounts(sim, nc, `${dir.path}/scratch`, ACCOUNTS, 3);
+      const f = fleet(
+        dir.path,
+        {
+          natsUrl: cluster.url,
+          dataDir: `${dir.path}/data`,
+          waUrl: sim.wsUrl,
+          trustRoot: sim.rootPublicKey,
+          accounts: ACCOUNTS.map((id) => ({ id, connect: true })),
+          lease: { enabled: true, ttlMs: TTL_MS, rebalanceEveryMs: 500 },
+          replicas: 3,
+        },
+        phones,
+      );
+      children.push(await f.start(), await f.start(), await f.start());
+      await allInState(nc, ACCOUNTS, 'open', DEADLINE_MS);
+
+      const chat = '+4915100000903';
+      const load = startSendLoad(nc, ACCOUNTS, chat, SEND_EVERY_MS);
+      await until('sends accepted', () => load.accepted.length >= 150, 60_000, 50);
+      const killedAt = Date.now();
+      // The node the test's own connection is not pinned to matters not: every client lists all three.
+      await cluster.kill(1);
+      await children[0]!.kill('SIGKILL');
+      await allInState(nc, ACCOUNTS, 'open', DEADLINE_MS);
+      const reopenedMs = Date.now() - killedAt;
+      const after = load.accepted.length;
+      await until('sends accepted after the kills', () => load.accepted.length >= after + 150, 60_000, 50);
+      await load.stop();
+
+      expect(load.failures).toEqual([]);
+      const ledger = (phone: string) => sim.ledger({ account: phone });
+      await until(
+        'every accepted send at WhatsApp',
+        () => checkLedger(load.accepted, ledger, phones).missing.length === 0,
+        60_000,
+        200,
+      );
+      const check = checkLedger(load.accepted, ledger, phones);
+      expect(check.outOfOrder).toEqual([]);
+      expect(doubleOwnership(await ownershipEvents(nc))).toEqual([]);
+      const events = (await dumpStream(nc, evtFilter())).events.map((e) => e.event);
+      expect(events.filter((e) => e.type === 'send.failed')).toEqual([]);
+      process.stderr.write(
+        `cluster: all 30 accounts open again ${reopenedMs} ms after killing a NATS node and a gateway (TTL ${TTL_MS} ms); ` +
+          `${load.accepted.length} sends accepted, ${load.retries} client retries, ${check.duplicates} resent under the same id\n`,
+      );
+    },
+  );
+});
