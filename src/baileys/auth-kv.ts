@@ -166,10 +166,15 @@ class KvAuth {
 
   private async get<T extends keyof SignalDataTypeMap>(type: T, ids: string[]) {
     const out: { [id: string]: SignalDataTypeMap[T] } = {};
-    for (const id of ids) {
-      const k = signalKey(this.o.account, type, id);
-      // Not seen at the fence: created since (by an older writer) or never; one read, then cached.
-      if (!this.#cache.has(k) || this.#queue.busy(k)) await this.#queue.run(k, () => this.load(k));
+    const keys = ids.map((id) => [id, signalKey(this.o.account, type, id)] as const);
+    // Not seen at the fence (created since by an older writer, or never): one read each, in parallel, then cached.
+    // A key with a write queued is read behind it (read-your-writes).
+    await Promise.all(
+      keys.flatMap(([, k]) =>
+        !this.#cache.has(k) || this.#queue.busy(k) ? [this.#queue.run(k, () => this.load(k))] : [],
+      ),
+    );
+    for (const [id, k] of keys) {
       const json = this.#cache.get(k)?.json;
       if (json == null) continue;
       const value: unknown = JSON.parse(json, BufferJSON.reviver);
