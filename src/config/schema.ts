@@ -135,6 +135,12 @@ export const configSchema = z
         maxBytes: z.number().int().positive().exactOptional().describe('WA_EVENTS size limit (oldest dropped)'),
         duplicateWindowMs: ms('Nats-Msg-Id dedupe window').exactOptional(),
         replicas: z.number().int().min(1).max(5).exactOptional().describe('stream replicas (3 in a cluster)'),
+        livenessPerSubject: z
+          .number()
+          .int()
+          .min(10)
+          .exactOptional()
+          .describe('WA_LIVENESS keeps this many transitions, keepalives and QRs per account and type'),
       })
       .strict()
       .default({}),

@@ -13,11 +13,19 @@
  *   fingerprint of its recipient and text (a reused id must name the same request). It
  *   remembers what the stream still holds, so the idempotency horizon of `send` is the
  *   stream's retention (`maxAgeMs`), documented in docs/subjects.md;
- * - lastSeq: the per-account seq the next writer continues from.
+ * - lastSeq, livenessSeq: the per-account seqs the next writer continues from, one per
+ *   stream (records in WA_EVENTS, liveness in WA_LIVENESS; docs/subjects.md, `seq`).
  * Outbox, sends and lastSeq follow what JetStream acked: a send exists once it is stored.
  */
 import { createHash } from 'node:crypto';
-import type { AccountState, SendStatus, WaEvent, WireError } from '../contract/index.js';
+import {
+  retentionClass,
+  type AccountState,
+  type RetentionClass,
+  type SendStatus,
+  type WaEvent,
+  type WireError,
+} from '../contract/index.js';
 import { type AccountStatus, emptyStatus, evolveStatus } from './status-view.js';
 
 export type QueuedSend = {
@@ -51,14 +59,16 @@ export function requestFingerprint(to: string, text: string): string {
 
 export type AccountView = AccountStatus & {
   account: string;
-  /** The per-account seq of the last event the stream holds. */
+  /** The per-account seq of the last event `WA_EVENTS` (records) holds. */
   lastSeq: number;
+  /** The per-account seq of the last event `WA_LIVENESS` holds. */
+  livenessSeq: number;
   outbox: Map<string, QueuedSend>;
   sends: Map<string, SendRecord>;
 };
 
 export function emptyView(account: string): AccountView {
-  return { account, lastSeq: 0, ...emptyStatus(), outbox: new Map(), sends: new Map() };
+  return { account, lastSeq: 0, livenessSeq: 0, ...emptyStatus(), outbox: new Map(), sends: new Map() };
 }
 
 /** The status fields of a view (a copy of the top level; the arrays and objects are shared, never mutated). */
@@ -75,13 +85,16 @@ function statusOf(view: AccountView): AccountStatus {
 /**
  * Folds one stored event into what the stream holds for the account: its last seq,
  * outbox and idempotency index. Returns false, changing nothing, for an event at or
- * below the view's seq: a repeat (an outside reader may see one when a consumer
- * redelivers) must not count twice. In place, unlike `evolveStatus`: the index holds
- * the stream's retention worth of sends, and copying it per event would be quadratic.
+ * below the view's seq of its stream: a repeat (an outside reader may see one when a
+ * consumer redelivers) must not count twice. In place, unlike `evolveStatus`: the index
+ * holds the stream's retention worth of sends, and copying it per event would be
+ * quadratic. `cls`: the stream it was stored in; by its type unless read from
+ * `WA_EVENTS` as it was before the split (liveness events stored there count there).
  */
-export function evolveStored(view: AccountView, event: WaEvent): boolean {
-  if (event.seq <= view.lastSeq) return false;
-  view.lastSeq = event.seq;
+export function evolveStored(view: AccountView, event: WaEvent, cls: RetentionClass = retentionClass(event.type)): boolean {
+  const key = cls === 'records' ? 'lastSeq' : 'livenessSeq';
+  if (event.seq <= view[key]) return false;
+  view[key] = event.seq;
   switch (event.type) {
     case 'send.queued': {
       if (view.sends.has(event.id)) return true;
@@ -128,8 +141,8 @@ export function evolveStored(view: AccountView, event: WaEvent): boolean {
  * Folds one event of the account's history (a read of the stream) into the whole view:
  * what the stream holds and the status it implies. False for a repeat, as `evolveStored`.
  */
-export function evolve(view: AccountView, event: WaEvent): boolean {
-  if (!evolveStored(view, event)) return false;
+export function evolve(view: AccountView, event: WaEvent, cls?: RetentionClass): boolean {
+  if (!evolveStored(view, event, cls)) return false;
   Object.assign(view, evolveStatus(statusOf(view), event));
   return true;
 }
@@ -154,8 +167,8 @@ export class Projection {
   readonly #views = new Map<string, AccountView>();
 
   /** A history event (read from the stream): both parts. */
-  apply(event: WaEvent): boolean {
-    return evolve(this.view(event.account), event);
+  apply(event: WaEvent, cls?: RetentionClass): boolean {
+    return evolve(this.view(event.account), event, cls);
   }
 
   /** An event the stream acked: the stream's part only (the status had it when it was accepted). */

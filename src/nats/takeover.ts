@@ -11,7 +11,7 @@
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import { evtFilter, type WaEvent } from '../contract/index.js';
+import { EVENTS_STREAM, evtFilter, LIVENESS_STREAM, type RetentionClass, type WaEvent } from '../contract/index.js';
 import type { EventCounters } from './counters.js';
 import { readEvents } from './event-reader.js';
 import { FencedWriter } from './fenced-writer.js';
@@ -23,10 +23,17 @@ export const TAKEOVER_RETRY_BASE_MS = 100;
 /** ...up to this: while NATS is away an account is re-tried every 2 s, so it is adopted within ~2 s of NATS coming back. */
 export const TAKEOVER_RETRY_MAX_MS = 2_000;
 
+/** Which stream is read as which class on takeover, in this order. */
+const READ_ORDER = [
+  [EVENTS_STREAM, 'records'],
+  [LIVENESS_STREAM, 'liveness'],
+] as const satisfies readonly (readonly [string, RetentionClass])[];
+
 export type AccountWriter = {
   writer: FencedWriter;
   phase: 'adopting' | 'ready' | 'fenced';
-  nextSeq: number;
+  /** The next per-account seq of each stream (docs/subjects.md, `seq`). */
+  nextSeq: Record<RetentionClass, number>;
   pumping: boolean;
   logger: Logger;
   /** Failed takeover attempts so far (reset once taken over). */
@@ -91,30 +98,36 @@ export class Takeovers {
         await Promise.all(fresh.map((a) => this.fenceOnce(a)));
         const views = new Map(fresh.map((a) => [a, emptyView(a)]));
         const filter = fresh.length === 1 ? evtFilter(fresh[0]) : evtFilter();
-        await readEvents(
-          this.o.js,
-          this.o.jsm,
-          filter,
-          (e) => {
-            const v = views.get(e.account);
-            if (v) evolve(v, e);
-            else if (!this.#writers.has(e.account)) this.o.projection.apply(e);
-          },
-          this.o.logger,
-        );
+        // Records first, then liveness: WA_EVENTS may hold liveness events from before the
+        // split, which are older than anything in WA_LIVENESS; each counts for the stream it is in.
+        for (const [stream, cls] of READ_ORDER) {
+          await readEvents(
+            this.o.js,
+            this.o.jsm,
+            filter,
+            (e) => {
+              const v = views.get(e.account);
+              if (v) evolve(v, e, cls);
+              else if (!this.#writers.has(e.account)) this.o.projection.apply(e, cls);
+            },
+            this.o.logger,
+            undefined,
+            stream,
+          );
+        }
         for (const [a, view] of views) {
           const st = this.state(a);
           this.o.projection.replace(view);
           // Facts accepted while the takeover read the stream come after its history.
           for (const e of this.o.buffered(a)) this.o.projection.live(e);
-          st.nextSeq = view.lastSeq + 1;
+          st.nextSeq = { records: view.lastSeq + 1, liveness: view.livenessSeq + 1 };
           st.phase = 'ready';
           const retried =
             st.takeoverFailures > 0 ? { failedAttempts: st.takeoverFailures, tookMs: Date.now() - started } : {};
           st.takeoverFailures = 0;
           st.logger.info(
-            { lastSeq: view.lastSeq, outbox: view.outbox.size, ...retried },
-            'account taken over: fenced and rebuilt from WA_EVENTS',
+            { lastSeq: view.lastSeq, livenessSeq: view.livenessSeq, outbox: view.outbox.size, ...retried },
+            'account taken over: fenced and rebuilt from WA_EVENTS and WA_LIVENESS',
           );
           this.o.ready(a);
         }
@@ -145,7 +158,7 @@ export class Takeovers {
       st = {
         writer,
         phase: 'adopting',
-        nextSeq: 1,
+        nextSeq: { records: 1, liveness: 1 },
         pumping: false,
         logger: this.o.logger.child({ account }),
         takeoverFailures: 0,
