@@ -1,5 +1,5 @@
 /**
- * Reads an event stream (`WA_EVENTS` or `WA_LIVENESS`) from the start, in stream order, through an ordered (ephemeral,
+ * Reads `WA_EVENTS` from the start, in stream order, through an ordered (ephemeral,
  * unacknowledged) consumer: how projections are rebuilt on start and on takeover.
  * Fence markers are skipped; a message that is not a valid event is skipped and
  * reported (the stream may hold what an older or broken writer put there, and one bad
@@ -47,7 +47,6 @@ export async function readEvents(
   onEvent: (event: WaEvent, streamSeq: number) => void,
   logger: Logger,
   stallMs = READ_STALL_MS,
-  stream: string = EVENTS_STREAM,
 ): Promise<ReadStats> {
   const stats: ReadStats = { events: 0, markers: 0, invalid: 0, lastStreamSeq: 0 };
   let messages: ConsumerMessages | undefined;
@@ -65,7 +64,7 @@ export async function readEvents(
       messages?.stop();
       stall(
         new ReadStalledError(
-          `reading ${filter} from ${stream} stalled: nothing for ${stallMs} ms after ${step} (${stats.events} events read)`,
+          `reading ${filter} from ${EVENTS_STREAM} stalled: nothing for ${stallMs} ms after ${step} (${stats.events} events read)`,
         ),
       );
     }, stallMs);
@@ -73,11 +72,11 @@ export async function readEvents(
 
   const read = async (): Promise<ReadStats> => {
     progress('the start');
-    const info = await jsm.streams.info(stream);
+    const info = await jsm.streams.info(EVENTS_STREAM);
     const until = info.state.last_seq;
     if (info.state.messages === 0 || abandoned) return stats;
     progress('the stream info');
-    const c = await js.consumers.get(stream, { filter_subjects: filter });
+    const c = await js.consumers.get(EVENTS_STREAM, { filter_subjects: filter });
     // Given up meanwhile: the cleanup in `finally` has run, so this consumer is ours to drop.
     if (abandoned) return dropLate(c, undefined, stats);
     consumer = c;
@@ -90,7 +89,7 @@ export async function readEvents(
     for await (const m of msgs) {
       if (abandoned) break;
       progress(`stream seq ${m.seq}`);
-      take(m, stats, onEvent, logger, stream);
+      take(m, stats, onEvent, logger);
       if (m.seq >= until || m.info.pending === 0) {
         msgs.stop();
         break;
@@ -121,13 +120,7 @@ function dropLate(consumer: Consumer, messages: ConsumerMessages | undefined, st
   return stats;
 }
 
-function take(
-  m: JsMsg,
-  stats: ReadStats,
-  onEvent: (event: WaEvent, streamSeq: number) => void,
-  logger: Logger,
-  stream: string,
-): void {
+function take(m: JsMsg, stats: ReadStats, onEvent: (event: WaEvent, streamSeq: number) => void, logger: Logger): void {
   stats.lastStreamSeq = m.seq;
   if (isFenceMarker(m.headers)) {
     stats.markers++;
@@ -137,15 +130,15 @@ function take(
   if (event instanceof WaError) {
     stats.invalid++;
     logger.error(
-      { stream, streamSeq: m.seq, subject: m.subject, err: event.message },
-      'skipping a message that is not a valid event',
+      { streamSeq: m.seq, subject: m.subject, err: event.message },
+      'skipping a message in WA_EVENTS that is not a valid event',
     );
     return;
   }
   if (m.subject !== evtSubject(event.account, event.type)) {
     stats.invalid++;
     logger.error(
-      { stream, streamSeq: m.seq, subject: m.subject },
+      { streamSeq: m.seq, subject: m.subject },
       'skipping an event whose subject does not match its account and type',
     );
     return;

@@ -1,6 +1,5 @@
 /**
- * One account's writes to its event subjects (captured by `WA_EVENTS` or `WA_LIVENESS`
- * by type, src/contract/retention.ts), fenced as docs/architecture.md ("Fencing one
+ * One account's writes to `WA_EVENTS`, fenced as docs/architecture.md ("Fencing one
  * writer per account") decides for nats-server 2.9:
  * - `fence()` writes a `Wa-Fence: <writer>` marker on every event subject of the
  *   account and learns each subject's last stream sequence from the acks;
@@ -16,11 +15,12 @@ import { type JetStreamClient, JetStreamApiError, type JetStreamManager, type Pu
 import { headers } from '@nats-io/transport-node';
 import {
   encodeEvent,
+  EVENTS_STREAM,
   eventMsgId,
   evtSubject,
   FENCE_HEADER,
   fenceSubjects,
-  streamOf,
+  retentionClass,
   type WaEvent,
 } from '../contract/index.js';
 
@@ -84,7 +84,7 @@ export class FencedWriter {
    */
   async write(event: WaEvent): Promise<WriteResult> {
     const subject = evtSubject(this.account, event.type);
-    const msgID = eventMsgId(this.account, this.writerId, event.seq);
+    const msgID = eventMsgId(this.account, this.writerId, event.seq, retentionClass(event.type));
     const expected = this.#expected.get(subject) ?? 0;
     let ack: PubAck;
     try {
@@ -95,7 +95,7 @@ export class FencedWriter {
       });
     } catch (err) {
       if (err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE) {
-        return this.ownedOrFenced(streamOf(event.type), subject, msgID, err);
+        return this.ownedOrFenced(subject, msgID, err);
       }
       if (isPermanent(err)) throw new RejectedError(`server refused ${subject}`, { cause: err });
       throw err;
@@ -105,8 +105,8 @@ export class FencedWriter {
   }
 
   /** 10071: ours if the subject's last message is this very publish, else fenced. */
-  private async ownedOrFenced(stream: string, subject: string, msgID: string, cause: unknown): Promise<WriteResult> {
-    const last = await this.jsm.streams.getMessage(stream, { last_by_subj: subject });
+  private async ownedOrFenced(subject: string, msgID: string, cause: unknown): Promise<WriteResult> {
+    const last = await this.jsm.streams.getMessage(EVENTS_STREAM, { last_by_subj: subject });
     if (last && last.header?.get(MSG_ID_HEADER) === msgID) {
       this.#expected.set(subject, last.seq);
       return { streamSeq: last.seq, duplicate: true };

@@ -14,18 +14,11 @@
  *   remembers what the stream still holds, so the idempotency horizon of `send` is the
  *   stream's retention (`maxAgeMs`), documented in docs/subjects.md;
  * - lastSeq, livenessSeq: the per-account seqs the next writer continues from, one per
- *   stream (records in WA_EVENTS, liveness in WA_LIVENESS; docs/subjects.md, `seq`).
+ *   retention class (records, liveness; docs/subjects.md, `seq`).
  * Outbox, sends and lastSeq follow what JetStream acked: a send exists once it is stored.
  */
 import { createHash } from 'node:crypto';
-import {
-  retentionClass,
-  type AccountState,
-  type RetentionClass,
-  type SendStatus,
-  type WaEvent,
-  type WireError,
-} from '../contract/index.js';
+import { retentionClass, type AccountState, type SendStatus, type WaEvent, type WireError } from '../contract/index.js';
 import { type AccountStatus, emptyStatus, evolveStatus } from './status-view.js';
 
 export type QueuedSend = {
@@ -59,9 +52,9 @@ export function requestFingerprint(to: string, text: string): string {
 
 export type AccountView = AccountStatus & {
   account: string;
-  /** The per-account seq of the last event `WA_EVENTS` (records) holds. */
+  /** The per-account seq of the last record the stream holds. */
   lastSeq: number;
-  /** The per-account seq of the last event `WA_LIVENESS` holds. */
+  /** The per-account seq of the last liveness event (transition, keepalive, qr) the stream holds. */
   livenessSeq: number;
   outbox: Map<string, QueuedSend>;
   sends: Map<string, SendRecord>;
@@ -88,11 +81,10 @@ function statusOf(view: AccountView): AccountStatus {
  * below the view's seq of its stream: a repeat (an outside reader may see one when a
  * consumer redelivers) must not count twice. In place, unlike `evolveStatus`: the index
  * holds the stream's retention worth of sends, and copying it per event would be
- * quadratic. `cls`: the stream it was stored in; by its type unless read from
- * `WA_EVENTS` as it was before the split (liveness events stored there count there).
+ * quadratic. Records and liveness events have a seq each (src/contract/retention.ts).
  */
-export function evolveStored(view: AccountView, event: WaEvent, cls: RetentionClass = retentionClass(event.type)): boolean {
-  const key = cls === 'records' ? 'lastSeq' : 'livenessSeq';
+export function evolveStored(view: AccountView, event: WaEvent): boolean {
+  const key = retentionClass(event.type) === 'records' ? 'lastSeq' : 'livenessSeq';
   if (event.seq <= view[key]) return false;
   view[key] = event.seq;
   switch (event.type) {
@@ -141,8 +133,8 @@ export function evolveStored(view: AccountView, event: WaEvent, cls: RetentionCl
  * Folds one event of the account's history (a read of the stream) into the whole view:
  * what the stream holds and the status it implies. False for a repeat, as `evolveStored`.
  */
-export function evolve(view: AccountView, event: WaEvent, cls?: RetentionClass): boolean {
-  if (!evolveStored(view, event, cls)) return false;
+export function evolve(view: AccountView, event: WaEvent): boolean {
+  if (!evolveStored(view, event)) return false;
   Object.assign(view, evolveStatus(statusOf(view), event));
   return true;
 }
@@ -167,8 +159,8 @@ export class Projection {
   readonly #views = new Map<string, AccountView>();
 
   /** A history event (read from the stream): both parts. */
-  apply(event: WaEvent, cls?: RetentionClass): boolean {
-    return evolve(this.view(event.account), event, cls);
+  apply(event: WaEvent): boolean {
+    return evolve(this.view(event.account), event);
   }
 
   /** An event the stream acked: the stream's part only (the status had it when it was accepted). */

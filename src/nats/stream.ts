@@ -1,8 +1,7 @@
 /**
- * The event streams, `WA_EVENTS` (records) and `WA_LIVENESS` (transitions, keepalives,
- * QRs; src/contract/retention.ts): their settings, and creating, updating or migrating
- * them at start. The settings are the operator's (retention and size vary with the
- * fleet); the subjects, storage and names are the contract's and not configurable.
+ * The `WA_EVENTS` stream: its settings, and creating or updating it at start. The
+ * settings are the operator's (retention and size vary with the fleet); the subjects,
+ * storage and name are the contract's and not configurable.
  */
 import {
   type JetStreamManager,
@@ -13,13 +12,7 @@ import {
 } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import {
-  classSubjects,
-  EVENTS_STREAM,
-  LEGACY_EVENTS_SUBJECT,
-  LIVENESS_STREAM,
-  WaError,
-} from '../contract/index.js';
+import { EVENTS_STREAM, evtFilter, WaError } from '../contract/index.js';
 
 const MS_PER_DAY = 24 * 60 * 60 * 1000;
 
@@ -43,12 +36,11 @@ export type StreamSettings = {
   /** 1 for one server; 3 in the clustered setup (R3). */
   replicas: number;
   /**
-   * `WA_LIVENESS` keeps this many messages per subject (per account and liveness type),
-   * and no age limit: the last transition of every account survives, however quiet it
-   * has been (status rebuild), and the last message of each subject is what the fence
-   * expectations check (an aged-out subject would fence its own writer). 5,000: about
-   * 3.5 h of transitions and 10 h of keepalives of an account doing nothing but
-   * keepalives (24 and 8 a minute), ~3 MB per account.
+   * Liveness events (`transition`, `keepalive`, `qr`; src/contract/retention.ts) kept per
+   * account and type: the writer trims each such subject to its last this-many
+   * (liveness-trim.ts). 1,000: ~40 min of transitions and ~2 h of keepalives of an
+   * account doing nothing but keepalives (24 and 8 a minute), and at most ~0.9 MB per
+   * account, so 500 accounts keep ≤ 450 MB of liveness whatever their keepalive rate.
    */
   livenessPerSubject: number;
 };
@@ -58,29 +50,36 @@ export const DEFAULT_STREAM_SETTINGS: StreamSettings = {
   maxBytes: 1024 ** 3,
   duplicateWindowMs: 60 * 60 * 1000,
   replicas: 1,
-  livenessPerSubject: 5_000,
+  livenessPerSubject: 1_000,
 };
+
+/** Bytes one liveness event takes in the stream at most, roughly (a transition with a reason: ~290 B of JSON plus headers). */
+export const LIVENESS_EVENT_BYTES = 400;
 
 /**
  * How long a send id is remembered (idempotency) and an outbox can be rebuilt: the age
- * limit of `WA_EVENTS`, which only records share. Its byte limit can shorten it only by
- * record traffic (sends and inbound messages), never by keepalives.
+ * limit of `WA_EVENTS`. Keepalives cannot shorten it: liveness is trimmed by count per
+ * account, so it takes at most `livenessBytes` of the byte limit; only records beyond
+ * the rest (sends and inbound messages) push the oldest out before `maxAgeMs`.
  */
 export function idempotencyWindowMs(settings: Pick<StreamSettings, 'maxAgeMs'>): number {
   return settings.maxAgeMs;
 }
 
+/** The most liveness `accounts` accounts can keep in the stream (3 liveness types each). */
+export function livenessBytes(settings: Pick<StreamSettings, 'livenessPerSubject'>, accounts: number): number {
+  return accounts * 3 * settings.livenessPerSubject * LIVENESS_EVENT_BYTES;
+}
+
 /** The oldest server the fencing scheme was verified on (test/nats/fencing.int.test.ts). */
 export const MIN_SERVER_VERSION = [2, 9, 0] as const;
 
-type CreatedConfig = Partial<StreamConfig> &
-  Pick<StreamConfig, 'name' | 'subjects' | 'max_age' | 'max_bytes' | 'duplicate_window' | 'num_replicas'>;
-
-/** `WA_EVENTS`: records, by age and size. */
-export function streamConfig(settings: StreamSettings): CreatedConfig {
+export function streamConfig(
+  settings: StreamSettings,
+): Partial<StreamConfig> & Pick<StreamConfig, 'name' | 'max_age' | 'max_bytes' | 'duplicate_window' | 'num_replicas'> {
   return {
     name: EVENTS_STREAM,
-    subjects: classSubjects('records'),
+    subjects: [evtFilter()],
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
     discard: DiscardPolicy.Old,
@@ -93,77 +92,29 @@ export function streamConfig(settings: StreamSettings): CreatedConfig {
   };
 }
 
-/** `WA_LIVENESS`: the last `livenessPerSubject` of each subject, no age or byte limit (see StreamSettings). */
-export function livenessStreamConfig(settings: StreamSettings): CreatedConfig {
-  return {
-    name: LIVENESS_STREAM,
-    subjects: classSubjects('liveness'),
-    storage: StorageType.File,
-    retention: RetentionPolicy.Limits,
-    discard: DiscardPolicy.Old,
-    max_age: 0,
-    max_bytes: -1,
-    max_msgs_per_subject: settings.livenessPerSubject,
-    duplicate_window: nanos(settings.duplicateWindowMs),
-    num_replicas: settings.replicas,
-    allow_direct: false,
-  };
-}
-
-async function streamInfo(jsm: JetStreamManager, name: string) {
-  return jsm.streams.info(name).catch((err: unknown) => {
+/**
+ * Creates `WA_EVENTS`, or brings an existing one to the configured limits. Subjects
+ * and storage are not changed on an existing stream: a stream with other subjects
+ * is someone else's, and storage cannot be changed in place.
+ */
+export async function ensureStream(jsm: JetStreamManager, settings: StreamSettings, logger: Logger): Promise<void> {
+  const config = streamConfig(settings);
+  const existing = await jsm.streams.info(EVENTS_STREAM).catch((err: unknown) => {
     if (err instanceof Error && 'code' in err && (err as { code: unknown }).code === 10059) return null;
     throw err;
   });
-}
-
-/** Ours: `wa.evt.>` (before the split) or `wa.evt.*.<type>` subjects only. */
-function ownSubjects(subjects: readonly string[]): boolean {
-  return subjects.every((s) => s === LEGACY_EVENTS_SUBJECT || /^wa\.evt\.\*\.[a-z_.]+$/.test(s));
-}
-
-/**
- * Creates both streams, or brings existing ones to the configured limits and the
- * current catalog's subjects. `WA_EVENTS` first: before the split it captured
- * `wa.evt.>`, which overlaps `WA_LIVENESS`; narrowing its subjects keeps every
- * message it holds (records keep their retention; the liveness events in it age out
- * with them), and only then can `WA_LIVENESS` take the liveness subjects. A stream
- * with subjects that are not ours is someone else's: refused. Storage is not changed
- * on an existing stream (it cannot be changed in place).
- */
-export async function ensureStream(jsm: JetStreamManager, settings: StreamSettings, logger: Logger): Promise<void> {
-  for (const config of [streamConfig(settings), livenessStreamConfig(settings)]) {
-    const existing = await streamInfo(jsm, config.name);
-    if (!existing) {
-      await jsm.streams.add(config);
-      logger.info({ stream: config.name, settings }, 'event stream created');
-      continue;
-    }
-    const subjects = existing.config.subjects ?? [];
-    if (!ownSubjects(subjects)) {
-      throw new WaError(
-        'internal',
-        `stream ${config.name} exists with subjects that are not wa-connd's (${subjects.join(', ')}): refusing to use it`,
-      );
-    }
-    const migrated = subjects.includes(LEGACY_EVENTS_SUBJECT);
-    const { max_age, max_bytes, duplicate_window, num_replicas } = config;
-    await jsm.streams.update(config.name, {
-      ...existing.config,
-      subjects: config.subjects,
-      max_age,
-      max_bytes,
-      duplicate_window,
-      num_replicas,
-      ...(config.max_msgs_per_subject !== undefined ? { max_msgs_per_subject: config.max_msgs_per_subject } : {}),
-    });
-    if (migrated)
-      logger.warn(
-        { stream: config.name, from: subjects, to: config.subjects, messages: existing.state.messages },
-        `${config.name} migrated: it keeps records only from now on (liveness goes to ${LIVENESS_STREAM}); nothing it held was removed`,
-      );
-    else logger.info({ stream: config.name, settings }, 'event stream updated');
+  if (!existing) {
+    await jsm.streams.add(config);
+    logger.info({ stream: EVENTS_STREAM, settings }, 'event stream created');
+    return;
   }
+  const subjects = existing.config.subjects ?? [];
+  if (!subjects.includes(evtFilter())) {
+    throw new WaError('internal', `stream ${EVENTS_STREAM} exists without subject ${evtFilter()}: refusing to use it`);
+  }
+  const { max_age, max_bytes, duplicate_window, num_replicas } = config;
+  await jsm.streams.update(EVENTS_STREAM, { ...existing.config, max_age, max_bytes, duplicate_window, num_replicas });
+  logger.info({ stream: EVENTS_STREAM, settings }, 'event stream updated');
 }
 
 /** `2.9.10` → [2, 9, 10]; anything unparsable compares as 0.0.0. */

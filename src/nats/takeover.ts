@@ -11,7 +11,7 @@
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import { EVENTS_STREAM, evtFilter, LIVENESS_STREAM, type RetentionClass, type WaEvent } from '../contract/index.js';
+import { evtFilter, type RetentionClass, type WaEvent } from '../contract/index.js';
 import type { EventCounters } from './counters.js';
 import { readEvents } from './event-reader.js';
 import { FencedWriter } from './fenced-writer.js';
@@ -23,16 +23,10 @@ export const TAKEOVER_RETRY_BASE_MS = 100;
 /** ...up to this: while NATS is away an account is re-tried every 2 s, so it is adopted within ~2 s of NATS coming back. */
 export const TAKEOVER_RETRY_MAX_MS = 2_000;
 
-/** Which stream is read as which class on takeover, in this order. */
-const READ_ORDER = [
-  [EVENTS_STREAM, 'records'],
-  [LIVENESS_STREAM, 'liveness'],
-] as const satisfies readonly (readonly [string, RetentionClass])[];
-
 export type AccountWriter = {
   writer: FencedWriter;
   phase: 'adopting' | 'ready' | 'fenced';
-  /** The next per-account seq of each stream (docs/subjects.md, `seq`). */
+  /** The next per-account seq of each retention class (docs/subjects.md, `seq`). */
   nextSeq: Record<RetentionClass, number>;
   pumping: boolean;
   logger: Logger;
@@ -98,23 +92,17 @@ export class Takeovers {
         await Promise.all(fresh.map((a) => this.fenceOnce(a)));
         const views = new Map(fresh.map((a) => [a, emptyView(a)]));
         const filter = fresh.length === 1 ? evtFilter(fresh[0]) : evtFilter();
-        // Records first, then liveness: WA_EVENTS may hold liveness events from before the
-        // split, which are older than anything in WA_LIVENESS; each counts for the stream it is in.
-        for (const [stream, cls] of READ_ORDER) {
-          await readEvents(
-            this.o.js,
-            this.o.jsm,
-            filter,
-            (e) => {
-              const v = views.get(e.account);
-              if (v) evolve(v, e, cls);
-              else if (!this.#writers.has(e.account)) this.o.projection.apply(e, cls);
-            },
-            this.o.logger,
-            undefined,
-            stream,
-          );
-        }
+        await readEvents(
+          this.o.js,
+          this.o.jsm,
+          filter,
+          (e) => {
+            const v = views.get(e.account);
+            if (v) evolve(v, e);
+            else if (!this.#writers.has(e.account)) this.o.projection.apply(e);
+          },
+          this.o.logger,
+        );
         for (const [a, view] of views) {
           const st = this.state(a);
           this.o.projection.replace(view);
@@ -127,7 +115,7 @@ export class Takeovers {
           st.takeoverFailures = 0;
           st.logger.info(
             { lastSeq: view.lastSeq, livenessSeq: view.livenessSeq, outbox: view.outbox.size, ...retried },
-            'account taken over: fenced and rebuilt from WA_EVENTS and WA_LIVENESS',
+            'account taken over: fenced and rebuilt from WA_EVENTS',
           );
           this.o.ready(a);
         }
