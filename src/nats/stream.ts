@@ -39,8 +39,9 @@ export type StreamSettings = {
    * Liveness events (`transition`, `keepalive`, `qr`; src/contract/retention.ts) kept per
    * account and type: the writer trims each such subject to its last this-many
    * (liveness-trim.ts). 1,000: ~40 min of transitions and ~2 h of keepalives of an
-   * account doing nothing but keepalives (24 and 8 a minute), and at most ~0.9 MB per
-   * account, so 500 accounts keep ≤ 450 MB of liveness whatever their keepalive rate.
+   * account doing nothing but keepalives (24 and 8 a minute), and at most ~0.8 MiB per
+   * account (1.5 × 1,000 × 2 types × ~280 B), ~400 MiB for 500 accounts, whatever their
+   * keepalive rate.
    */
   livenessPerSubject: number;
 };
@@ -53,22 +54,14 @@ export const DEFAULT_STREAM_SETTINGS: StreamSettings = {
   livenessPerSubject: 1_000,
 };
 
-/** Bytes one liveness event takes in the stream at most, roughly (a transition with a reason: ~290 B of JSON plus headers). */
-export const LIVENESS_EVENT_BYTES = 400;
-
 /**
  * How long a send id is remembered (idempotency) and an outbox can be rebuilt: the age
  * limit of `WA_EVENTS`. Keepalives cannot shorten it: liveness is trimmed by count per
- * account, so it takes at most `livenessBytes` of the byte limit; only records beyond
- * the rest (sends and inbound messages) push the oldest out before `maxAgeMs`.
+ * account, so it takes a bounded share of the byte limit; only records beyond the rest
+ * (sends and inbound messages) push the oldest out before `maxAgeMs`.
  */
 export function idempotencyWindowMs(settings: Pick<StreamSettings, 'maxAgeMs'>): number {
   return settings.maxAgeMs;
-}
-
-/** The most liveness `accounts` accounts can keep in the stream (3 liveness types each). */
-export function livenessBytes(settings: Pick<StreamSettings, 'livenessPerSubject'>, accounts: number): number {
-  return accounts * 3 * settings.livenessPerSubject * LIVENESS_EVENT_BYTES;
 }
 
 /** The oldest server the fencing scheme was verified on (test/nats/fencing.int.test.ts). */
@@ -105,7 +98,10 @@ export async function ensureStream(jsm: JetStreamManager, settings: StreamSettin
   });
   if (!existing) {
     await jsm.streams.add(config);
-    logger.info({ stream: EVENTS_STREAM, settings }, 'event stream created');
+    logger.info(
+      { stream: EVENTS_STREAM, settings, idempotencyWindowMs: idempotencyWindowMs(settings) },
+      'event stream created',
+    );
     return;
   }
   const subjects = existing.config.subjects ?? [];
@@ -114,7 +110,10 @@ export async function ensureStream(jsm: JetStreamManager, settings: StreamSettin
   }
   const { max_age, max_bytes, duplicate_window, num_replicas } = config;
   await jsm.streams.update(EVENTS_STREAM, { ...existing.config, max_age, max_bytes, duplicate_window, num_replicas });
-  logger.info({ stream: EVENTS_STREAM, settings }, 'event stream updated');
+  logger.info(
+    { stream: EVENTS_STREAM, settings, idempotencyWindowMs: idempotencyWindowMs(settings) },
+    'event stream updated',
+  );
 }
 
 /** `2.9.10` → [2, 9, 10]; anything unparsable compares as 0.0.0. */
