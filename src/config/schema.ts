@@ -142,7 +142,9 @@ export const configSchema = z
           .int()
           .min(10)
           .exactOptional()
-          .describe('WA_LIVENESS keeps this many transitions, keepalives and QRs per account and type'),
+          .describe(
+            'liveness events (transition, keepalive, qr) kept in WA_EVENTS per account and type; older ones are purged',
+          ),
       })
       .strict()
       .default({}),
