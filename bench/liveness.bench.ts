@@ -40,7 +40,15 @@ function cycle(account: string): Fact[] {
   ];
 }
 
-type Side = { events: number; ms: number; messages: number; bytes: number; trims: number; trimmed: number };
+type Side = {
+  events: number;
+  ms: number;
+  messages: number;
+  bytes: number;
+  trims: number;
+  trimmed: number;
+  trimMs: number;
+};
 
 async function run(trim: boolean): Promise<Side> {
   const server = await startNatsServer();
@@ -78,6 +86,7 @@ async function run(trim: boolean): Promise<Side> {
       bytes: after.bytes - base.bytes,
       trims: counters.livenessTrims,
       trimmed: counters.livenessTrimmed,
+      trimMs: counters.livenessTrimMs,
     };
   } finally {
     await nc.close();
@@ -108,6 +117,9 @@ export default async function livenessBench(): Promise<BenchSection> {
     '|---|---|---|---|---|---|---|',
     row('before', before),
     row('after', after),
+    '',
+    `A purge took ${fmt(after.trimMs / Math.max(1, after.trims), 1)} ms on average (request to answer, ${after.trims} purges` +
+      ` of a stream of ${fmt(after.bytes / 1024 ** 2, 0)} MiB; it scans the stream, so it costs more on a fuller one).`,
     '',
     `Publish rate after / before: ${fmt(after.events / after.ms / (before.events / before.ms), 2)}×.`,
     '',

@@ -36,6 +36,8 @@ export class EventCounters {
   livenessTrims = 0;
   /** Liveness events those purges removed. */
   livenessTrimmed = 0;
+  /** Time those purges took, summed (ms): a purge scans the stream under its lock. */
+  livenessTrimMs = 0;
   readonly #dropped = new Map<string, number>();
   /** Read by the buffer owner: facts accepted and not yet acked. */
   #buffered: () => number = () => 0;

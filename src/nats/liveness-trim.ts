@@ -57,8 +57,10 @@ export class LivenessTrim {
 
   /** Purges `subject` down to its last `keep` messages. */
   async trim(subject: string): Promise<void> {
+    const t0 = performance.now();
     try {
       const r = await this.#o.jsm.streams.purge(EVENTS_STREAM, { filter: subject, keep: this.#o.keep });
+      this.#o.counters.livenessTrimMs += performance.now() - t0;
       this.#o.counters.livenessTrims++;
       this.#o.counters.livenessTrimmed += r.purged;
     } catch (err) {
