@@ -222,7 +222,7 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
         closed = true;
         await service.stop().catch(() => undefined);
         await publisher.close();
-        await trim.idle();
+        await trim.close();
         connection.close();
       },
     };

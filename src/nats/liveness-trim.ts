@@ -9,7 +9,8 @@
  *
  * `keep` ≥ 1 leaves each subject's last message, which is both the account's last state
  * (status rebuild) and what the fencing expectations check. A failed purge is not retried
- * on its own: the next event on the subject asks again.
+ * on its own: the next event on the subject asks again. One purge at a time: each scans
+ * the stream under its lock, and a pile of them would stall every publish meanwhile.
  */
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
@@ -37,7 +38,9 @@ export class LivenessTrim {
   readonly #every: number;
   /** Subject → events stored since its last purge was asked for. */
   readonly #since = new Map<string, number>();
-  readonly #inFlight = new Set<Promise<void>>();
+  /** Subjects due for a purge, in the order they became due (each once). */
+  readonly #due = new Set<string>();
+  #running: Promise<void> | null = null;
 
   constructor(o: LivenessTrimOptions) {
     this.#o = o;
@@ -51,8 +54,17 @@ export class LivenessTrim {
     const n = (this.#since.get(subject) ?? 0) + 1;
     if (n < this.#every) return void this.#since.set(subject, n);
     this.#since.set(subject, 0);
-    const p = this.trim(subject).finally(() => this.#inFlight.delete(p));
-    this.#inFlight.add(p);
+    this.#due.add(subject);
+    this.#running ??= this.drain().finally(() => {
+      this.#running = null;
+    });
+  }
+
+  private async drain(): Promise<void> {
+    for (const subject of this.#due) {
+      this.#due.delete(subject);
+      await this.trim(subject);
+    }
   }
 
   /** Purges `subject` down to its last `keep` messages. */
@@ -69,8 +81,14 @@ export class LivenessTrim {
     }
   }
 
-  /** Purges asked for and not answered yet (for a clean close and for tests). */
-  idle(): Promise<void> {
-    return Promise.all(this.#inFlight).then(() => undefined);
+  /** Resolves once no purge is due or running. */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  /** Drops the purges still due (the next process asks again) and waits for the running one. */
+  async close(): Promise<void> {
+    this.#due.clear();
+    await this.idle();
   }
 }
