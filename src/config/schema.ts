@@ -162,6 +162,14 @@ export const configSchema = z
         maxBytes: z.number().int().positive().exactOptional().describe('WA_EVENTS size limit (oldest dropped)'),
         duplicateWindowMs: ms('Nats-Msg-Id dedupe window').exactOptional(),
         replicas: z.number().int().min(1).max(5).exactOptional().describe('stream replicas (3 in a cluster)'),
+        livenessPerSubject: z
+          .number()
+          .int()
+          .min(10)
+          .exactOptional()
+          .describe(
+            'liveness events (transition, keepalive, qr) kept in WA_EVENTS per account and type; older ones are purged',
+          ),
       })
       .strict()
       .default({}),

@@ -11,3 +11,4 @@ export * from './commands.js';
 export * from './replies.js';
 export * from './webhooks.js';
 export * from './owner-events.js';
+export * from './retention.js';

@@ -32,6 +32,12 @@ export class EventCounters {
   fencedAccounts = 0;
   /** Takeover attempts (fence + read of the account's history) that failed and were retried, per account. */
   takeoverFailures = 0;
+  /** Purges of a liveness subject down to its last `livenessPerSubject` (liveness-trim.ts). */
+  livenessTrims = 0;
+  /** Liveness events those purges removed. */
+  livenessTrimmed = 0;
+  /** Time those purges took, summed (ms): a purge scans the stream under its lock. */
+  livenessTrimMs = 0;
   readonly #dropped = new Map<string, number>();
   /** Read by the buffer owner: facts accepted and not yet acked. */
   #buffered: () => number = () => 0;
@@ -110,6 +116,11 @@ export function registerEventMetrics(registry: Registry, counters: EventCounters
     'wa_events_takeover_failures_total',
     "Takeover attempts (fence and read of an account's history) that failed and were retried.",
     () => counters.takeoverFailures,
+  );
+  total(
+    'wa_events_liveness_trimmed_total',
+    'Liveness events (transition, keepalive, qr) trimmed from WA_EVENTS beyond the last livenessPerSubject per account and type.',
+    () => counters.livenessTrimmed,
   );
   new Gauge({
     name: 'wa_events_buffered',

@@ -6,7 +6,8 @@
  * offline buffer while NATS is away or an account is being taken over.
  *
  * - `seq` is stamped when a fact is first handed to NATS, from the account's last seq
- *   in the stream, so the sequence is gapless even when the buffer evicts;
+ *   in the event's stream (records, liveness: one counter each), so each sequence is
+ *   gapless even when the buffer evicts;
  * - every fact is applied to the projection's status as it is accepted (stamped with
  *   its `at`), so the status is live while NATS is away; every acked event is applied
  *   to the stream's part of the projection, then handed to the `onStored` listeners,
@@ -15,7 +16,7 @@
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import { makeEvent, WaError, waEventSchema, type WaEvent } from '../contract/index.js';
+import { makeEvent, retentionClass, WaError, waEventSchema, type WaEvent } from '../contract/index.js';
 import type { Fact, FactSink } from '../runtime/port.js';
 import { EventCounters } from './counters.js';
 import { DropReport, dropped } from './drop-report.js';
@@ -223,7 +224,7 @@ export class EventPublisher {
     ) {
       if (!e.attempted) {
         e.attempted = true;
-        e.event = { ...e.event, seq: st.nextSeq++ };
+        e.event = { ...e.event, seq: st.nextSeq[retentionClass(e.type)]++ };
       }
       try {
         const res = await st.writer.write(e.event);
@@ -232,7 +233,7 @@ export class EventPublisher {
         if (isFenced(err)) return this.fenced(account, st, err);
         if (err instanceof RejectedError) {
           // Never stored, so its seq is free again: the next fact takes it, no gap.
-          st.nextSeq = e.event.seq;
+          st.nextSeq[retentionClass(e.type)] = e.event.seq;
           this.discard(e, 'rejected', new WaError('too_large', 'the event stream refused this event'), {
             err: err.cause,
           });

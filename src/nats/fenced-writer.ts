@@ -20,6 +20,7 @@ import {
   evtSubject,
   FENCE_HEADER,
   fenceSubjects,
+  retentionClass,
   type WaEvent,
 } from '../contract/index.js';
 
@@ -83,7 +84,7 @@ export class FencedWriter {
    */
   async write(event: WaEvent): Promise<WriteResult> {
     const subject = evtSubject(this.account, event.type);
-    const msgID = eventMsgId(this.account, this.writerId, event.seq);
+    const msgID = eventMsgId(this.account, this.writerId, event.seq, retentionClass(event.type));
     const expected = this.#expected.get(subject) ?? 0;
     let ack: PubAck;
     try {

@@ -28,6 +28,7 @@ import { watchConnection } from './connection-status.js';
 import { EventCounters, registerEventMetrics } from './counters.js';
 import { EventPublisher, PUBLISHER_DEFAULTS } from './event-publisher.js';
 import { dropAccount, releaseAccount } from './handoff.js';
+import { LivenessTrim } from './liveness-trim.js';
 import { Projection } from './projection.js';
 import { Sends } from './sends.js';
 import { checkServerVersion, DEFAULT_STREAM_SETTINGS, ensureStream, type StreamSettings } from './stream.js';
@@ -122,7 +123,8 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
   try {
     checkServerVersion(nc, log);
     const jsm = await jetstreamManager(nc);
-    await ensureStream(jsm, { ...DEFAULT_STREAM_SETTINGS, ...options.stream }, log);
+    const settings = { ...DEFAULT_STREAM_SETTINGS, ...options.stream };
+    await ensureStream(jsm, settings, log);
     const js = jetstream(nc);
 
     const projection = new Projection();
@@ -150,6 +152,9 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
       publishTimeoutMs: options.publishTimeoutMs ?? PUBLISHER_DEFAULTS.publishTimeoutMs,
       onFenced,
     });
+    // Liveness is trimmed per account and type as it is stored (docs/architecture.md, "Retention classes").
+    const trim = new LivenessTrim({ jsm, keep: settings.livenessPerSubject, counters, logger: log });
+    publisher.onStored((event) => trim.stored(event));
     const adoptions = new Adoptions(accounts, (account) => publisher.takeoverFailures(account));
     adoptions.announce(options.pending ?? []);
     const sends = new Sends({
@@ -237,6 +242,7 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
         closed = true;
         await service.stop().catch(() => undefined);
         await publisher.close();
+        await trim.close();
         connection.close();
       },
     };

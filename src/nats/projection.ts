@@ -13,11 +13,12 @@
  *   fingerprint of its recipient and text (a reused id must name the same request). It
  *   remembers what the stream still holds, so the idempotency horizon of `send` is the
  *   stream's retention (`maxAgeMs`), documented in docs/subjects.md;
- * - lastSeq: the per-account seq the next writer continues from.
+ * - lastSeq, livenessSeq: the per-account seqs the next writer continues from, one per
+ *   retention class (records, liveness; docs/subjects.md, `seq`).
  * Outbox, sends and lastSeq follow what JetStream acked: a send exists once it is stored.
  */
 import { createHash } from 'node:crypto';
-import type { AccountState, SendStatus, WaEvent, WireError } from '../contract/index.js';
+import { retentionClass, type AccountState, type SendStatus, type WaEvent, type WireError } from '../contract/index.js';
 import { type AccountStatus, emptyStatus, evolveStatus } from './status-view.js';
 
 export type QueuedSend = {
@@ -51,14 +52,16 @@ export function requestFingerprint(to: string, text: string): string {
 
 export type AccountView = AccountStatus & {
   account: string;
-  /** The per-account seq of the last event the stream holds. */
+  /** The per-account seq of the last record the stream holds. */
   lastSeq: number;
+  /** The per-account seq of the last liveness event (transition, keepalive, qr) the stream holds. */
+  livenessSeq: number;
   outbox: Map<string, QueuedSend>;
   sends: Map<string, SendRecord>;
 };
 
 export function emptyView(account: string): AccountView {
-  return { account, lastSeq: 0, ...emptyStatus(), outbox: new Map(), sends: new Map() };
+  return { account, lastSeq: 0, livenessSeq: 0, ...emptyStatus(), outbox: new Map(), sends: new Map() };
 }
 
 /** The status fields of a view (a copy of the top level; the arrays and objects are shared, never mutated). */
@@ -76,13 +79,15 @@ function statusOf(view: AccountView): AccountStatus {
 /**
  * Folds one stored event into what the stream holds for the account: its last seq,
  * outbox and idempotency index. Returns false, changing nothing, for an event at or
- * below the view's seq: a repeat (an outside reader may see one when a consumer
- * redelivers) must not count twice. In place, unlike `evolveStatus`: the index holds
- * the stream's retention worth of sends, and copying it per event would be quadratic.
+ * below the view's seq of its stream: a repeat (an outside reader may see one when a
+ * consumer redelivers) must not count twice. In place, unlike `evolveStatus`: the index
+ * holds the stream's retention worth of sends, and copying it per event would be
+ * quadratic. Records and liveness events have a seq each (src/contract/retention.ts).
  */
 export function evolveStored(view: AccountView, event: WaEvent): boolean {
-  if (event.seq <= view.lastSeq) return false;
-  view.lastSeq = event.seq;
+  const key = retentionClass(event.type) === 'records' ? 'lastSeq' : 'livenessSeq';
+  if (event.seq <= view[key]) return false;
+  view[key] = event.seq;
   switch (event.type) {
     case 'send.queued': {
       if (view.sends.has(event.id)) return true;

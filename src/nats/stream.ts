@@ -35,6 +35,15 @@ export type StreamSettings = {
   duplicateWindowMs: number;
   /** 1 for one server; 3 in the clustered setup (R3). */
   replicas: number;
+  /**
+   * Liveness events (`transition`, `keepalive`, `qr`; src/contract/retention.ts) kept per
+   * account and type: the writer trims each such subject to its last this-many
+   * (liveness-trim.ts). 1,000: ~40 min of transitions and ~2 h of keepalives of an
+   * account doing nothing but keepalives (24 and 8 a minute), and at most ~0.8 MiB per
+   * account (1.5 × 1,000 × 2 types × ~280 B), ~400 MiB for 500 accounts, whatever their
+   * keepalive rate.
+   */
+  livenessPerSubject: number;
 };
 
 export const DEFAULT_STREAM_SETTINGS: StreamSettings = {
@@ -42,7 +51,18 @@ export const DEFAULT_STREAM_SETTINGS: StreamSettings = {
   maxBytes: 1024 ** 3,
   duplicateWindowMs: 60 * 60 * 1000,
   replicas: 1,
+  livenessPerSubject: 1_000,
 };
+
+/**
+ * How long a send id is remembered (idempotency) and an outbox can be rebuilt: the age
+ * limit of `WA_EVENTS`. Keepalives cannot shorten it: liveness is trimmed by count per
+ * account, so it takes a bounded share of the byte limit; only records beyond the rest
+ * (sends and inbound messages) push the oldest out before `maxAgeMs`.
+ */
+export function idempotencyWindowMs(settings: Pick<StreamSettings, 'maxAgeMs'>): number {
+  return settings.maxAgeMs;
+}
 
 /** The oldest server the fencing scheme was verified on (test/nats/fencing.int.test.ts). */
 export const MIN_SERVER_VERSION = [2, 9, 0] as const;
@@ -78,7 +98,10 @@ export async function ensureStream(jsm: JetStreamManager, settings: StreamSettin
   });
   if (!existing) {
     await jsm.streams.add(config);
-    logger.info({ stream: EVENTS_STREAM, settings }, 'event stream created');
+    logger.info(
+      { stream: EVENTS_STREAM, settings, idempotencyWindowMs: idempotencyWindowMs(settings) },
+      'event stream created',
+    );
     return;
   }
   const subjects = existing.config.subjects ?? [];
@@ -87,7 +110,10 @@ export async function ensureStream(jsm: JetStreamManager, settings: StreamSettin
   }
   const { max_age, max_bytes, duplicate_window, num_replicas } = config;
   await jsm.streams.update(EVENTS_STREAM, { ...existing.config, max_age, max_bytes, duplicate_window, num_replicas });
-  logger.info({ stream: EVENTS_STREAM, settings }, 'event stream updated');
+  logger.info(
+    { stream: EVENTS_STREAM, settings, idempotencyWindowMs: idempotencyWindowMs(settings) },
+    'event stream updated',
+  );
 }
 
 /** `2.9.10` → [2, 9, 10]; anything unparsable compares as 0.0.0. */

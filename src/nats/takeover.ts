@@ -11,7 +11,7 @@
  */
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import { evtFilter, type WaEvent } from '../contract/index.js';
+import { evtFilter, type RetentionClass, type WaEvent } from '../contract/index.js';
 import type { EventCounters } from './counters.js';
 import { readEvents } from './event-reader.js';
 import { FencedWriter } from './fenced-writer.js';
@@ -26,7 +26,8 @@ export const TAKEOVER_RETRY_MAX_MS = 2_000;
 export type AccountWriter = {
   writer: FencedWriter;
   phase: 'adopting' | 'ready' | 'fenced';
-  nextSeq: number;
+  /** The next per-account seq of each retention class (docs/subjects.md, `seq`). */
+  nextSeq: Record<RetentionClass, number>;
   pumping: boolean;
   logger: Logger;
   /** Failed takeover attempts so far (reset once taken over). */
@@ -113,13 +114,13 @@ export class Takeovers {
           this.o.projection.replace(view);
           // Facts accepted while the takeover read the stream come after its history.
           for (const e of this.o.buffered(a)) this.o.projection.live(e);
-          st.nextSeq = view.lastSeq + 1;
+          st.nextSeq = { records: view.lastSeq + 1, liveness: view.livenessSeq + 1 };
           st.phase = 'ready';
           const retried =
             st.takeoverFailures > 0 ? { failedAttempts: st.takeoverFailures, tookMs: Date.now() - started } : {};
           st.takeoverFailures = 0;
           st.logger.info(
-            { lastSeq: view.lastSeq, outbox: view.outbox.size, ...retried },
+            { lastSeq: view.lastSeq, livenessSeq: view.livenessSeq, outbox: view.outbox.size, ...retried },
             'account taken over: fenced and rebuilt from WA_EVENTS',
           );
           this.o.ready(a);
@@ -151,7 +152,7 @@ export class Takeovers {
       st = {
         writer,
         phase: 'adopting',
-        nextSeq: 1,
+        nextSeq: { records: 1, liveness: 1 },
         pumping: false,
         logger: this.o.logger.child({ account }),
         takeoverFailures: 0,

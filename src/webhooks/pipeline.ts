@@ -6,7 +6,7 @@
  * waiting, so one busy account cannot starve the rest.
  */
 import type { Logger } from 'pino';
-import type { WaEvent } from '../contract/index.js';
+import { retentionClass, type WaEvent } from '../contract/index.js';
 import type { FactOf } from '../runtime/port.js';
 import { sleep } from '../nats/waiting.js';
 import type { Sender } from './http.js';
@@ -14,7 +14,7 @@ import { retryDelay, type RetryPolicy } from './retry.js';
 import { batchBody, batchId, type Signer, webhookBody, webhookId } from './signing.js';
 
 export type DeliveryItem = {
-  /** `WA_EVENTS` sequence. */
+  /** Sequence in the event's stream (`WA_EVENTS`, or `WA_LIVENESS` for transitions, keepalives, QRs). */
   streamSeq: number;
   event: WaEvent;
   /** The event is done with (delivered or dead-lettered): ack it. */
@@ -70,9 +70,16 @@ export class Pipeline {
     if (!q) this.#queues.set(account, (q = []));
     // In the account's seq order, should a redelivery come after a later event: never
     // ahead of the head while a worker has it in flight.
+    // seq counts per stream (records, liveness): only events of the same stream compare.
     const floor = this.#inFlight.get(account) ?? 0;
+    const cls = retentionClass(item.event.type);
     let at = q.length;
-    while (at > floor && (q[at - 1] as DeliveryItem).event.seq > item.event.seq) at--;
+    for (let i = q.length - 1; i >= floor; i--) {
+      const other = (q[i] as DeliveryItem).event;
+      if (retentionClass(other.type) !== cls) continue;
+      if (other.seq <= item.event.seq) break;
+      at = i;
+    }
     q.splice(at, 0, item);
     if (!this.#running.has(account) && !this.#waiting.includes(account)) this.#schedule(account);
   }

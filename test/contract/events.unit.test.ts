@@ -106,6 +106,9 @@ describe('when deriving the Nats-Msg-Id', () => {
   it("differs across accounts and writers, so only a writer's own retry dedups", () => {
     expect(eventMsgId('acct1', 'w7', 7)).not.toBe(eventMsgId('acct2', 'w7', 7));
     expect(eventMsgId('acct1', 'w7', 7)).not.toBe(eventMsgId('acct1', 'w8', 7));
+    // Records and liveness count seq apart: the same number must not be the same id.
+    expect(eventMsgId('acct1', 'w7', 7, 'liveness')).toBe('acct1:w7:l7');
+    expect(eventMsgId('acct1', 'w7', 7, 'liveness')).not.toBe(eventMsgId('acct1', 'w7', 7, 'records'));
   });
   it('refuses nonsense', () => {
     expect(() => eventMsgId('acct1', 'w', 0)).toThrow();

@@ -12,6 +12,7 @@ import {
   evtFilter,
   isFenceMarker,
   parseEvent,
+  retentionClass,
   WaError,
   type WaEvent,
 } from '../../src/contract/index.js';
@@ -38,14 +39,18 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** What a consumer would keep per account: state, unsettled sends, inbound ids; checks seqs as it goes. */
-type Reconstructed = { state?: string; outbox: string[]; inbound: string[]; lastSeq: number };
+/**
+ * What a consumer would keep per account: state, unsettled sends, inbound ids; checks seqs
+ * as it goes, one sequence per retention class (records, liveness), as docs/subjects.md says.
+ */
+type Reconstructed = { state?: string; outbox: string[]; inbound: string[]; lastSeq: number; livenessSeq: number };
 
 function fold(model: Map<string, Reconstructed>, e: WaEvent): void {
-  const r = model.get(e.account) ?? { outbox: [], inbound: [], lastSeq: 0 };
+  const r = model.get(e.account) ?? { outbox: [], inbound: [], lastSeq: 0, livenessSeq: 0 };
   model.set(e.account, r);
-  if (e.seq !== r.lastSeq + 1) throw new Error(`${e.account}: seq ${e.seq} after ${r.lastSeq}`);
-  r.lastSeq = e.seq;
+  const key = retentionClass(e.type) === 'records' ? 'lastSeq' : 'livenessSeq';
+  if (e.seq !== r[key] + 1) throw new Error(`${e.account}: ${key} ${e.seq} after ${r[key]}`);
+  r[key] = e.seq;
   if (e.type === 'transition') r.state = e.to;
   if (e.type === 'send.queued') r.outbox.push(e.id);
   if (e.type === 'send.acked' || e.type === 'send.failed' || e.type === 'send.expired')
@@ -113,6 +118,8 @@ describe('when outside clients consume WA_EVENTS', () => {
     await until(
       'the live subscription to catch up',
       () =>
+        live.get('support')?.livenessSeq === layer.projection.view('support').livenessSeq &&
+        live.get('shop')?.livenessSeq === layer.projection.view('shop').livenessSeq &&
         live.get('support')?.lastSeq === layer.projection.lastSeq('support') &&
         live.get('shop')?.lastSeq === layer.projection.lastSeq('shop'),
     );
@@ -123,6 +130,7 @@ describe('when outside clients consume WA_EVENTS', () => {
       expect(r.state).toBe(fake.state(account));
       expect(r.outbox).toEqual(layer.projection.outbox(account).map((q) => q.id));
       expect(r.lastSeq).toBe(layer.projection.lastSeq(account));
+      expect(r.livenessSeq).toBe(layer.projection.view(account).livenessSeq);
     }
     expect(durable.get('shop')?.inbound).toEqual(['in0', 'in3', 'in6', 'in9']);
     expect(durable.get('shop')?.state).toBe('reconnecting');

@@ -82,14 +82,18 @@ describe('when facts are published', () => {
     await p.close();
   });
 
-  it('stamps v, account, at and seq; the msg id is <account>:<writer>:<seq>', async () => {
+  it('stamps v, account, at and seq; the msg id is <account>:<writer>:<seq>, l<seq> for liveness', async () => {
     const a = nextAccount();
     const p = publisher({ writerId: 'stamp-writer' });
     await p.adopt([a]);
     const ev = await p.record(keepalive(a)).acked;
     expect(ev).toMatchObject({ v: 1, account: a, type: 'keepalive', seq: 1 });
+    const rec = await p.record(inbound(a, 0)).acked;
+    // A record counts its own seq: the first one is 1 too, under another msg id.
+    expect(rec).toMatchObject({ type: 'message.in', seq: 1 });
     const dump = await dumpStream(nc);
-    expect(dump.events.find((e) => e.event.account === a)?.msgId).toBe(`${a}:stamp-writer:1`);
+    const ids = dump.events.filter((e) => e.event.account === a).map((e) => e.msgId);
+    expect(ids).toEqual([`${a}:stamp-writer:l1`, `${a}:stamp-writer:1`]);
     await p.close();
   });
 

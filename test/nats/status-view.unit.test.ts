@@ -195,7 +195,8 @@ describe('the projection', () => {
       qr: null,
       lastDisconnects: [{ statusCode: 408 }],
     });
-    expect(p.view(A).lastSeq).toBe(3);
+    // Transitions and QRs are liveness: their own seq (records have none yet).
+    expect(p.view(A)).toMatchObject({ livenessSeq: 3, lastSeq: 0 });
   });
 });
 
