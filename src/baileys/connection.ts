@@ -16,6 +16,8 @@ import makeWASocket, {
   type WASocket,
 } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
+import type { QueuedContent } from '../contract/index.js';
+import { type MediaIo, sendContent } from './content.js';
 import { baileysLogger } from './log-levels.js';
 
 /**
@@ -114,6 +116,13 @@ export function unreachableCause(err: unknown): string {
 export interface BaileysConnection {
   /** Write a text message; resolves once written (not acked: see serverAck). Throws ConnectionGoneError while the socket goes away. */
   sendText(jid: string, text: string, waMessageId: string): Promise<void>;
+  /** Write any kind (content.ts); resolves with the message as sent. Throws ConnectionGoneError as sendText. */
+  sendContent(
+    jid: string,
+    content: QueuedContent,
+    waMessageId: string,
+    media: MediaIo | undefined,
+  ): Promise<proto.IMessage | undefined>;
   /** One keepalive probe; resolves when answered (ping) or written (presence). */
   probe(kind: ProbeKind): Promise<void>;
   /** Ask WhatsApp for an 8-character pairing code for `phone` (digits). */
@@ -197,6 +206,14 @@ export function openConnection(options: ConnectionOptions, on: ConnectionEvents)
       if (closing || ended) throw new ConnectionGoneError('the socket is closing');
       try {
         await sock.sendMessage(jid, { text }, { messageId: waMessageId });
+      } catch (err) {
+        throw asConnectionGone(err, closing || ended);
+      }
+    },
+    sendContent: async (jid, content, waMessageId, media) => {
+      if (closing || ended) throw new ConnectionGoneError('the socket is closing');
+      try {
+        return await sendContent(sock, jid, content, waMessageId, media, options.logger);
       } catch (err) {
         throw asConnectionGone(err, closing || ended);
       }

@@ -80,6 +80,12 @@ export async function startGateway(
     },
     logger,
     loop,
+    // The layer opens WA_MEDIA; like the sink, only an account (added after it) reads it.
+    media: {
+      read: (ref) => (layer ? layer.media.read(ref) : Promise.reject(new Error('media store not open'))),
+      store: (name, bytes, mimetype) =>
+        layer ? layer.media.store(name, bytes, mimetype) : Promise.reject(new Error('media store not open')),
+    },
     authFor: (account) => openAuthStore(config.dataDir, account),
     defaults: config.defaults,
     ...(config.whatsapp.url ? { waWebSocketUrl: config.whatsapp.url } : {}),
@@ -97,6 +103,7 @@ export async function startGateway(
       accounts: gateway,
       logger,
       stream: config.stream,
+      media: config.media,
       pending: config.accounts.map((a) => a.id),
       webhooks: () => webhooks ?? undefined,
     });
