@@ -7,6 +7,7 @@
  */
 import makeWASocket, {
   Browsers,
+  downloadMediaMessage,
   DEFAULT_CONNECTION_CONFIG,
   S_WHATSAPP_NET,
   type AuthenticationState,
@@ -18,6 +19,7 @@ import makeWASocket, {
 import type { Logger } from 'pino';
 import type { QueuedContent } from '../contract/index.js';
 import { type MediaIo, sendContent } from './content.js';
+import { type InboundContent, inboundContent } from './inbound-content.js';
 import { baileysLogger } from './log-levels.js';
 
 /**
@@ -43,6 +45,10 @@ export interface InboundMessage {
   timestamp: number;
   /** `append`: queued by WhatsApp while we were away, delivered on login. */
   delivery: 'notify' | 'append';
+  /** The kind and its fields, or a reaction/edit/revoke (inbound-content.ts). */
+  content?: InboundContent;
+  /** Media only: download and decrypt it (Baileys asks the sender to re-upload an expired one). */
+  download?: () => Promise<Uint8Array>;
 }
 
 export interface ConnectionEvents {
@@ -197,7 +203,12 @@ export function openConnection(options: ConnectionOptions, on: ConnectionEvents)
   sock.ev.on('messages.upsert', ({ messages, type }) => {
     for (const m of messages) {
       const inbound = toInbound(m, type === 'append' ? 'append' : 'notify');
-      if (inbound) on.inbound(inbound);
+      if (!inbound) continue;
+      if (inbound.content?.type === 'message' && inbound.content.media) {
+        const ctx = { logger: baileysLogger(options.logger), reuploadRequest: sock.updateMediaMessage };
+        inbound.download = () => downloadMediaMessage(m, 'buffer', {}, ctx);
+      }
+      on.inbound(inbound);
     }
   });
 
@@ -248,8 +259,11 @@ export function openConnection(options: ConnectionOptions, on: ConnectionEvents)
 function toInbound(m: WAMessage, delivery: InboundMessage['delivery']): InboundMessage | undefined {
   const { key } = m;
   // Protocol messages (revokes, key shares, history notices) are not messages a user sent.
-  if (key.fromMe || !key.id || !key.remoteJid || !m.message || m.message.protocolMessage) return undefined;
-  const text = m.message.conversation ?? m.message.extendedTextMessage?.text ?? undefined;
+  if (key.fromMe || !key.id || !key.remoteJid || !m.message) return undefined;
+  const content = inboundContent(m.message);
+  // Protocol messages other than revokes and edits (key shares, history notices) are not messages a user sent.
+  if (m.message.protocolMessage && !content) return undefined;
+  const text = content?.type === 'message' ? content.text : undefined;
   const ts = typeof m.messageTimestamp === 'number' ? m.messageTimestamp : Number(m.messageTimestamp ?? 0);
   // v7 addresses chats by LID; the phone-number JID (the `Alt`) is what users send to,
   // so it is preferred when WhatsApp supplies it.
@@ -262,6 +276,7 @@ function toInbound(m: WAMessage, delivery: InboundMessage['delivery']): InboundM
     ...(text !== undefined && text !== null ? { text } : {}),
     timestamp: ts * 1000,
     delivery,
+    ...(content ? { content } : {}),
   };
 }
 

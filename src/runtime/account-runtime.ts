@@ -101,7 +101,11 @@ export class AccountRuntime {
       state,
       recycle: (reason) => this.recycle(reason),
     });
-    this.inbound = new Inbound(account, sink);
+    this.inbound = new Inbound(account, sink, {
+      log,
+      ...(opts.mediaStore ? { media: opts.mediaStore } : {}),
+      ...(opts.media?.download !== undefined ? { download: opts.media.download } : {}),
+    });
     this.pairing = new PairingCode(clock, log);
     this.probes = new ProbeIo({
       account,
