@@ -129,7 +129,7 @@ export function buildProgram(): Command {
   program
     .command('simulator')
     .description(
-      'run the WhatsApp simulator alone (prints one JSON line {ws, http, rootPublicKey}); see docs/simulator.md',
+      'run the WhatsApp simulator alone (prints one JSON line {ws, http, media, rootPublicKey, caPem}); see docs/simulator.md',
     )
     .option('--ws-port <port>', 'WebSocket port (0: any free one)', '0')
     .option('--http-port <port>', 'control API port (0: any free one)', '0')
