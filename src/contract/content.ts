@@ -11,6 +11,11 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
+/** The Object Store bucket of sent and received media (created by the gateway at start). */
+export const MEDIA_BUCKET = 'WA_MEDIA';
+/** Object metadata key holding a media object's mimetype. */
+export const MIMETYPE_META = 'mimetype';
+
 export const SEND_KINDS = [
   'text',
   'image',

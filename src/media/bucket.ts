@@ -8,7 +8,9 @@ import { Objm, StorageType, type ObjectStore } from '@nats-io/obj';
 import { nanos } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 
-export const MEDIA_BUCKET = 'WA_MEDIA';
+import { MEDIA_BUCKET } from '../contract/index.js';
+
+export { MEDIA_BUCKET };
 /** The stream behind an Object Store bucket (nats.js `osPrefix`). */
 const MEDIA_STREAM = `OBJ_${MEDIA_BUCKET}`;
 

@@ -3,9 +3,9 @@
  * reading a recorded send's bytes, storing received media.
  */
 import type { ObjectStore } from '@nats-io/obj';
-import type { MediaRef } from '../contract/index.js';
+import { MIMETYPE_META, type MediaRef } from '../contract/index.js';
 import type { MediaPort } from '../runtime/port.js';
-import { digestHex, MIMETYPE_META, readMedia } from './resolver.js';
+import { digestHex, readMedia } from './resolver.js';
 
 export class ObjectMediaPort implements MediaPort {
   constructor(private readonly bucket: ObjectStore) {}

@@ -14,6 +14,7 @@ import {
   type MediaContent,
   MEDIA_MAX_BYTES,
   type MediaRef,
+  MIMETYPE_META,
   VOICE_NOTE_MIMETYPE,
   WaError,
 } from '../contract/index.js';
@@ -25,9 +26,6 @@ export const DEFAULT_URL_LIMITS: FetchLimits = {
   /** The largest kind's limit (document, 100 MiB); each kind's own limit applies first. */
   maxBytes: MEDIA_MAX_BYTES.document,
 };
-
-/** Object metadata key for the mimetype of what the gateway stored. */
-export const MIMETYPE_META = 'mimetype';
 
 export interface MediaResolver {
   resolve(account: string, sendId: string, content: MediaContent): Promise<MediaRef>;
