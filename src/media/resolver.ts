@@ -35,6 +35,8 @@ export class ObjectMediaResolver implements MediaResolver {
   constructor(
     private readonly store: ObjectStore,
     private readonly url: FetchLimits = DEFAULT_URL_LIMITS,
+    /** A send's media was resolved (with its bytes when the resolver has them): read ahead. */
+    private readonly resolved: (ref: MediaRef, bytes?: Uint8Array) => void = () => undefined,
   ) {}
 
   async resolve(account: string, sendId: string, content: MediaContent): Promise<MediaRef> {
@@ -46,7 +48,9 @@ export class ObjectMediaResolver implements MediaResolver {
         throw new WaError('bad_request', `media.object "${src.object}" is not in WA_MEDIA (put it there first)`);
       }
       checkSize(content.kind, info.size, max);
-      return ref(src.object, info, mimetypeOf(content, info.metadata?.[MIMETYPE_META]));
+      const r = ref(src.object, info, mimetypeOf(content, info.metadata?.[MIMETYPE_META]));
+      this.resolved(r);
+      return r;
     }
     let bytes: Uint8Array;
     let fetchedType: string | undefined;
@@ -68,7 +72,9 @@ export class ObjectMediaResolver implements MediaResolver {
     const mimetype = mimetypeOf(content, fetchedType);
     const name = `out/${account}/${sendId}`;
     const info = await this.store.putBlob({ name, metadata: { [MIMETYPE_META]: mimetype } }, bytes);
-    return ref(name, info, mimetype);
+    const r = ref(name, info, mimetype);
+    this.resolved(r, bytes);
+    return r;
   }
 }
 

@@ -120,6 +120,7 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
     const js = jetstream(nc);
     const { url: urlLimits, ...bucket } = options.media ?? {};
     const mediaStore = await ensureMediaBucket(js, jsm, { ...DEFAULT_MEDIA_SETTINGS, ...bucket }, log);
+    const mediaPort = new ObjectMediaPort(mediaStore);
 
     const projection = new Projection();
     const counters = new EventCounters();
@@ -153,7 +154,9 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
       adoptions,
       publisher,
       projection,
-      media: new ObjectMediaResolver(mediaStore, { ...DEFAULT_URL_LIMITS, ...urlLimits }),
+      media: new ObjectMediaResolver(mediaStore, { ...DEFAULT_URL_LIMITS, ...urlLimits }, (ref, bytes) =>
+        mediaPort.prefetch(ref, bytes),
+      ),
       logger: log,
       recordTimeoutMs: options.recordTimeoutMs ?? RECORD_TIMEOUT_MS,
     });
@@ -219,7 +222,7 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
       connected: () => connection.connected(),
       service,
       sends,
-      media: new ObjectMediaPort(mediaStore),
+      media: mediaPort,
       writerId,
       addAccount,
       addAccounts,
