@@ -44,13 +44,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const identity = makeServerIdentity(options.seed);
   const tls = makeSimulatorTls([host]);
   const store = new MediaStore();
-  const media = await listenMedia(store, tls, host, options.mediaPort ?? 0, logger);
+  const faults = new FaultBook();
+  const uploadFault = (account: string): number | undefined => faults.effective(account).rejectUploads?.status;
+  const media = await listenMedia(store, tls, { uploadFault }, host, options.mediaPort ?? 0, logger);
   const ctx = {
     identity,
     accounts: new AccountRegistry(),
     contacts: new ContactDirectory(),
     ledger: new Ledger(),
-    faults: new FaultBook(),
+    faults,
     sessions: new SessionRegistry(),
     pairing: new Pairing(),
     logger,
@@ -108,6 +110,7 @@ export type { InboundRequest, InboundResult } from './session/delivery.js';
 export type { InboundMedia } from './session/inbound-content.js';
 export type { ContentFields, MediaType } from './ledger/content.js';
 export type { Direction, MediaCheck } from './ledger/ledger.js';
+export type { UploadRecord } from './media/store.js';
 export type { SessionInfo } from './session/session-registry.js';
 export { SimulatorError, type SimulatorErrorCode } from './errors.js';
 export { toBufferJson } from './simulator.js';

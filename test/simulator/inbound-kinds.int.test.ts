@@ -7,6 +7,7 @@ import { downloadMediaMessage, proto, type WAMessage } from '@whiskeysockets/bai
 import {
   controlApi,
   openProvisioned,
+  reconnect,
   simulatorPerFile,
   trustMediaCertificate,
   type TestClient,
@@ -81,6 +82,31 @@ describe('when a contact sends media', () => {
     });
     expect(a.message?.audioMessage).toMatchObject({ ptt: true, seconds: 2 });
     expect(sha256(await downloadMediaMessage(a, 'buffer', {}))).toBe(sha256(voice));
+  });
+});
+
+describe('when a contact sends media to an account that is offline', () => {
+  it('is queued, delivered on the next login as append, and still downloadable', async () => {
+    const { client, phone } = await open();
+    client.end();
+    await client.closed();
+    const bytes = randomBytes(9_999);
+    const { id, status } = fx.sim.pushInbound({
+      account: phone,
+      from: '15557770014',
+      media: { type: 'video', data: bytes, caption: 'later' },
+    });
+    expect(status).toBe('queued');
+    const again = reconnect(fx.sim, client);
+    fx.clients.push(again);
+    await again.open();
+    const upsert = await again.until('offline upsert', () =>
+      again.upserts.find((u) => u.messages.some((m) => m.key.id === id)),
+    );
+    expect(upsert.type).toBe('append');
+    const msg = upsert.messages.find((m) => m.key.id === id)!;
+    expect(msg.message?.videoMessage?.caption).toBe('later');
+    expect(sha256(await downloadMediaMessage(msg, 'buffer', {}))).toBe(sha256(bytes));
   });
 });
 

@@ -3,9 +3,16 @@
 // decrypted from that upload with the message's mediaKey.
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { AnyMessageContent } from '@whiskeysockets/baileys';
+import type { AnyMessageContent, AuthenticationCreds } from '@whiskeysockets/baileys';
 import type { LedgerEntry } from '../../src/simulator/index.js';
-import { openProvisioned, simulatorPerFile, type TestClient } from '../support/simulator-client.js';
+import {
+  connectClient,
+  controlApi,
+  openProvisioned,
+  simulatorPerFile,
+  type TestClient,
+} from '../support/simulator-client.js';
+import { fromBufferJson, memoryAuth } from '../support/credentials.js';
 
 const fx = simulatorPerFile();
 const CONTACT = '15557770002';
@@ -56,6 +63,11 @@ describe('when an account sends media', () => {
     });
     expect(entry.mediaError).toBeUndefined();
     expect(entry.directPath).toMatch(/^\/v\/t62\./);
+    // One upload, attributed to the account through its media_conn auth.
+    const uploads = await controlApi(fx.sim).uploads(phone);
+    expect(uploads).toHaveLength(1);
+    expect(uploads[0]).toMatchObject({ account: phone, pathType: 'image', directPath: entry.directPath });
+    expect(uploads[0]?.encSha256).toBe(entry.fileEncSha256);
   });
 
   it('records video, voice note, document with file name and sticker, each decrypted', async () => {
@@ -143,5 +155,68 @@ describe('when an account sends the other kinds', () => {
       'edit',
       'revoke',
     ]);
+  });
+});
+
+describe('the ledger media check', () => {
+  it('reports a media message whose blob is not on the media host, or does not match its key', async () => {
+    const { client, phone } = await open();
+    const bytes = randomBytes(5_000);
+    const good = await sendAndRecord(client, phone, { image: bytes, mimetype: 'image/jpeg' });
+    const sent = fx.sim.ledger({ account: phone })[0]!;
+    // The same blob announced with another mediaKey: the MAC cannot match.
+    const wrongKey = await client.sock.relayMessage(
+      contactJid,
+      { imageMessage: { directPath: sent.directPath!, mediaKey: randomBytes(32), mimetype: 'image/jpeg' } },
+      {},
+    );
+    const missing = await client.sock.relayMessage(
+      contactJid,
+      {
+        imageMessage: {
+          directPath: '/v/t62.7118-24/0_0_n.enc?ccb=11-4',
+          mediaKey: randomBytes(32),
+          mimetype: 'image/jpeg',
+        },
+      },
+      {},
+    );
+    await client.until('acks', () =>
+      [wrongKey, missing].every((id) => client.acks.some((a) => a.id === id)) ? true : undefined,
+    );
+    const byId = new Map(fx.sim.ledger({ account: phone }).map((e) => [e.id, e]));
+    expect(byId.get(good.id)?.plainSha256).toBe(sha256(bytes));
+    expect(byId.get(wrongKey)).toMatchObject({ type: 'image', mediaError: 'media MAC mismatch' });
+    expect(byId.get(wrongKey)?.plainSha256).toBeUndefined();
+    expect(byId.get(missing)).toMatchObject({ mediaError: 'blob not found on the media host' });
+  });
+
+  it('is never reached by a client that does not trust the media certificate: its upload fails', async () => {
+    const p = fx.sim.provisionAccount();
+    const auth = memoryAuth(fromBufferJson<AuthenticationCreds>(p.creds), fromBufferJson(p.keys));
+    const client = connectClient({ wsUrl: fx.sim.wsUrl }, auth); // no caPem: no fetchAgent
+    fx.clients.push(client);
+    await client.open();
+    await expect(client.sock.sendMessage(contactJid, { image: randomBytes(1_000) })).rejects.toThrow(
+      /Media upload failed/,
+    );
+    expect(fx.sim.ledger({ account: p.account.phone })).toEqual([]);
+  });
+});
+
+describe('the rejectUploads fault', () => {
+  it("refuses the account's uploads with the status given: the send fails on the client, nothing is recorded", async () => {
+    const { client, phone } = await open();
+    fx.sim.setFaults({ rejectUploads: { status: 503 } }, phone);
+    await expect(client.sock.sendMessage(contactJid, { image: randomBytes(2_000) })).rejects.toThrow(
+      /Media upload failed/,
+    );
+    expect(fx.sim.mediaUploads(phone)).toEqual([]);
+    expect(fx.sim.ledger({ account: phone })).toEqual([]);
+    fx.sim.clearFaults(phone, ['rejectUploads']);
+    const bytes = randomBytes(2_000);
+    const { entry } = await sendAndRecord(client, phone, { image: bytes });
+    expect(entry.plainSha256).toBe(sha256(bytes));
+    expect(fx.sim.mediaUploads(phone)).toHaveLength(1);
   });
 });

@@ -23,6 +23,7 @@ import {
   type LedgerQuery,
   type RunningSimulator,
   type SimulatorOptions,
+  type UploadRecord,
 } from '../../src/simulator/index.js';
 import { fromBufferJson, memoryAuth, type MemoryAuth } from './credentials.js';
 import { Waiters } from './waiters.js';
@@ -261,6 +262,8 @@ export interface ControlApi {
   ledger(query?: LedgerQuery): Promise<LedgerEntry[]>;
   /** GET /media: the media host and the certificate (PEM) to trust for it. */
   media(): Promise<{ url: string; caPem: string }>;
+  /** GET /media/uploads: accepted uploads, in order (one account's, or all). */
+  uploads(account?: string): Promise<UploadRecord[]>;
 }
 
 export function controlApi(sim: Pick<RunningSimulator, 'httpUrl'>): ControlApi {
@@ -292,6 +295,10 @@ export function controlApi(sim: Pick<RunningSimulator, 'httpUrl'>): ControlApi {
     media: async () => {
       const body = await ok('GET', '/media');
       return { url: String(body.url), caPem: String(body.caPem) };
+    },
+    uploads: async (account) => {
+      const body = await ok('GET', `/media/uploads${account ? `?account=${account}` : ''}`);
+      return body.uploads as UploadRecord[];
     },
   };
 }

@@ -15,6 +15,7 @@ import {
   provisionSchema,
   qrScanSchema,
   setFaultsSchema,
+  uploadsQuerySchema,
 } from './schemas.js';
 
 /** Bodies are JSON documents; the largest legitimate one is POST /inbound with 48 MiB of
@@ -53,6 +54,10 @@ export function routes(sim: SimulatorControls, rootPublicKey: string, media: Med
   r.set('GET /root-key', () => ({ rootPublicKey }));
   // The media host and the certificate a client must trust to upload/download there.
   r.set('GET /media', () => ({ url: media.url, caPem: media.caPem }));
+  r.set('GET /media/uploads', (_body, query) => {
+    const { account } = parse(uploadsQuerySchema, Object.fromEntries(query));
+    return { uploads: sim.mediaUploads(account) };
+  });
   r.set('GET /sessions', () => ({ sessions: sim.sessions() }));
   r.set('GET /accounts', () => ({ accounts: sim.accounts() }));
   r.set('POST /accounts', (body) => sim.provisionAccount(stripUndefined(parse(provisionSchema, body ?? {}))));

@@ -22,6 +22,7 @@ export const conditionsSchema = z
     pingLatencyMs: ms,
     rejectSends: z.object({ error: z.string().regex(/^\d{3}$/, 'must be a 3-digit code') }).strict(),
     loginFailure: z.object({ reason: code }).strict(),
+    rejectUploads: z.object({ status: z.number().int().min(400).max(599) }).strict(),
     idleTimeout: z
       .object({
         afterMs: ms.default(FIELD_REPORT_IDLE_TIMEOUT_MS),
@@ -55,6 +56,7 @@ export const clearFaultsSchema = z
           'pingLatencyMs',
           'rejectSends',
           'loginFailure',
+          'rejectUploads',
           'idleTimeout',
           'recycle',
           'receipts',
@@ -140,6 +142,8 @@ export const inboundSchema = z
     quotedId: messageId.optional(),
   })
   .strict();
+
+export const uploadsQuerySchema = z.object({ account: phone.optional() }).strict();
 
 export const qrScanSchema = z.object({ qr: z.string().min(1).max(4096), phone: phone.optional() }).strict();
 export const pairingCodeSchema = z

@@ -81,11 +81,6 @@ export class Ledger {
     return { entry, duplicate: false };
   }
 
-  /** Adds what was learnt after recording (the media check, which needs a download). */
-  update(entry: LedgerEntry, extra: MediaCheck): void {
-    Object.assign(entry, extra);
-  }
-
   query(q: LedgerQuery = {}): LedgerEntry[] {
     const direction = q.direction ?? 'out';
     return this.entries

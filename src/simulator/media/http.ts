@@ -47,12 +47,36 @@ async function readBlob(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function upload(store: MediaStore, base: string, pathType: string, token: string, body: Buffer, auth: string | null) {
+/** What the media host asks of the rest of the simulator. */
+export interface MediaHooks {
+  /** HTTP status to refuse an account's uploads with (the `rejectUploads` fault), if any. */
+  uploadFault(account: string): number | undefined;
+}
+
+function upload(
+  store: MediaStore,
+  hooks: MediaHooks,
+  base: string,
+  req: { pathType: string; token: string; body: Buffer; auth: string | null },
+) {
+  const { pathType, token, body } = req;
   if (!(UPLOAD_PATH_TYPES as readonly string[]).includes(pathType))
     throw new HttpError(404, `no media type ${pathType}`);
-  if (auth !== store.auth) throw new HttpError(401, 'bad media auth');
-  if (sha256(body).toString('base64url') !== token) throw new HttpError(400, 'body does not match its sha256 token');
+  const account = store.accountOf(req.auth);
+  if (!account) throw new HttpError(401, 'bad media auth');
+  const fault = hooks.uploadFault(account);
+  if (fault !== undefined) throw new HttpError(fault, 'upload refused (fault)');
+  const encSha256 = sha256(body);
+  if (encSha256.toString('base64url') !== token) throw new HttpError(400, 'body does not match its sha256 token');
   const blob = store.put(pathType, body);
+  store.recordUpload({
+    account,
+    pathType,
+    directPath: blob.directPath,
+    encSha256: encSha256.toString('hex'),
+    size: body.length,
+    at: blob.at,
+  });
   return { url: `${base}${blob.directPath}&mms3=true`, direct_path: blob.directPath, handle: null };
 }
 
@@ -75,6 +99,7 @@ function download(store: MediaStore, url: URL, req: IncomingMessage, res: Server
 export async function listenMedia(
   store: MediaStore,
   tls: SimulatorTls,
+  hooks: MediaHooks,
   host: string,
   port: number,
   logger: Logger,
@@ -87,7 +112,8 @@ export async function listenMedia(
         const parts = url.pathname.split('/');
         if (req.method === 'POST' && parts[1] === 'mms' && parts.length === 4) {
           const body = await readBlob(req);
-          const out = upload(store, base, parts[2]!, parts[3]!, body, url.searchParams.get('auth'));
+          const auth = url.searchParams.get('auth');
+          const out = upload(store, hooks, base, { pathType: parts[2]!, token: parts[3]!, body, auth });
           logger.info({ pathType: parts[2], bytes: body.length, directPath: out.direct_path }, 'media uploaded');
           send(res, 200, out);
         } else if (req.method === 'GET' || req.method === 'HEAD') {

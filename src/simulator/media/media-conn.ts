@@ -23,11 +23,18 @@ export interface MediaService {
 
 export function answerMediaConn(conn: Connection, iq: BinaryNode): void {
   const media = conn.ctx.media;
+  const account = conn.account;
+  if (!account) {
+    conn.send(result(iq));
+    return;
+  }
+  // Per account, so every upload is attributed (GET /media/uploads) and account faults apply.
+  const auth = media.store.authFor(account.phone);
   conn.send(
     result(iq, [
       {
         tag: 'media_conn',
-        attrs: { auth: media.store.auth, ttl: String(MEDIA_CONN_TTL_S), auth_ttl: String(MEDIA_CONN_TTL_S) },
+        attrs: { auth, ttl: String(MEDIA_CONN_TTL_S), auth_ttl: String(MEDIA_CONN_TTL_S) },
         content: [{ tag: 'host', attrs: { hostname: media.hostname, maxContentLengthBytes: String(MAX_MEDIA_BYTES) } }],
       },
     ]),

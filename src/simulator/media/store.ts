@@ -20,11 +20,58 @@ export interface StoredBlob {
   at: number;
 }
 
+/** One accepted upload, attributed to the account whose `media_conn` auth it presented. */
+export interface UploadRecord {
+  /** Upload order over the whole simulator (1-based). */
+  seq: number;
+  account: string;
+  /** `/mms/<pathType>`: image (also stickers), video, audio (also voice notes), document. */
+  pathType: string;
+  directPath: string;
+  /** sha256 (hex) of the encrypted blob: a re-encrypted resend of the same file differs. */
+  encSha256: string;
+  size: number;
+  at: number;
+}
+
 export class MediaStore {
   private readonly blobs = new Map<string, StoredBlob>();
   private total = 0;
-  /** The upload auth token handed out in `media_conn`; uploads must present it. */
-  readonly auth = randomBytes(24).toString('base64url');
+  /** Upload auth per account (handed out in `media_conn`), and back. */
+  private readonly authByAccount = new Map<string, string>();
+  private readonly accountByAuth = new Map<string, string>();
+  private readonly log: UploadRecord[] = [];
+
+  /** The account's upload auth token (made on first use, stable afterwards). */
+  authFor(account: string): string {
+    let auth = this.authByAccount.get(account);
+    if (!auth) {
+      auth = randomBytes(24).toString('base64url');
+      this.authByAccount.set(account, auth);
+      this.accountByAuth.set(auth, account);
+    }
+    return auth;
+  }
+
+  /** Whose upload this is, by the auth it presented; undefined for an auth never issued. */
+  accountOf(auth: string | null): string | undefined {
+    return auth === null ? undefined : this.accountByAuth.get(auth);
+  }
+
+  recordUpload(r: Omit<UploadRecord, 'seq'>): UploadRecord {
+    const record = { ...r, seq: this.log.length + 1 };
+    this.log.push(record);
+    return record;
+  }
+
+  uploads(account?: string): UploadRecord[] {
+    return this.log.filter((u) => account === undefined || u.account === account).map((u) => ({ ...u }));
+  }
+
+  /** Forgets the upload log (the blobs stay downloadable). */
+  clearUploads(): void {
+    this.log.length = 0;
+  }
 
   put(pathType: string, bytes: Buffer, now = Date.now()): StoredBlob {
     // Shaped like WhatsApp's: /v/t62.7118-24/<id>_n.enc?ccb=11-4&oh=…&oe=…&_nc_sid=…
@@ -56,6 +103,7 @@ export class MediaStore {
   clear(): void {
     this.blobs.clear();
     this.total = 0;
+    this.log.length = 0;
   }
 }
 
