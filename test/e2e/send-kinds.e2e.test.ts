@@ -263,5 +263,9 @@ describe('every kind of message', () => {
     expect(uploads).toHaveLength(1);
     expect(entries[1]).toMatchObject({ type: 'image', caption: 'held', directPath: uploads[0]!.media.directPath });
     expect(entries[1]!.plainSha256).toBe(sha(picture));
+    // And at the media host: one blob for it, the one the message names.
+    const blobs = s.sim.mediaUploads(phone).filter((u) => u.directPath === uploads[0]!.media.directPath);
+    expect(blobs).toHaveLength(1);
+    expect(s.sim.mediaUploads(phone).filter((u) => u.size === blobs[0]!.size)).toHaveLength(1);
   });
 });
