@@ -4,7 +4,7 @@
  * events.ts stays the catalog; the envelope lives here because these schemas need it.
  */
 import { z } from 'zod';
-import { contactSchema, locationSchema, objectNameSchema, waMessageIdSchema } from './content.js';
+import { objectNameSchema } from './content.js';
 import { accountIdSchema, isoTimeSchema, sendIdSchema } from './fields.js';
 
 export const EVENT_SCHEMA_VERSION = 1;
@@ -16,6 +16,12 @@ export const envelope = {
   /** Per-account, gapless, from 1: a reader spots a gap or a repeat without the stream. */
   seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
 };
+
+/**
+ * What WhatsApp sends is not ours to bound tightly: an inbound field the send-side
+ * schema would refuse (a longer place name, an odd vCard) must not cost the event.
+ */
+const inboundId = z.string().min(1).max(128);
 
 const b64 = z
   .string()
@@ -84,10 +90,19 @@ export const inboundFieldsSchema = z.object({
   /** Media caption (the text of a text message stays in `text`). */
   caption: z.string().optional(),
   media: inboundMediaSchema.optional(),
-  location: locationSchema.partial({ latitude: true, longitude: true }).optional(),
-  contact: contactSchema.partial().optional(),
+  location: z
+    .object({
+      latitude: z.number().optional(),
+      longitude: z.number().optional(),
+      name: z.string().max(4096).optional(),
+      address: z.string().max(4096).optional(),
+    })
+    .optional(),
+  contact: z
+    .object({ displayName: z.string().max(4096).optional(), vcard: z.string().max(256 * 1024).optional() })
+    .optional(),
   /** The WhatsApp message id this one quotes (a reply). */
-  replyTo: waMessageIdSchema.optional(),
+  replyTo: inboundId.optional(),
 });
 
 const about = {
@@ -95,7 +110,7 @@ const about = {
   from: z.string().min(1).max(128),
   chat: z.string().min(1).max(128),
   /** The message acted on. */
-  target: waMessageIdSchema,
+  target: inboundId,
   /** Whether the message acted on is one of ours. */
   targetFromMe: z.boolean(),
   timestamp: isoTimeSchema,
@@ -104,16 +119,16 @@ const about = {
 export const messageReactionEventSchema = z.object({
   ...envelope,
   type: z.literal('message.reaction'),
-  waMessageId: waMessageIdSchema,
+  waMessageId: inboundId,
   ...about,
   /** `""`: the reaction was removed. */
-  emoji: z.string().max(32),
+  emoji: z.string().max(64),
 });
 
 export const messageEditedEventSchema = z.object({
   ...envelope,
   type: z.literal('message.edited'),
-  waMessageId: waMessageIdSchema,
+  waMessageId: inboundId,
   ...about,
   /** The new text (or caption). */
   text: z.string(),
@@ -122,7 +137,7 @@ export const messageEditedEventSchema = z.object({
 export const messageDeletedEventSchema = z.object({
   ...envelope,
   type: z.literal('message.deleted'),
-  waMessageId: waMessageIdSchema,
+  waMessageId: inboundId,
   ...about,
 });
 
