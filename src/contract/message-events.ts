@@ -65,7 +65,7 @@ export const inboundMediaSchema = z.object({
   /** SHA-256 of the plaintext, hex. */
   sha256: z
     .string()
-    .regex(/^[0-9a-f]{64}$/)
+    .regex(/^[0-9a-f]{0,128}$/)
     .optional(),
   fileName: z.string().max(1024).optional(),
   /** Audio/video length in seconds. */
