@@ -101,11 +101,7 @@ export class AccountRuntime {
       state,
       recycle: (reason) => this.recycle(reason),
     });
-    this.inbound = new Inbound(account, sink, {
-      log,
-      ...(opts.mediaStore ? { media: opts.mediaStore } : {}),
-      ...(opts.media?.download !== undefined ? { download: opts.media.download } : {}),
-    });
+    this.inbound = new Inbound(account, sink, { log, media: opts.mediaStore, download: opts.media?.download });
     this.pairing = new PairingCode(clock, log);
     this.probes = new ProbeIo({
       account,

@@ -22,9 +22,9 @@ const INBOUND_DEDUP_SIZE = 10_000;
 export const DOWNLOAD_TIMEOUT_MS = 60_000;
 
 export type InboundOptions = {
-  media?: MediaPort;
+  media?: MediaPort | undefined;
   /** `media.download` (default true). */
-  download?: boolean;
+  download?: boolean | undefined;
   log?: Logger;
 };
 
