@@ -99,7 +99,13 @@ export const inboundFieldsSchema = z.object({
     })
     .optional(),
   contact: z
-    .object({ displayName: z.string().max(4096).optional(), vcard: z.string().max(256 * 1024).optional() })
+    .object({
+      displayName: z.string().max(4096).optional(),
+      vcard: z
+        .string()
+        .max(256 * 1024)
+        .optional(),
+    })
     .optional(),
   /** The WhatsApp message id this one quotes (a reply). */
   replyTo: inboundId.optional(),
