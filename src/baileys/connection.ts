@@ -7,6 +7,7 @@
  */
 import makeWASocket, {
   Browsers,
+  downloadMediaMessage,
   DEFAULT_CONNECTION_CONFIG,
   S_WHATSAPP_NET,
   type AuthenticationState,
@@ -16,6 +17,9 @@ import makeWASocket, {
   type WASocket,
 } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
+import type { QueuedContent } from '../contract/index.js';
+import { type MediaIo, sendContent } from './content.js';
+import { type InboundContent, inboundContent } from './inbound-content.js';
 import { baileysLogger } from './log-levels.js';
 
 /**
@@ -41,6 +45,10 @@ export interface InboundMessage {
   timestamp: number;
   /** `append`: queued by WhatsApp while we were away, delivered on login. */
   delivery: 'notify' | 'append';
+  /** The kind and its fields, or a reaction/edit/revoke (inbound-content.ts). */
+  content?: InboundContent;
+  /** Media only: download and decrypt it (Baileys asks the sender to re-upload an expired one). */
+  download?: () => Promise<Uint8Array>;
 }
 
 export interface ConnectionEvents {
@@ -114,6 +122,13 @@ export function unreachableCause(err: unknown): string {
 export interface BaileysConnection {
   /** Write a text message; resolves once written (not acked: see serverAck). Throws ConnectionGoneError while the socket goes away. */
   sendText(jid: string, text: string, waMessageId: string): Promise<void>;
+  /** Write any kind (content.ts); resolves with the message as sent. Throws ConnectionGoneError as sendText. */
+  sendContent(
+    jid: string,
+    content: QueuedContent,
+    waMessageId: string,
+    media: MediaIo | undefined,
+  ): Promise<proto.IMessage | undefined>;
   /** One keepalive probe; resolves when answered (ping) or written (presence). */
   probe(kind: ProbeKind): Promise<void>;
   /** Ask WhatsApp for an 8-character pairing code for `phone` (digits). */
@@ -188,7 +203,12 @@ export function openConnection(options: ConnectionOptions, on: ConnectionEvents)
   sock.ev.on('messages.upsert', ({ messages, type }) => {
     for (const m of messages) {
       const inbound = toInbound(m, type === 'append' ? 'append' : 'notify');
-      if (inbound) on.inbound(inbound);
+      if (!inbound) continue;
+      if (inbound.content?.type === 'message' && inbound.content.media) {
+        const ctx = { logger: baileysLogger(options.logger), reuploadRequest: sock.updateMediaMessage };
+        inbound.download = () => downloadMediaMessage(m, 'buffer', {}, ctx);
+      }
+      on.inbound(inbound);
     }
   });
 
@@ -197,6 +217,14 @@ export function openConnection(options: ConnectionOptions, on: ConnectionEvents)
       if (closing || ended) throw new ConnectionGoneError('the socket is closing');
       try {
         await sock.sendMessage(jid, { text }, { messageId: waMessageId });
+      } catch (err) {
+        throw asConnectionGone(err, closing || ended);
+      }
+    },
+    sendContent: async (jid, content, waMessageId, media) => {
+      if (closing || ended) throw new ConnectionGoneError('the socket is closing');
+      try {
+        return await sendContent(sock, jid, content, waMessageId, media, options.logger);
       } catch (err) {
         throw asConnectionGone(err, closing || ended);
       }
@@ -231,8 +259,11 @@ export function openConnection(options: ConnectionOptions, on: ConnectionEvents)
 function toInbound(m: WAMessage, delivery: InboundMessage['delivery']): InboundMessage | undefined {
   const { key } = m;
   // Protocol messages (revokes, key shares, history notices) are not messages a user sent.
-  if (key.fromMe || !key.id || !key.remoteJid || !m.message || m.message.protocolMessage) return undefined;
-  const text = m.message.conversation ?? m.message.extendedTextMessage?.text ?? undefined;
+  if (key.fromMe || !key.id || !key.remoteJid || !m.message) return undefined;
+  const content = inboundContent(m.message);
+  // Protocol messages other than revokes and edits (key shares, history notices) are not messages a user sent.
+  if (m.message.protocolMessage && !content) return undefined;
+  const text = content?.type === 'message' ? content.text : undefined;
   const ts = typeof m.messageTimestamp === 'number' ? m.messageTimestamp : Number(m.messageTimestamp ?? 0);
   // v7 addresses chats by LID; the phone-number JID (the `Alt`) is what users send to,
   // so it is preferred when WhatsApp supplies it.
@@ -245,6 +276,7 @@ function toInbound(m: WAMessage, delivery: InboundMessage['delivery']): InboundM
     ...(text !== undefined && text !== null ? { text } : {}),
     timestamp: ts * 1000,
     delivery,
+    ...(content ? { content } : {}),
   };
 }
 

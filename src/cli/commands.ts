@@ -11,7 +11,7 @@ import {
   type EventType,
   type KeepaliveStrategy,
 } from '../contract/index.js';
-import type { EventsOptions, WaClient } from '../client/index.js';
+import type { EventsOptions, SendContentInput, WaClient } from '../client/index.js';
 import { parseDuration } from './duration.js';
 import { UsageError, WaitTimeoutError } from './errors.js';
 import { formatAccounts, formatEvent, formatStatus } from './format.js';
@@ -130,12 +130,12 @@ export async function send(
   io: Io,
   account: string,
   to: string,
-  text: string,
+  content: SendContentInput,
   opts: { id?: string; deadline?: string; json?: boolean },
 ): Promise<void> {
   const r = await wa.send(account, {
     to,
-    text,
+    ...content,
     ...(opts.id !== undefined ? { id: opts.id } : {}),
     ...(opts.deadline !== undefined ? { deadline: deadlineOf(opts.deadline) } : {}),
   });

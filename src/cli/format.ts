@@ -13,7 +13,7 @@ function details(e: WaEvent): string {
     case 'transition':
       return `${e.from} → ${e.to} on ${e.event}${e.reason ? ` (${e.reason})` : ''}${e.statusCode !== undefined ? ` [${e.statusCode}]` : ''}`;
     case 'send.queued':
-      return `${e.id} to ${e.to}, ${e.kind}, ${[...e.text].length} chars${e.deadline ? `, deadline ${e.deadline}` : ''}`;
+      return `${e.id} to ${e.to}, ${e.kind}${e.text !== undefined ? `, ${[...e.text].length} chars` : ''}${e.content?.media ? `, ${e.content.media.size} bytes (${e.content.media.object})` : ''}${e.deadline ? `, deadline ${e.deadline}` : ''}`;
     case 'send.sent':
       return `${e.id} as ${e.waMessageId}`;
     case 'send.acked':
@@ -22,8 +22,16 @@ function details(e: WaEvent): string {
       return `${e.id} ${e.error.code}: ${e.error.message}`;
     case 'send.expired':
       return e.id;
+    case 'send.uploaded':
+      return `${e.id} uploaded, ${e.media.fileLength} bytes`;
     case 'message.in':
-      return `${e.waMessageId} from ${e.from}${e.chat !== e.from ? ` in ${e.chat}` : ''}${e.text !== undefined ? `, ${[...e.text].length} chars` : ''}`;
+      return `${e.waMessageId} from ${e.from}${e.chat !== e.from ? ` in ${e.chat}` : ''}, ${e.kind ?? 'text'}${e.text !== undefined ? `, ${[...e.text].length} chars` : ''}${e.media?.object ? `, object ${e.media.object}` : ''}${e.replyTo ? `, replying to ${e.replyTo}` : ''}`;
+    case 'message.reaction':
+      return `${e.from} ${e.emoji ? 'reacted to' : 'removed the reaction on'} ${e.target}`;
+    case 'message.edited':
+      return `${e.from} edited ${e.target}`;
+    case 'message.deleted':
+      return `${e.from} deleted ${e.target}`;
     case 'qr':
       return 'a new QR code to scan (wa-connd pair shows it)';
     case 'paired':

@@ -12,6 +12,7 @@ import * as sessions from './sessions.js';
 import { parseDuration } from './duration.js';
 import { exitCodeOf } from './errors.js';
 import { EXIT } from './exit-codes.js';
+import { contentOf, registerMessageCommands, type SendFlags } from './send-kinds.js';
 import { openClient, type GlobalOptions } from './session.js';
 
 const io: cmd.Io = { out: process.stdout, err: process.stderr };
@@ -214,15 +215,31 @@ export function buildProgram(): Command {
     );
 
   program
-    .command('send <account> <to> <text>')
-    .description('send a text message; prints "<id> <status>"')
+    .command('send <account> <to> [text]')
+    .description('send a text, or a file with --image/--video/--audio/--document/--sticker; prints "<id> <status>"')
     .option('--id <id>', 'idempotency key: the same id never sends twice (default: one made by the gateway)')
     .option('--deadline <when>', 'expire instead of sending late: a duration from now (5m) or an ISO time')
+    .option('--image <file>', 'send this image (via WA_MEDIA)')
+    .option('--video <file>', 'send this video')
+    .option('--audio <file>', 'send this audio')
+    .option('--voice-note', 'with --audio: as a voice note')
+    .option('--document <file>', 'send this file as a document')
+    .option('--sticker <file>', 'send this sticker (webp)')
+    .option('--caption <text>', 'caption of an image, video or document')
+    .option('--file-name <name>', 'file name of a document (default: the file’s)')
+    .option('--mimetype <type>', 'mimetype of the file (default: from its extension)')
+    .option('--reply-to <message-id>', 'quote this message (its WhatsApp id)')
     .option('--json', 'print the reply as JSON')
     .action(
-      (account: string, to: string, text: string, o: { id?: string; deadline?: string; json?: boolean }, c: Command) =>
-        withClient(c, (wa) => cmd.send(wa, io, account, to, text, o)),
+      (
+        account: string,
+        to: string,
+        text: string | undefined,
+        o: SendFlags & { id?: string; deadline?: string; json?: boolean },
+        c: Command,
+      ) => withClient(c, async (wa) => cmd.send(wa, io, account, to, await contentOf(wa, text, o), o)),
     );
+  registerMessageCommands(program, io, withClient);
 
   program
     .command('status [account]')

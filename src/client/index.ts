@@ -3,6 +3,8 @@
  *
  *   const wa = await connectWaClient({ servers: 'nats://127.0.0.1:4222' });
  *   await wa.send('default', { id: 'order-4711', to: '+4915123456789', text: 'shipped' });
+ *   const media = await wa.putMedia('parcel.jpg', bytes, { mimetype: 'image/jpeg' });
+ *   await wa.send('default', { to: '+4915123456789', kind: 'image', media, caption: 'your parcel' });
  *   for await (const { event } of wa.events({ account: 'default', type: 'send.acked' })) …
  *
  * Errors are `WaError`s (re-exported here) with the contract's codes.
@@ -31,4 +33,9 @@ export {
   type AccountState,
   type KeepaliveStrategy,
   type OkReplyOf,
+  type SendKind,
+  type SendContentInput,
+  type MediaSource,
+  SEND_KINDS,
+  MEDIA_BUCKET,
 } from '../contract/index.js';

@@ -54,6 +54,18 @@ export const accountSettingsSchema = z
       .exactOptional()
       .describe('true: probe only after inbound silence; false (default): probe on a fixed cadence'),
     timings: timingsSchema.exactOptional().describe('overrides of the machine timings (docs/machine.md)'),
+    media: z
+      .object({
+        download: z
+          .boolean()
+          .exactOptional()
+          .describe(
+            'download and decrypt received media into WA_MEDIA (default true); off: message.in carries what a client needs to download it',
+          ),
+      })
+      .strict()
+      .exactOptional()
+      .describe('received media'),
   })
   .strict();
 
@@ -173,6 +185,29 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    media: z
+      .object({
+        maxAgeMs: ms('objects older than this are removed from WA_MEDIA (default 7 days)').exactOptional(),
+        maxBytes: z.number().int().positive().exactOptional().describe('WA_MEDIA size limit (default 5 GiB)'),
+        replicas: z.number().int().min(1).max(5).exactOptional().describe('bucket replicas (3 in a cluster)'),
+        url: z
+          .object({
+            timeoutMs: ms(
+              'a media URL not fetched within this fails the send with `timeout` (default 30 s)',
+            ).exactOptional(),
+            maxBytes: z
+              .number()
+              .int()
+              .positive()
+              .exactOptional()
+              .describe("largest media URL fetched (default 100 MiB; each kind's WhatsApp limit applies first)"),
+          })
+          .strict()
+          .exactOptional(),
+      })
+      .strict()
+      .default({})
+      .describe('the WA_MEDIA Object Store bucket and media URL fetching'),
     auth: z
       .object({
         store: z

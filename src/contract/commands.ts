@@ -8,6 +8,7 @@
  * misspelt optional field (`dedline`) silently ignored would be worse than an error.
  */
 import { z } from 'zod';
+import { contentVariants, type SendContent, type SendContentInput } from './content.js';
 import { WaError } from './errors.js';
 import { describeIssues } from './events.js';
 import { accountIdSchema, isoTimeSchema, sendIdSchema } from './fields.js';
@@ -28,17 +29,38 @@ const MAX_EPOCH_MS = 8.64e15;
 export const KEEPALIVE_STRATEGIES = ['ping', 'presence', 'both', 'off'] as const;
 export type KeepaliveStrategy = (typeof KEEPALIVE_STRATEGIES)[number];
 
-export const sendRequestSchema = z
-  .object({
-    /** Idempotency key; the gateway generates one when absent. */
-    id: sendIdSchema.optional(),
-    /** E.164 number or user JID; normalised to a JID. */
-    to: z.string().min(1).max(256),
-    text: z.string().min(1),
-    /** Absolute: ISO time with offset, or epoch milliseconds. After it a held send expires. */
-    deadline: z.union([isoTimeSchema, z.number().int().positive().max(MAX_EPOCH_MS)]).optional(),
-  })
-  .strict();
+const sendEnvelope = {
+  /** Idempotency key; the gateway generates one when absent. */
+  id: sendIdSchema.optional(),
+  /** E.164 number or user JID; normalised to a JID. */
+  to: z.string().min(1).max(256),
+  /** Absolute: ISO time with offset, or epoch milliseconds. After it a held send expires. */
+  deadline: z.union([isoTimeSchema, z.number().int().positive().max(MAX_EPOCH_MS)]).optional(),
+};
+
+/**
+ * One request per kind (content.ts), each strict; a request without `kind` is text, so
+ * `{ to, text }` means what it always meant.
+ */
+export const sendRequestSchema = z.preprocess(
+  (json) =>
+    typeof json === 'object' && json !== null && !Array.isArray(json) && !('kind' in json)
+      ? { ...json, kind: 'text' }
+      : json,
+  z.discriminatedUnion(
+    'kind',
+    contentVariants.map((v) => v.extend(sendEnvelope).strict()) as unknown as [
+      ReturnType<(typeof contentVariants)[0]['extend']>,
+    ],
+  ),
+);
+
+/** A send request as a client writes it. */
+export type SendRequest = {
+  id?: string;
+  to: string;
+  deadline?: string | number;
+} & SendContentInput;
 
 const emptyRequestSchema = z.object({}).strict();
 
@@ -76,7 +98,7 @@ export const webhooksReplayRequestSchema = z
 
 /** What a client sends, per verb (input side: before normalisation). */
 export type RequestOf = {
-  send: z.input<typeof sendRequestSchema>;
+  send: SendRequest;
   status: Record<string, never>;
   connect: Record<string, never>;
   disconnect: Record<string, never>;
@@ -97,7 +119,7 @@ export type SendCommand = {
   id?: string;
   /** Normalised user JID. */
   to: string;
-  text: string;
+  content: SendContent;
   /** ISO time. */
   deadline?: string;
 };
@@ -204,18 +226,20 @@ function decode(subject: string, data: Uint8Array | string): Command | WaError {
 }
 
 function decodeSend(account: string, json: unknown): SendCommand | WaError {
-  const r = check(sendRequestSchema, json);
+  const r = check(sendRequestSchema, json) as (SendContent & z.output<z.ZodObject<typeof sendEnvelope>>) | WaError;
   if (r instanceof WaError) return r;
-  const textBytes = encoder.encode(r.text).byteLength;
+  const { id, to: rawTo, deadline, ...content } = r;
+  const text = 'text' in content ? content.text : undefined;
+  const textBytes = text === undefined ? 0 : encoder.encode(text).byteLength;
   if (textBytes > MAX_TEXT_BYTES) {
     return new WaError('too_large', `text is ${textBytes} bytes; the limit is ${MAX_TEXT_BYTES}`);
   }
-  const to = normaliseRecipient(r.to);
+  const to = normaliseRecipient(rawTo);
   if (to instanceof WaError) return to;
-  const cmd: SendCommand = { verb: 'send', account, to, text: r.text };
-  if (r.id !== undefined) cmd.id = r.id;
-  if (r.deadline !== undefined) {
-    cmd.deadline = typeof r.deadline === 'number' ? new Date(r.deadline).toISOString() : r.deadline;
+  const cmd: SendCommand = { verb: 'send', account, to, content: content as SendContent };
+  if (id !== undefined) cmd.id = id;
+  if (deadline !== undefined) {
+    cmd.deadline = typeof deadline === 'number' ? new Date(deadline).toISOString() : deadline;
   }
   return cmd;
 }

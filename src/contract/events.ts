@@ -9,20 +9,22 @@
  * guessing.
  */
 import { z } from 'zod';
+import {
+  envelope,
+  EVENT_SCHEMA_VERSION,
+  inboundFieldsSchema,
+  messageDeletedEventSchema,
+  messageEditedEventSchema,
+  messageReactionEventSchema,
+  sendUploadedEventSchema,
+} from './message-events.js';
+import { queuedContentSchema, SEND_KINDS } from './content.js';
 import { WaError } from './errors.js';
-import { accountIdSchema, isoTimeSchema, jidSchema, sendIdSchema, wireErrorSchema } from './fields.js';
+import { isoTimeSchema, jidSchema, sendIdSchema, wireErrorSchema } from './fields.js';
 import { ACCOUNT_STATES } from './states.js';
 import { ownerAcquiredEventSchema, ownerLostEventSchema, ownerReleasedEventSchema } from './owner-events.js';
 
-export const EVENT_SCHEMA_VERSION = 1;
-
-const envelope = {
-  v: z.literal(EVENT_SCHEMA_VERSION),
-  account: accountIdSchema,
-  at: isoTimeSchema,
-  /** Per-account, gapless, from 1: a reader spots a gap or a repeat without the stream. */
-  seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-};
+export { EVENT_SCHEMA_VERSION };
 
 const state = z.enum(ACCOUNT_STATES);
 
@@ -44,21 +46,22 @@ export const transitionEventSchema = z.object({
   cause: z.string().max(128).optional(),
 });
 
-/**
- * `kind` names the message content. Only `text` exists today; it is a field rather
- * than implied so media or reactions can be added later without bumping `v`.
- */
-export const SEND_KINDS = ['text'] as const;
-export type SendKind = (typeof SEND_KINDS)[number];
-
 export const sendQueuedEventSchema = z.object({
   ...envelope,
   type: z.literal('send.queued'),
   id: sendIdSchema,
   to: jidSchema,
+  /** The message kind (content.ts). */
   kind: z.enum(SEND_KINDS),
-  /** The text travels in the event: the outbox is rebuilt from the stream after a crash. */
-  text: z.string(),
+  /**
+   * A plain text (kind `text`, no reply): the text travels in the event, the outbox is
+   * rebuilt from the stream after a crash. Every other send carries `content` instead.
+   */
+  text: z.string().optional(),
+  /** Every send but a plain text: the content with its media resolved to a `WA_MEDIA` object. */
+  content: queuedContentSchema.optional(),
+  /** With `content`: the fingerprint of the request as the client sent it (a reused id must name the same request). */
+  fingerprint: z.string().max(64).optional(),
   deadline: isoTimeSchema.optional(),
 });
 
@@ -100,6 +103,7 @@ export const messageInEventSchema = z.object({
   text: z.string().optional(),
   /** WhatsApp's own message time (not receipt time), as ISO. */
   timestamp: isoTimeSchema,
+  ...inboundFieldsSchema.shape,
 });
 
 export const qrEventSchema = z.object({
@@ -174,7 +178,11 @@ export const waEventSchema = z.discriminatedUnion('type', [
   sendAckedEventSchema,
   sendFailedEventSchema,
   sendExpiredEventSchema,
+  sendUploadedEventSchema,
   messageInEventSchema,
+  messageReactionEventSchema,
+  messageEditedEventSchema,
+  messageDeletedEventSchema,
   qrEventSchema,
   pairedEventSchema,
   loggedOutEventSchema,
@@ -200,7 +208,11 @@ export const EVENT_TYPES = [
   'send.acked',
   'send.failed',
   'send.expired',
+  'send.uploaded',
   'message.in',
+  'message.reaction',
+  'message.edited',
+  'message.deleted',
   'qr',
   'paired',
   'logged_out',
@@ -231,7 +243,12 @@ export const EVENT_CLASS = {
   'send.acked': 'record',
   'send.failed': 'record',
   'send.expired': 'record',
+  // A record: losing it would upload a replayed media send twice.
+  'send.uploaded': 'record',
   'message.in': 'record',
+  'message.reaction': 'record',
+  'message.edited': 'record',
+  'message.deleted': 'record',
   qr: 'observability',
   paired: 'record',
   logged_out: 'record',

@@ -7,6 +7,8 @@ export * from './fields.js';
 export * from './events.js';
 export * from './msg-id.js';
 export * from './fence.js';
+export * from './content.js';
+export * from './message-events.js';
 export * from './commands.js';
 export * from './replies.js';
 export * from './webhooks.js';

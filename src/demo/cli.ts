@@ -134,6 +134,10 @@ function finalText(s: DemoSummary): string {
       `    ledger: ${a.delivered} delivered once, ${a.missing} lost, ${a.duplicated} duplicated${a.resentSameId ? ` (${a.resentSameId} re-sent under the same message id after a reconnect; the recipient shows each once)` : ''}`,
     );
   }
+  if (s.images)
+    lines.push(
+      `  ${s.images} of the accepted sends were images: ${s.uploads} uploads recorded (one per image: a replay does not upload again)`,
+    );
   if (s.refused)
     lines.push(`  ${s.refused} sends were refused by the gateway (the sender was told; not counted as lost)`);
   const ok = s.lost === 0 && s.duplicated === 0;

@@ -12,6 +12,7 @@
  *   drops *absorbed* (sends held in the outbox and replayed on reconnect).
  * Both must end with every accepted send in the ledger exactly once.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +34,10 @@ export const FIELD_REPORT_PERIOD_MS = 16 * 60_000;
 const SETTLE_DEADLINE_MS = 20_000;
 /** How often the ledger is compared while settling. */
 const SETTLE_POLL_MS = 100;
+/** Every this many sends is an image (issue 13): media goes through the 408 loop too. */
+const IMAGE_EVERY = 5;
+/** Small, inline: the point is the upload and its replay, not the bytes. */
+const IMAGE_BYTES = 8 * 1024;
 /** Both accounts must be open before the trickle starts; a login on loopback takes < 1 s. */
 const OPEN_DEADLINE_MS = 20_000;
 
@@ -102,7 +107,7 @@ async function run(o: DemoOptions, stopped: Promise<void>): Promise<DemoSummary>
 
     const timeScale = o.remote ? o.remote.timeScale : o.periodMs / FIELD_REPORT_PERIOD_MS;
     const sim: SimulatorLink = o.remote
-      ? await remoteSimulator(o.remote.httpUrl, o.remote.wsUrl)
+      ? await remoteSimulator(o.remote.httpUrl, o.remote.wsUrl, o.logger)
       : await startLocalSimulator(timeScale, o.logger.child({ component: 'simulator' }));
     cleanups.push(() => sim.close());
     const cut = { afterMs: FIELD_REPORT_PERIOD_MS, code: 408 };
@@ -183,9 +188,17 @@ async function run(o: DemoOptions, stopped: Promise<void>): Promise<DemoSummary>
         const a = DEMO_ACCOUNTS[n % DEMO_ACCOUNTS.length]!;
         const id = `demo-${runId}-${++n}`;
         const text = `wa-connd demo message ${n} (${runId})`;
+        // An image's caption is its text: the tally finds it in the ledger by it.
+        const image = n % IMAGE_EVERY === 0;
+        const content = image
+          ? { kind: 'image' as const, media: { base64: randomBytes(IMAGE_BYTES).toString('base64') }, caption: text }
+          : { text };
         const p = wa
-          .send(a.id, { id, to: a.to, text })
-          .then(() => tally.recordSent({ account: a.id, id, text, at: Date.now() }))
+          .send(a.id, { id, to: a.to, ...content })
+          .then(() => {
+            tally.recordSent({ account: a.id, id, text, at: Date.now() });
+            if (image) tally.images++;
+          })
           .catch((err: unknown) => {
             tally.refused++;
             o.logger.warn({ account: a.id, id, code: isWaError(err) ? err.code : 'internal' }, 'demo send refused');

@@ -6,6 +6,7 @@
  */
 import type { Logger } from 'pino';
 import { startSimulator, toBufferJson, type FaultConditions } from '../simulator/index.js';
+import { trustSimulatorMedia } from './media-trust.js';
 import type { LedgerRow } from './tally.js';
 
 /**
@@ -30,6 +31,7 @@ export interface SimulatorLink {
 
 export async function startLocalSimulator(timeScale: number, logger: Logger): Promise<SimulatorLink> {
   const sim = await startSimulator({ timeScale, logger });
+  trustSimulatorMedia(sim.caPem, logger);
   return {
     wsUrl: sim.wsUrl,
     controlUrl: sim.httpUrl,
@@ -39,7 +41,9 @@ export async function startLocalSimulator(timeScale: number, logger: Logger): Pr
       return { phone: p.account.phone, creds: toBufferJson(p.creds), keys: toBufferJson(p.keys) };
     },
     setFaults: async (c) => sim.setFaults(c),
-    ledger: async (phone) => sim.ledger({ account: phone }).map(({ id, text, count }) => ({ id, text, count })),
+    // An image's caption stands for its text: the tally matches messages by it.
+    ledger: async (phone) =>
+      sim.ledger({ account: phone }).map(({ id, text, caption, count }) => ({ id, text: text ?? caption, count })),
     close: () => sim.close(),
   };
 }
@@ -48,7 +52,7 @@ export async function startLocalSimulator(timeScale: number, logger: Logger): Pr
  * A simulator started elsewhere. Its time scale is its own (`--time-scale`); `wsUrl`
  * is how this process reaches its WebSocket (its ready line names its own bind address).
  */
-export async function remoteSimulator(httpUrl: string, wsUrl: string): Promise<SimulatorLink> {
+export async function remoteSimulator(httpUrl: string, wsUrl: string, logger: Logger): Promise<SimulatorLink> {
   const call = async (method: string, path: string, body?: unknown): Promise<string> => {
     const res = await fetch(new URL(path, httpUrl), {
       method,
@@ -59,6 +63,8 @@ export async function remoteSimulator(httpUrl: string, wsUrl: string): Promise<S
     return text;
   };
   const { rootPublicKey } = JSON.parse(await call('GET', '/root-key')) as { rootPublicKey: string };
+  const { caPem } = JSON.parse(await call('GET', '/media')) as { caPem: string };
+  trustSimulatorMedia(caPem, logger);
   return {
     wsUrl,
     controlUrl: httpUrl,
@@ -76,9 +82,9 @@ export async function remoteSimulator(httpUrl: string, wsUrl: string): Promise<S
       await call('PUT', '/faults', c);
     },
     ledger: async (phone) =>
-      (JSON.parse(await call('GET', `/ledger?account=${phone}`)) as { entries: LedgerRow[] }).entries.map(
-        ({ id, text, count }) => ({ id, text, count }),
-      ),
+      (
+        JSON.parse(await call('GET', `/ledger?account=${phone}`)) as { entries: (LedgerRow & { caption?: string })[] }
+      ).entries.map(({ id, text, caption, count }) => ({ id, text: text ?? caption, count })),
     close: async () => undefined,
   };
 }

@@ -60,6 +60,10 @@ export class Tally {
   private readonly sent = new Map<string, SentMessage>();
   /** Sends the gateway refused (the caller was told: not lost, but worth showing). */
   refused = 0;
+  /** Accepted sends that were images (the rest are texts). */
+  images = 0;
+  /** `send.uploaded` events: one per image when a replay does not upload again. */
+  uploads = 0;
 
   constructor(accounts: { account: string; keepalive: string }[], dropCode = 408) {
     for (const a of accounts) {
@@ -113,6 +117,9 @@ export class Tally {
       case 'send.acked':
         a.acked.add(e.id);
         break;
+      case 'send.uploaded':
+        this.uploads++;
+        break;
       case 'send.failed':
         a.failed.add(e.id);
         break;
@@ -133,6 +140,8 @@ export class Tally {
     accounts: AccountTally[];
     sent: number;
     refused: number;
+    images: number;
+    uploads: number;
     lost: number;
     duplicated: number;
     held: number;
@@ -182,6 +191,8 @@ export class Tally {
       accounts,
       sent: this.sent.size,
       refused: this.refused,
+      images: this.images,
+      uploads: this.uploads,
       lost: sum('missing'),
       duplicated: sum('duplicated'),
       held: sum('held'),

@@ -106,6 +106,12 @@ export async function startGateway(
     },
     logger,
     loop,
+    // The layer opens WA_MEDIA; like the sink, only an account (added after it) reads it.
+    media: {
+      read: (ref) => (layer ? layer.media.read(ref) : Promise.reject(new Error('media store not open'))),
+      store: (name, bytes, mimetype) =>
+        layer ? layer.media.store(name, bytes, mimetype) : Promise.reject(new Error('media store not open')),
+    },
     authFor: (account) => auth.open(account, { create: true, onFenced: onAuthFenced(account) }),
     defaults: config.defaults,
     ...(config.whatsapp.url ? { waWebSocketUrl: config.whatsapp.url } : {}),
@@ -127,6 +133,7 @@ export async function startGateway(
       logger,
       writerId,
       stream: config.stream,
+      media: config.media,
       pending: leased ? [] : config.accounts.map((a) => a.id),
       webhooks: () => webhooks ?? undefined,
       ...(leased

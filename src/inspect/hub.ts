@@ -42,6 +42,16 @@ export function publicEvent(event: WaEvent): PublicEvent {
     out.textLength = event.text.length;
   }
   if ('qr' in out) delete out.qr;
+  // Issue 13: a send's content and a received caption are message text; media keys are secrets.
+  if ('content' in out) delete out.content;
+  if ('caption' in out) delete out.caption;
+  if ('location' in out) delete out.location;
+  if ('contact' in out) delete out.contact;
+  if (event.type === 'send.uploaded') delete out.media;
+  else if ('media' in out && out.media && typeof out.media === 'object') {
+    const { mediaKey: _key, ...media } = out.media as Record<string, unknown>;
+    out.media = media;
+  }
   return out as PublicEvent;
 }
 

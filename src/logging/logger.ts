@@ -15,6 +15,8 @@ const KEY_MATERIAL = [
   'signedPreKey',
   'advSecretKey',
   'pairingEphemeralKeyPair',
+  // A media message's key (send.uploaded, message.in with media.download off, Baileys' media protos).
+  'mediaKey',
 ];
 
 export const REDACT_PATHS = [
@@ -37,6 +39,10 @@ export const REDACT_PATHS = [
   'message.extendedTextMessage.text',
   '*.message.conversation',
   '*.message.extendedTextMessage.text',
+  // Captions are message text too (media sends, inbound media).
+  'caption',
+  '*.caption',
+  '*.*.caption',
   // Access: the HTTP token, NATS credentials, an Authorization header.
   'token',
   '*.token',

@@ -233,7 +233,11 @@ export function createMetrics(o: MetricsOptions): GatewayMetrics {
           if (event.outcome === 'ok' && event.rttMs !== undefined) rtt.observe(event.rttMs / 1000);
           return;
         case 'send.sent':
+        case 'send.uploaded':
         case 'message.in':
+        case 'message.reaction':
+        case 'message.edited':
+        case 'message.deleted':
         case 'qr':
         case 'paired':
         case 'logged_out':

@@ -29,6 +29,11 @@ import { EventCounters, registerEventMetrics } from './counters.js';
 import { EventPublisher, PUBLISHER_DEFAULTS } from './event-publisher.js';
 import { dropAccount, releaseAccount } from './handoff.js';
 import { LivenessTrim } from './liveness-trim.js';
+import { DEFAULT_MEDIA_SETTINGS, ensureMediaBucket, type MediaBucketSettings } from '../media/bucket.js';
+import type { FetchLimits } from '../media/fetch-url.js';
+import { ObjectMediaPort } from '../media/port.js';
+import { DEFAULT_URL_LIMITS, ObjectMediaResolver } from '../media/resolver.js';
+import type { MediaPort } from '../runtime/port.js';
 import { Projection } from './projection.js';
 import { Sends } from './sends.js';
 import { checkServerVersion, DEFAULT_STREAM_SETTINGS, ensureStream, type StreamSettings } from './stream.js';
@@ -49,6 +54,8 @@ export type NatsLayerOptions = {
   /** Fencing epoch; a fresh random one per start when omitted. `[A-Za-z0-9_-]{1,64}`. */
   writerId?: string;
   stream?: Partial<StreamSettings>;
+  /** The `WA_MEDIA` bucket's limits and how media URLs are fetched. */
+  media?: Partial<MediaBucketSettings> & { url?: Partial<FetchLimits> };
   /** Offline buffer: soft bound and the reserve for send outcomes and inbound messages. */
   buffer?: { maxBuffered?: number; reserve?: number };
   publishTimeoutMs?: number;
@@ -83,6 +90,8 @@ export type NatsLayer = {
   service: Service;
   /** The send path: decisions, hand-over to the runtime, outbox recovery. */
   sends: Sends;
+  /** `WA_MEDIA` for the runtime: media sends' bytes, received media. */
+  media: MediaPort;
   writerId: string;
   /**
    * Takes the account over (fence + rebuild), adds it to the runtime, hands it its outbox.
@@ -126,6 +135,9 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
     const settings = { ...DEFAULT_STREAM_SETTINGS, ...options.stream };
     await ensureStream(jsm, settings, log);
     const js = jetstream(nc);
+    const { url: urlLimits, ...bucket } = options.media ?? {};
+    const mediaStore = await ensureMediaBucket(js, jsm, { ...DEFAULT_MEDIA_SETTINGS, ...bucket }, log);
+    const mediaPort = new ObjectMediaPort(mediaStore);
 
     const projection = new Projection();
     const counters = new EventCounters();
@@ -162,6 +174,9 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
       adoptions,
       publisher,
       projection,
+      media: new ObjectMediaResolver(mediaStore, { ...DEFAULT_URL_LIMITS, ...urlLimits }, (ref, bytes) =>
+        mediaPort.prefetch(ref, bytes),
+      ),
       logger: log,
       recordTimeoutMs: options.recordTimeoutMs ?? RECORD_TIMEOUT_MS,
     });
@@ -230,6 +245,7 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
       connected: () => connection.connected(),
       service,
       sends,
+      media: mediaPort,
       writerId,
       addAccount,
       addAccounts,

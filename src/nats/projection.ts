@@ -17,8 +17,19 @@
  *   retention class (records, liveness; docs/subjects.md, `seq`).
  * Outbox, sends and lastSeq follow what JetStream acked: a send exists once it is stored.
  */
-import { createHash } from 'node:crypto';
-import { retentionClass, type AccountState, type SendStatus, type WaEvent, type WireError } from '../contract/index.js';
+import {
+  retentionClass,
+  type AccountState,
+  type EventOf,
+  type QueuedContent,
+  requestFingerprint,
+  type SendKind,
+  type SendStatus,
+  type UploadedMedia,
+  type WaEvent,
+  type WireError,
+} from '../contract/index.js';
+import { MessageIndex } from './message-index.js';
 import { type AccountStatus, emptyStatus, evolveStatus } from './status-view.js';
 
 export type QueuedSend = {
@@ -26,10 +37,12 @@ export type QueuedSend = {
   /** Per-account seq of its `send.queued`. */
   seq: number;
   to: string;
-  text: string;
+  content: QueuedContent;
   deadline?: string;
   /** Present once a `send.sent` was recorded: the send went to WhatsApp at least once. */
   waMessageId?: string;
+  /** A media send whose upload finished (`send.uploaded`): a replay does not upload again. */
+  uploaded?: UploadedMedia;
 };
 
 export type SendRecord = {
@@ -37,17 +50,20 @@ export type SendRecord = {
   status: SendStatus;
   /** `requestFingerprint` of the recipient and text it was queued with: a reused id must name the same request. */
   request: string;
+  to: string;
+  kind: SendKind;
   waMessageId?: string;
   error?: WireError;
 };
 
-/**
- * What makes two sends with one id the same request: the (normalised) recipient and the
- * text. A hash, so the index does not keep every text for the stream's retention; 128
- * bits make a false match between two different requests practically impossible.
- */
-export function requestFingerprint(to: string, text: string): string {
-  return createHash('sha256').update(to).update('\u0000').update(text).digest('base64url').slice(0, 22);
+/** The content a `send.queued` recorded (a plain text carries only `text`). */
+export function queuedContentOf(event: EventOf<'send.queued'>): QueuedContent {
+  return (event.content as QueuedContent | undefined) ?? { kind: 'text', text: event.text ?? '' };
+}
+
+/** The fingerprint a `send.queued` recorded, or the one a plain text always had. */
+function fingerprintOf(event: EventOf<'send.queued'>): string {
+  return event.fingerprint ?? requestFingerprint(event.to, event.text ?? '');
 }
 
 export type AccountView = AccountStatus & {
@@ -58,10 +74,20 @@ export type AccountView = AccountStatus & {
   livenessSeq: number;
   outbox: Map<string, QueuedSend>;
   sends: Map<string, SendRecord>;
+  /** Messages a reaction, edit, delete or reply may name (message-index.ts). */
+  messages: MessageIndex;
 };
 
 export function emptyView(account: string): AccountView {
-  return { account, lastSeq: 0, livenessSeq: 0, ...emptyStatus(), outbox: new Map(), sends: new Map() };
+  return {
+    account,
+    lastSeq: 0,
+    livenessSeq: 0,
+    ...emptyStatus(),
+    outbox: new Map(),
+    sends: new Map(),
+    messages: new MessageIndex(),
+  };
 }
 
 /** The status fields of a view (a copy of the top level; the arrays and objects are shared, never mutated). */
@@ -91,16 +117,25 @@ export function evolveStored(view: AccountView, event: WaEvent): boolean {
   switch (event.type) {
     case 'send.queued': {
       if (view.sends.has(event.id)) return true;
-      const q: QueuedSend = { id: event.id, seq: event.seq, to: event.to, text: event.text };
+      const q: QueuedSend = { id: event.id, seq: event.seq, to: event.to, content: queuedContentOf(event) };
       if (event.deadline !== undefined) q.deadline = event.deadline;
       view.outbox.set(event.id, q);
-      view.sends.set(event.id, { seq: event.seq, status: 'queued', request: requestFingerprint(event.to, event.text) });
+      const request = fingerprintOf(event);
+      view.sends.set(event.id, { seq: event.seq, status: 'queued', request, to: event.to, kind: event.kind });
+      return true;
+    }
+    case 'send.uploaded': {
+      const q = view.outbox.get(event.id);
+      if (q) q.uploaded = event.media;
       return true;
     }
     case 'send.sent': {
       const rec = view.sends.get(event.id);
       if (rec && rec.status === 'queued') rec.status = 'sent';
-      if (rec) rec.waMessageId = event.waMessageId;
+      if (rec) {
+        rec.waMessageId = event.waMessageId;
+        view.messages.sent(event.waMessageId, rec.to, rec.kind);
+      }
       const q = view.outbox.get(event.id);
       if (q) q.waMessageId = event.waMessageId;
       return true;
@@ -114,9 +149,14 @@ export function evolveStored(view: AccountView, event: WaEvent): boolean {
     case 'send.expired':
       settle(view, event.id, 'expired');
       return true;
+    case 'message.in':
+      view.messages.received(event);
+      return true;
     case 'transition':
     case 'keepalive':
-    case 'message.in':
+    case 'message.reaction':
+    case 'message.edited':
+    case 'message.deleted':
     case 'qr':
     case 'paired':
     case 'logged_out':
@@ -228,5 +268,10 @@ export class Projection {
 
   send(account: string, id: string): SendRecord | undefined {
     return this.#views.get(account)?.sends.get(id);
+  }
+
+  /** A message of the account the stream knows (sent by us or received), by WhatsApp message id. */
+  message(account: string, waMessageId: string) {
+    return this.#views.get(account)?.messages.get(waMessageId);
   }
 }

@@ -16,12 +16,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { type OkReplyOf, type SendCommand, WaError, type WaEvent } from '../contract/index.js';
-import type { AccountsPort, FactOf, OutgoingSend } from '../runtime/port.js';
+import {
+  isMediaKind,
+  type MediaRef,
+  type OkReplyOf,
+  type SendCommand,
+  WaError,
+  type WaEvent,
+} from '../contract/index.js';
+import type { MediaResolver } from '../media/resolver.js';
+import type { AccountsPort, OutgoingSend } from '../runtime/port.js';
 import { Adoptions } from './adoption.js';
 import type { EventPublisher } from './event-publisher.js';
-import { type Projection, type QueuedSend, requestFingerprint, type SendRecord } from './projection.js';
-import { decideRecovery, decideSend } from './send-decision.js';
+import type { Projection, QueuedSend, SendRecord } from './projection.js';
+import { decideRecovery, decideSend, type PendingSend, queuedFact } from './send-decision.js';
 
 export type SendsOptions = {
   accounts: AccountsPort;
@@ -29,6 +37,8 @@ export type SendsOptions = {
   adoptions?: Adoptions;
   publisher: EventPublisher;
   projection: Projection;
+  /** Takes a media send's bytes into `WA_MEDIA` before it is recorded (absent: media sends are refused). */
+  media?: MediaResolver;
   logger: Logger;
   /** How long a `send` waits for its `send.queued` ack before replying `unavailable`. */
   recordTimeoutMs: number;
@@ -60,6 +70,7 @@ export class Sends {
         account: { state: this.o.accounts.state(account), paired: this.o.accounts.isPaired(account) },
         ...optional('recorded', this.o.projection.send(account, id)),
         ...optional('unsettled', pending?.request),
+        message: (waMessageId) => this.o.projection.message(account, waMessageId),
         now: this.#now(),
       },
     );
@@ -70,7 +81,7 @@ export class Sends {
       case 'join':
         return this.await(account, id, pending!.recorded, 'an earlier request with this id');
       case 'record':
-        return this.record(key, decision.event);
+        return this.record(key, decision.send);
       default: {
         const unreachable: never = decision;
         return unreachable;
@@ -78,28 +89,46 @@ export class Sends {
     }
   }
 
-  private record(key: string, fact: FactOf<'send.queued'>): Promise<OkReplyOf<'send'>> {
-    const { account, id } = fact;
-    const ticket = this.o.publisher.record(fact);
+  /**
+   * Media first (a URL fetched, inline bytes stored: not bounded by the record timeout,
+   * the fetch has its own), then `send.queued`; the send is unsettled from the start so
+   * the same id arriving meanwhile joins instead of fetching again.
+   */
+  private async record(key: string, send: PendingSend): Promise<OkReplyOf<'send'>> {
+    const { account, id, content } = send;
+    let ticket: { withdraw: () => boolean } | undefined;
+    const publish = (ref?: MediaRef) => {
+      const t = this.o.publisher.record(queuedFact(send, ref));
+      ticket = t;
+      return t.acked;
+    };
+    // Without media the record is published at once, as it always was.
+    const media = isMediaKind(content.kind) ? this.resolveMedia(send) : undefined;
     // Hand-over happens on the ack, whenever it comes: a reply that already said
     // `unavailable` does not stop a send the stream did record from going out.
-    const recorded = ticket.acked.then((event) => {
-      if (event.type === 'send.queued')
-        this.handOver(account, {
-          id,
-          seq: event.seq,
-          to: event.to,
-          text: event.text,
-          ...(event.deadline !== undefined ? { deadline: event.deadline } : {}),
-        });
+    const recorded = (media ? media.then(publish) : publish()).then((event: WaEvent) => {
+      if (event.type === 'send.queued') {
+        const q = this.o.projection.view(account).outbox.get(id);
+        if (q) this.handOver(account, q);
+      }
       return event;
     });
-    this.#unsettled.set(key, { recorded, request: requestFingerprint(fact.to, fact.text) });
+    recorded.catch(() => undefined);
+    this.#unsettled.set(key, { recorded, request: send.fingerprint });
     recorded.then(
       () => this.#unsettled.delete(key),
       () => this.#unsettled.delete(key),
     );
-    return this.await(account, id, recorded, 'the send', ticket.withdraw);
+    await media;
+    return this.await(account, id, recorded, 'the send', () => ticket?.withdraw() ?? false);
+  }
+
+  private resolveMedia(send: PendingSend) {
+    const { content } = send;
+    if (!this.o.media || !isMediaKind(content.kind) || !('media' in content)) {
+      return Promise.reject(new WaError('unavailable', 'this gateway has no media store (WA_MEDIA)'));
+    }
+    return this.o.media.resolve(send.account, send.id, content);
   }
 
   /** Settles once every send of the account whose `send.queued` was in flight is recorded (or dropped) and handed over. */
@@ -136,7 +165,11 @@ export class Sends {
 
   private handOver(account: string, q: QueuedSend): void {
     const log = this.o.logger.child({ account });
-    const send: OutgoingSend = { id: q.id, to: q.to, text: q.text };
+    const send: OutgoingSend =
+      q.content.kind === 'text' && q.content.replyTo === undefined
+        ? { id: q.id, to: q.to, text: q.content.text }
+        : { id: q.id, to: q.to, content: q.content };
+    if (q.uploaded !== undefined) send.uploaded = q.uploaded;
     if (q.deadline !== undefined) send.deadline = q.deadline;
     if (q.waMessageId !== undefined) send.waMessageId = q.waMessageId;
     try {

@@ -85,7 +85,11 @@ export function evolveStatus(status: AccountStatus, event: WaEvent): AccountStat
     case 'send.acked':
     case 'send.failed':
     case 'send.expired':
+    case 'send.uploaded':
     case 'message.in':
+    case 'message.reaction':
+    case 'message.edited':
+    case 'message.deleted':
     case 'drop.pattern':
     case 'webhook.dead_lettered':
       return status;

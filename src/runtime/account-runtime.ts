@@ -23,7 +23,7 @@ import { Inbound } from './inbound.js';
 import type { LoopMonitor } from './loop-monitor.js';
 import { MachineTimer, type AccountTimer } from './machine-timer.js';
 import { PairingCode } from './pairing-code.js';
-import type { FactSink, OutgoingSend } from './port.js';
+import type { FactSink, MediaPort, OutgoingSend } from './port.js';
 import { ProbeIo } from './probe-io.js';
 import { SendIo } from './send-io.js';
 import { SessionFacts } from './session-facts.js';
@@ -44,6 +44,8 @@ export interface AccountSettings {
   presenceEveryMs?: number;
   timings?: Partial<AccountTimings>;
   inboundResetsIdle?: boolean;
+  /** `media.download`: received media is downloaded and decrypted into `WA_MEDIA` (default true). */
+  media?: { download?: boolean };
 }
 
 export interface AccountRuntimeOptions extends AccountSettings {
@@ -52,6 +54,8 @@ export interface AccountRuntimeOptions extends AccountSettings {
   sink: FactSink;
   logger: Logger;
   loop: LoopMonitor;
+  /** `WA_MEDIA` (see `GatewayOptions.media`). */
+  mediaStore?: MediaPort;
   /** WebSocket URL; undefined = WhatsApp's own. */
   waWebSocketUrl?: string;
   /** Baileys' own logger (quiet by default: it logs at info per frame kind). */
@@ -97,7 +101,7 @@ export class AccountRuntime {
       state,
       recycle: (reason) => this.recycle(reason),
     });
-    this.inbound = new Inbound(account, sink);
+    this.inbound = new Inbound(account, sink, { log, media: opts.mediaStore, download: opts.media?.download });
     this.pairing = new PairingCode(clock, log);
     this.probes = new ProbeIo({
       account,
@@ -117,6 +121,7 @@ export class AccountRuntime {
       send,
       snapshot,
       current: () => this.socket.current(),
+      ...(opts.mediaStore ? { media: opts.mediaStore } : {}),
     });
     this.socket = new SocketIo({
       account,

@@ -11,12 +11,14 @@ import { AccountRuntime, type AccountAuth, type AccountSettings } from './accoun
 import type { Clock } from './clock.js';
 import type { LoopMonitor } from './loop-monitor.js';
 import type { AccountTimer } from './machine-timer.js';
-import type { AccountOptions, AccountsPort, FactSink, OutgoingSend } from './port.js';
+import type { AccountOptions, AccountsPort, FactSink, MediaPort, OutgoingSend } from './port.js';
 
 export interface GatewayOptions {
   sink: FactSink;
   logger: Logger;
   loop: LoopMonitor;
+  /** `WA_MEDIA`: media sends' bytes and received media (absent: media sends fail, nothing is downloaded). */
+  media?: MediaPort;
   /** Opens (and locks) the credentials of one account. */
   authFor(account: string): Promise<AccountAuth>;
   /** Settings every account starts from; per-account options override them. */
@@ -85,6 +87,7 @@ export class Gateway implements AccountsPort {
       sink: this.opts.sink,
       logger: this.opts.logger.child({ account }),
       loop: this.opts.loop,
+      ...(this.opts.media ? { mediaStore: this.opts.media } : {}),
       ...(this.opts.waWebSocketUrl ? { waWebSocketUrl: this.opts.waWebSocketUrl } : {}),
       ...(this.opts.baileysLogger ? { baileysLogger: this.opts.baileysLogger.child({ account }) } : {}),
       ...(this.opts.inspect ? { inspect: (event: InspectionEvent) => this.opts.inspect?.(account, event) } : {}),

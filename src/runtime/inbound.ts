@@ -1,33 +1,142 @@
 /**
- * Inbound messages become `message.in` facts, each WhatsApp message id once: after a
- * reconnect WhatsApp may deliver again (offline `append`) what was read before the drop.
+ * Inbound messages become facts, each WhatsApp message id once: after a reconnect
+ * WhatsApp may deliver again (offline `append`) what was read before the drop.
+ * - a message is `message.in` with its kind and fields (baileys/inbound-content.ts);
+ *   with `media.download` on, its media is downloaded and decrypted into `WA_MEDIA`
+ *   first and the event names the object (the download fields are dropped: the media
+ *   key stays out of the stream); off, or when the download fails, the event carries
+ *   the download fields instead;
+ * - a reaction, an edit or a revoke is `message.reaction|edited|deleted`.
+ * Facts leave in arrival order: a text after an image waits for the image's download.
  */
+import type { Logger } from 'pino';
+import { DOWNLOAD_FIELDS, type InboundContent } from '../baileys/inbound-content.js';
 import type { InboundMessage } from '../baileys/connection.js';
+import type { InboundMedia } from '../contract/index.js';
 import { Lru } from './lru.js';
-import type { FactSink } from './port.js';
+import type { FactSink, MediaPort } from './port.js';
 
 /** Inbound message ids remembered to drop a redelivery (offline `append` after a reconnect). */
 const INBOUND_DEDUP_SIZE = 10_000;
+/** A download that takes longer holds every later message of the account: give up and pass the fields on. */
+export const DOWNLOAD_TIMEOUT_MS = 60_000;
+
+export type InboundOptions = {
+  media?: MediaPort | undefined;
+  /** `media.download` (default true). */
+  download?: boolean | undefined;
+  log?: Logger;
+};
 
 export class Inbound {
   private readonly seen = new Lru<true>(INBOUND_DEDUP_SIZE);
+  private chain = Promise.resolve();
 
   constructor(
     private readonly account: string,
     private readonly sink: FactSink,
+    private readonly o: InboundOptions = {},
   ) {}
 
   received(m: InboundMessage): void {
     if (this.seen.has(m.waMessageId)) return;
     this.seen.set(m.waMessageId, true);
-    this.sink({
-      account: this.account,
-      type: 'message.in',
-      waMessageId: m.waMessageId,
-      from: m.from,
-      chat: m.chat,
-      ...(m.text !== undefined ? { text: m.text } : {}),
-      timestamp: new Date(m.timestamp).toISOString(),
-    });
+    const c = m.content;
+    if (c?.type === 'message' && c.media && m.download && this.o.media && this.o.download !== false) {
+      const media = this.o.media;
+      const download = m.download;
+      this.chain = this.chain.then(async () => {
+        const got = await this.fetch(m.waMessageId, c.media!, download, media);
+        this.emit(m, { ...c, media: got });
+      });
+      return;
+    }
+    this.chain = this.chain.then(() => this.emit(m, c));
+  }
+
+  private async fetch(
+    waMessageId: string,
+    media: InboundMedia,
+    download: () => Promise<Uint8Array>,
+    store: MediaPort,
+  ): Promise<InboundMedia> {
+    const name = `in/${this.account}/${waMessageId}`;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const bytes = await Promise.race([
+        download(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`download took over ${DOWNLOAD_TIMEOUT_MS} ms`)),
+            DOWNLOAD_TIMEOUT_MS,
+          );
+        }),
+      ]);
+      const stored = await store.store(name, bytes, media.mimetype);
+      const kept: InboundMedia = { ...media, object: name, size: stored.size, sha256: stored.sha256 };
+      for (const f of DOWNLOAD_FIELDS) delete kept[f];
+      return kept;
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.o.log?.warn(
+        { waMessageId, err: reason },
+        'inbound media download failed; message.in carries the download fields',
+      );
+      return { ...media, downloadError: reason.slice(0, 256) };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private emit(m: InboundMessage, c: InboundContent | undefined): void {
+    const { account } = this;
+    const about = { account, from: m.from, chat: m.chat, timestamp: new Date(m.timestamp).toISOString() };
+    switch (c?.type) {
+      case 'reaction':
+        this.sink({
+          ...about,
+          type: 'message.reaction',
+          waMessageId: m.waMessageId,
+          target: c.target,
+          targetFromMe: c.targetFromMe,
+          emoji: c.emoji,
+        });
+        return;
+      case 'edited':
+        this.sink({
+          ...about,
+          type: 'message.edited',
+          waMessageId: m.waMessageId,
+          target: c.target,
+          targetFromMe: c.targetFromMe,
+          text: c.text,
+        });
+        return;
+      case 'deleted':
+        this.sink({
+          ...about,
+          type: 'message.deleted',
+          waMessageId: m.waMessageId,
+          target: c.target,
+          targetFromMe: c.targetFromMe,
+        });
+        return;
+      case 'message':
+      case undefined: {
+        const { type: _type, ...fields } = c ?? { type: 'message' as const };
+        this.sink({
+          ...about,
+          type: 'message.in',
+          waMessageId: m.waMessageId,
+          ...(m.text !== undefined ? { text: m.text } : {}),
+          ...fields,
+        });
+        return;
+      }
+      default: {
+        const unreachable: never = c;
+        return unreachable;
+      }
+    }
   }
 }

@@ -17,6 +17,7 @@ export class Outbound {
   private readonly payloads = new Map<string, OutgoingSend>();
   private readonly sendIdByWaId = new Lru<string>(SENT_ID_CACHE);
   private readonly sentTexts = new Lru<string>(SENT_TEXT_CACHE);
+  private readonly sentMessages = new Lru<proto.IMessage>(SENT_TEXT_CACHE);
 
   constructor(private readonly account: string) {}
 
@@ -46,6 +47,11 @@ export class Outbound {
     this.payloads.delete(id);
   }
 
+  /** A message other than a plain text, as it went out: kept for WhatsApp's retry requests. */
+  sentMessage(waMessageId: string, message: proto.IMessage | undefined): void {
+    if (message) this.sentMessages.set(waMessageId, message);
+  }
+
   /** Failed, expired or refused: nothing more will go out for it. */
   forget(id: string): void {
     this.payloads.delete(id);
@@ -53,6 +59,8 @@ export class Outbound {
 
   /** For Baileys' getMessage (retry requests). */
   message(waMessageId: string): proto.IMessage | undefined {
+    const sent = this.sentMessages.get(waMessageId);
+    if (sent) return sent;
     const id = this.sendIdByWaId.get(waMessageId);
     const text = this.sentTexts.get(waMessageId) ?? (id ? this.payloads.get(id)?.text : undefined);
     return text === undefined ? undefined : { conversation: text };

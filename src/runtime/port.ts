@@ -4,7 +4,14 @@
  * and is driven through the AccountsPort; neither side knows how the other works.
  */
 import type { AccountStateName } from '../../machines/index.js';
-import type { EventBody, EventType, KeepaliveStrategy } from '../contract/index.js';
+import type {
+  EventBody,
+  EventType,
+  KeepaliveStrategy,
+  MediaRef,
+  QueuedContent,
+  UploadedMedia,
+} from '../contract/index.js';
 
 /** A fact about one account, before the event layer stamps `v`, `at` and `seq` on it. */
 export type Fact = { [T in EventType]: { account: string; type: T } & EventBody<T> }[EventType];
@@ -21,7 +28,12 @@ export interface OutgoingSend {
   id: string;
   /** Normalised user JID. */
   to: string;
-  text: string;
+  /** A plain text message (the only kind before issue 13); `content` otherwise. */
+  text?: string;
+  /** What to send when it is not a plain text: media already in `WA_MEDIA`, targets resolved. */
+  content?: QueuedContent;
+  /** A media send whose upload finished before (`send.uploaded`): sent from this, not uploaded again. */
+  uploaded?: UploadedMedia;
   /** ISO time after which a held send expires instead of going out late. */
   deadline?: string;
   /**
@@ -66,4 +78,17 @@ export interface AccountsPort {
   logout(account: string): Promise<AccountStateName>;
   /** QR (watch the `qr` events) or, with a phone number, a pairing code. */
   pair(account: string, phone?: string): Promise<{ method: 'qr' | 'code'; code?: string }>;
+}
+
+/** What a send carries, whichever way it was given. */
+export function contentOf(send: OutgoingSend): QueuedContent {
+  return send.content ?? { kind: 'text', text: send.text ?? '' };
+}
+
+/** `WA_MEDIA` as the runtime sees it (src/media/port.ts implements it on the Object Store). */
+export interface MediaPort {
+  /** A recorded send's bytes; throws a WaError when the object is gone or changed. */
+  read(media: MediaRef): Promise<Uint8Array>;
+  /** Stores received media under `name`; resolves with its size and SHA-256 (hex). */
+  store(name: string, bytes: Uint8Array, mimetype: string | undefined): Promise<{ size: number; sha256: string }>;
 }

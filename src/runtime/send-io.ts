@@ -10,7 +10,7 @@ import type { AccountEvent, AccountSnapshot, SendFailure } from '../../machines/
 import { isConnectionGone } from '../baileys/connection.js';
 import type { AccountTimer } from './machine-timer.js';
 import { Outbound } from './outbound.js';
-import type { FactSink, OutgoingSend } from './port.js';
+import { contentOf, type FactSink, type MediaPort, type OutgoingSend } from './port.js';
 import { SendFacts } from './send-facts.js';
 import type { LiveConnection } from './socket-io.js';
 
@@ -25,6 +25,8 @@ export interface SendIoOptions {
   snapshot(): AccountSnapshot;
   /** The account's socket now, if any. */
   current(): LiveConnection | null;
+  /** Where media sends' bytes are (absent: a media send fails). */
+  media?: MediaPort;
 }
 
 export class SendIo {
@@ -116,6 +118,26 @@ export class SendIo {
     return this.outbound.message(waMessageId);
   }
 
+  /**
+   * A media send's bytes and upload record. The upload is kept on the payload (and
+   * recorded as `send.uploaded`), so a replay on the next connection sends it again
+   * without uploading; a restart gets it back from the stream.
+   */
+  private mediaIo(payload: OutgoingSend) {
+    const content = contentOf(payload);
+    if (!('media' in content)) return undefined;
+    const ref = content.media;
+    const media = this.o.media;
+    return {
+      ...(payload.uploaded ? { uploaded: payload.uploaded } : {}),
+      read: () => (media ? media.read(ref) : Promise.reject(new Error('no media store'))),
+      onUploaded: (uploaded: NonNullable<OutgoingSend['uploaded']>) => {
+        payload.uploaded = uploaded;
+        this.o.sink({ account: this.o.account, type: 'send.uploaded', id: payload.id, media: uploaded });
+      },
+    };
+  }
+
   private async write(id: string, live: LiveConnection): Promise<void> {
     const connectionId = live.id;
     if (this.o.current() !== live) return; // closed while queued: requeued on close
@@ -129,7 +151,11 @@ export class SendIo {
     const waMessageId = this.outbound.waMessageId(payload);
     this.facts.started(id, waMessageId);
     try {
-      await live.conn.sendText(payload.to, payload.text, waMessageId);
+      if (payload.content === undefined) await live.conn.sendText(payload.to, payload.text ?? '', waMessageId);
+      else {
+        const message = await live.conn.sendContent(payload.to, payload.content, waMessageId, this.mediaIo(payload));
+        this.outbound.sentMessage(waMessageId, message);
+      }
       this.facts.written(id);
     } catch (err) {
       this.facts.abandoned(id);

@@ -30,7 +30,7 @@ describe('when a client sends a well-formed command', () => {
       account: 'acct1',
       id: 'ord-1',
       to: '4915123456789@s.whatsapp.net',
-      text: 'hi',
+      content: { kind: 'text', text: 'hi' },
       deadline: '2030-01-01T00:00:00.000Z',
     });
   });
@@ -40,7 +40,7 @@ describe('when a client sends a well-formed command', () => {
       verb: 'send',
       account: 'acct1',
       to: '123456789@lid',
-      text: 'x',
+      content: { kind: 'text', text: 'x' },
     });
   });
 

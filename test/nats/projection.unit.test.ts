@@ -1,7 +1,8 @@
 /** The projections as a pure fold: given(events) → view. */
 import { describe, expect, it } from 'vitest';
 import { makeEvent, MAX_DISCONNECTS, type EventBody, type EventType, type WaEvent } from '../../src/contract/index.js';
-import { emptyView, evolve, Projection, requestFingerprint } from '../../src/nats/projection.js';
+import { requestFingerprint } from '../../src/contract/index.js';
+import { emptyView, evolve, Projection } from '../../src/nats/projection.js';
 
 const A = 'acct';
 let seq = 0;
@@ -53,12 +54,16 @@ describe('the outbox', () => {
       seq: 1,
       status: 'sent',
       request: requestFingerprint(to, 't-s1'),
+      to,
+      kind: 'text',
       waMessageId: 'W1',
     });
     expect(p.send(A, 's2')).toEqual({
       seq: 2,
       status: 'failed',
       request: requestFingerprint(to, 't-s2'),
+      to,
+      kind: 'text',
       error: { code: 'logged_out', message: 'gone' },
     });
     p.apply(ev('send.acked', { id: 's1', ack: 'delivered' }));

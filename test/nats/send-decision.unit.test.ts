@@ -3,8 +3,8 @@
  * event to record, the repeat's answer, or the error (by code).
  */
 import { describe, expect, it } from 'vitest';
-import { WaError, type WaErrorCode } from '../../src/contract/index.js';
-import { requestFingerprint, type QueuedSend, type SendRecord } from '../../src/nats/projection.js';
+import { requestFingerprint, type SendContent, WaError, type WaErrorCode } from '../../src/contract/index.js';
+import type { QueuedSend, SendRecord } from '../../src/nats/projection.js';
 import {
   decideRecovery,
   decideSend,
@@ -15,8 +15,9 @@ import {
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');
 const TO = '4915100000001@s.whatsapp.net';
-const cmd: IdentifiedSend = { verb: 'send', account: 'a', id: 's1', to: TO, text: 'hi' };
-const openAccount: SendState = { account: { state: 'open', paired: true }, now: NOW };
+const cmd: IdentifiedSend = { verb: 'send', account: 'a', id: 's1', to: TO, content: { kind: 'text', text: 'hi' } };
+const openAccount: SendState = { account: { state: 'open', paired: true }, message: () => undefined, now: NOW };
+const text = (t: string): { content: SendContent } => ({ content: { kind: 'text', text: t } });
 
 function given(state: Partial<SendState>) {
   const s: SendState = { ...openAccount, ...state };
@@ -39,6 +40,8 @@ const recorded = (status: SendRecord['status'], text = 'hi'): SendRecord => ({
   seq: 7,
   status,
   request: requestFingerprint(TO, text),
+  to: TO,
+  kind: 'text',
 });
 
 describe('a new send', () => {
@@ -48,13 +51,12 @@ describe('a new send', () => {
       .when({ deadline })
       .then({
         kind: 'record',
-        event: {
+        send: {
           account: 'a',
-          type: 'send.queued',
           id: 's1',
           to: TO,
-          kind: 'text',
-          text: 'hi',
+          content: { kind: 'text', text: 'hi' },
+          fingerprint: requestFingerprint(TO, 'hi'),
           deadline,
         },
       });
@@ -66,7 +68,13 @@ describe('a new send', () => {
         .when({})
         .then({
           kind: 'record',
-          event: { account: 'a', type: 'send.queued', id: 's1', to: TO, kind: 'text', text: 'hi' },
+          send: {
+            account: 'a',
+            id: 's1',
+            to: TO,
+            content: { kind: 'text', text: 'hi' },
+            fingerprint: requestFingerprint(TO, 'hi'),
+          },
         });
     }
   });
@@ -101,12 +109,12 @@ describe('the same id again', () => {
 
   it('with a different text or recipient is a conflict that does not echo the text', () => {
     given({ recorded: recorded('acked') })
-      .when({ text: 'secret' })
+      .when(text('secret'))
       .thenError('conflict');
     given({ recorded: recorded('acked') })
       .when({ to: '4915100000002@s.whatsapp.net' })
       .thenError('conflict');
-    const d = decideSend({ ...cmd, text: 'secret' }, { ...openAccount, recorded: recorded('acked') });
+    const d = decideSend({ ...cmd, ...text('secret') }, { ...openAccount, recorded: recorded('acked') });
     expect((d as WaError).message).not.toContain('secret');
   });
 
@@ -131,7 +139,7 @@ describe('a queued send at takeover', () => {
     id: 's1',
     seq: 3,
     to: TO,
-    text: 'hi',
+    content: { kind: 'text', text: 'hi' },
     ...(deadline !== undefined ? { deadline: new Date(deadline).toISOString() } : {}),
     ...(waMessageId ? { waMessageId } : {}),
   });

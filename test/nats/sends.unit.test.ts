@@ -50,7 +50,13 @@ function setup(handedOver: boolean) {
   return { sends, accounts, pending, ack };
 }
 
-const cmd = { verb: 'send' as const, account: 'a', id: 's1', to: '4915100000001@s.whatsapp.net', text: 'hi' };
+const cmd = {
+  verb: 'send' as const,
+  account: 'a',
+  id: 's1',
+  to: '4915100000001@s.whatsapp.net',
+  content: { kind: 'text' as const, text: 'hi' },
+};
 
 describe('when send.queued is not acknowledged in time', () => {
   it('replies unavailable and withdraws it when it never reached NATS: nothing recorded, nothing sent', async () => {

@@ -43,6 +43,8 @@ export interface ScenarioOptions {
   timings?: Partial<AccountTimings>;
   /** The config's `webhooks` section (validated like the rest). */
   webhooks?: Record<string, unknown>;
+  /** The config's `media` section (WA_MEDIA limits, URL fetching). */
+  media?: Record<string, unknown>;
 }
 
 export async function startScenario(options: ScenarioOptions = {}): Promise<Scenario> {
@@ -62,6 +64,7 @@ export async function startScenario(options: ScenarioOptions = {}): Promise<Scen
     http: { port: 0, ...(options.token ? { token: options.token } : {}) },
     accounts: [{ id: account }],
     ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+    ...(options.media ? { media: options.media } : {}),
   });
   const logger = options.logger ?? pino({ level: 'silent' });
   const facts: Fact[] = [];
