@@ -32,7 +32,7 @@ export const sendRequestSchema = z
   .object({
     /** Idempotency key; the gateway generates one when absent. */
     id: sendIdSchema.optional(),
-    /** E.164 number or user JID; normalised to a JID. */
+    /** E.164 number, user JID or group JID; normalised to a JID. */
     to: z.string().min(1).max(256),
     text: z.string().min(1),
     /** Absolute: ISO time with offset, or epoch milliseconds. After it a held send expires. */
@@ -95,7 +95,7 @@ export type SendCommand = {
   verb: 'send';
   account: string;
   id?: string;
-  /** Normalised user JID. */
+  /** Normalised user or group JID. */
   to: string;
   text: string;
   /** ISO time. */

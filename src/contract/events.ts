@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { WaError } from './errors.js';
-import { accountIdSchema, isoTimeSchema, jidSchema, sendIdSchema, wireErrorSchema } from './fields.js';
+import { accountIdSchema, isoTimeSchema, recipientSchema, sendIdSchema, wireErrorSchema } from './fields.js';
 import { ACCOUNT_STATES } from './states.js';
 
 export const EVENT_SCHEMA_VERSION = 1;
@@ -54,7 +54,7 @@ export const sendQueuedEventSchema = z.object({
   ...envelope,
   type: z.literal('send.queued'),
   id: sendIdSchema,
-  to: jidSchema,
+  to: recipientSchema,
   kind: z.enum(SEND_KINDS),
   /** The text travels in the event: the outbox is rebuilt from the stream after a crash. */
   text: z.string(),

@@ -19,7 +19,7 @@ export type FactSink = (fact: Fact) => void;
 /** A send the event layer has already recorded as `send.queued`. */
 export interface OutgoingSend {
   id: string;
-  /** Normalised user JID. */
+  /** Normalised user or group JID. */
   to: string;
   text: string;
   /** ISO time after which a held send expires instead of going out late. */

@@ -9,6 +9,8 @@ import { FaultBook } from './faults/faults.js';
 import { SessionRegistry } from './session/session-registry.js';
 import { Pairing } from './session/pairing.js';
 import { InboundDelivery } from './session/delivery.js';
+import { GroupDirectory } from './groups/directory.js';
+import { SenderKeys } from './groups/sender-keys.js';
 import type { SimulatorContext } from './session/context.js';
 import { listenWs } from './server.js';
 import { listenHttp } from './control/http-api.js';
@@ -42,6 +44,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     faults: new FaultBook(),
     sessions: new SessionRegistry(),
     pairing: new Pairing(),
+    groups: new GroupDirectory(),
+    senderKeys: new SenderKeys(),
     logger,
     timeScale,
     unknownAccounts: options.unknownAccounts ?? 'register',

@@ -14,6 +14,9 @@ import type { InboundRequest, InboundResult } from './session/delivery.js';
 import type { ScanResult } from './session/pairing.js';
 import type { SessionInfo } from './session/session-registry.js';
 import type { SimulatorContext } from './session/context.js';
+import type { CreateGroupOptions, GroupInfo } from './groups/directory.js';
+import { describeGroup } from './groups/directory.js';
+import { changeMembership, type MembershipChange, type MembershipResult } from './groups/membership.js';
 
 export interface AccountInfo extends ReturnType<typeof describeAccount> {
   connected: boolean;
@@ -31,6 +34,11 @@ export interface SimulatorControls {
   /** One-shot action on the account's session (or every session): returns connection ids. */
   inject(action: FaultAction, account?: string): string[];
   pushInbound(req: InboundRequest): InboundResult;
+  /** A group with its participants (phones); accounts among them see it. */
+  createGroup(options: CreateGroupOptions): GroupInfo;
+  groups(): GroupInfo[];
+  /** Add/remove/promote/demote; connected members get a `w:gp2` notification. */
+  changeGroup(change: MembershipChange): MembershipResult;
   ledger(query?: LedgerQuery): LedgerEntry[];
   scanQr(qr: string, phone?: string): ScanResult;
   enterPairingCode(phone: string, code: string): Promise<ScanResult>;
@@ -81,6 +89,13 @@ export function makeControls(ctx: SimulatorContext): SimulatorControls {
       return targets.map((c) => c.id);
     },
     pushInbound: (req) => ctx.delivery.push(req),
+    createGroup: (options) => {
+      const group = ctx.groups.create(options);
+      for (const phone of group.participants.keys()) ctx.contacts.know(phone);
+      return describeGroup(group);
+    },
+    groups: () => ctx.groups.list(),
+    changeGroup: (change) => changeMembership(ctx, change),
     ledger: (query) => ctx.ledger.query(query),
     scanQr: (qr, phone) => ctx.pairing.scanQr(qr, phone),
     enterPairingCode: (phone, code) => ctx.pairing.enterCode(phone, code),

@@ -30,6 +30,8 @@ export interface QueuedInbound {
   from: string;
   text: string;
   t: number;
+  /** A group message: the group's jid (`from` is then the participant who wrote). */
+  group?: string;
 }
 
 export interface Account {

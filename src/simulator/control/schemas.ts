@@ -81,11 +81,37 @@ export const provisionSchema = z
   })
   .strict();
 
+const groupJid = z.string().regex(/^[0-9-]{1,64}@g\.us$/, 'must be a group jid (<id>@g.us)');
+
+export const createGroupSchema = z
+  .object({
+    subject: z.string().min(1).max(100),
+    participants: z.array(phone).min(1).max(1024),
+    admins: z.array(phone).max(1024).optional(),
+    owner: phone.optional(),
+    id: z
+      .string()
+      .regex(/^[0-9-]{1,64}$/)
+      .optional(),
+    addressingMode: z.enum(['lid', 'pn']).optional(),
+  })
+  .strict();
+
+export const groupChangeSchema = z
+  .object({
+    group: groupJid,
+    action: z.enum(['add', 'remove', 'promote', 'demote']),
+    participants: z.array(phone).min(1).max(1024),
+    by: phone.optional(),
+  })
+  .strict();
+
 export const inboundSchema = z
   .object({
     account: phone,
     from: phone,
     text: z.string().max(64 * 1024),
+    group: groupJid.optional(),
     id: z
       .string()
       .regex(/^[A-Za-z0-9]{4,64}$/)

@@ -18,6 +18,9 @@ export interface LedgerEntry {
   decrypted: boolean;
   /** Times this id arrived; > 1 means the client sent it again. */
   count: number;
+  /** Group sends: participant device jid (phone-number form) → times that device could read
+   * the message. Exactly-once fan-out means every participant device at 1. */
+  recipients?: Record<string, number>;
   firstAt: number;
   lastAt: number;
 }
@@ -29,6 +32,8 @@ export interface LedgerRecord {
   text: string | undefined;
   kind: string;
   decrypted: boolean;
+  /** Group sends: the devices that could read this copy. */
+  recipients?: string[];
 }
 
 export interface LedgerQuery {
@@ -46,7 +51,9 @@ export class Ledger {
     // Ids are unique per sender, so the account is part of the key.
     const key = `${r.account}\u0000${r.id}`;
     const existing = this.byKey.get(key);
+    const { recipients, ...rest } = r;
     if (existing) {
+      if (recipients) existing.recipients = countIn(existing.recipients ?? {}, recipients);
       existing.count++;
       existing.lastAt = now;
       if (!existing.decrypted && r.decrypted) Object.assign(existing, { text: r.text, kind: r.kind, decrypted: true });
@@ -55,7 +62,15 @@ export class Ledger {
     const chatKey = `${r.account}\u0000${r.chat}`;
     const chatSeq = (this.chatCounters.get(chatKey) ?? 0) + 1;
     this.chatCounters.set(chatKey, chatSeq);
-    const entry: LedgerEntry = { ...r, seq: this.entries.length + 1, chatSeq, count: 1, firstAt: now, lastAt: now };
+    const entry: LedgerEntry = {
+      ...rest,
+      ...(recipients ? { recipients: countIn({}, recipients) } : {}),
+      seq: this.entries.length + 1,
+      chatSeq,
+      count: 1,
+      firstAt: now,
+      lastAt: now,
+    };
     this.entries.push(entry);
     this.byKey.set(key, entry);
     return { entry, duplicate: false };
@@ -66,7 +81,7 @@ export class Ledger {
       .filter(
         (e) => (q.account === undefined || e.account === q.account) && (q.chat === undefined || e.chat === q.chat),
       )
-      .map((e) => ({ ...e }));
+      .map((e) => ({ ...e, ...(e.recipients ? { recipients: { ...e.recipients } } : {}) }));
   }
 
   get size(): number {
@@ -78,4 +93,9 @@ export class Ledger {
     this.byKey.clear();
     this.chatCounters.clear();
   }
+}
+
+function countIn(counts: Record<string, number>, devices: string[]): Record<string, number> {
+  for (const d of devices) counts[d] = (counts[d] ?? 0) + 1;
+  return counts;
 }

@@ -9,6 +9,8 @@ import type { ServerIdentity } from '../protocol/certificate.js';
 import type { SessionRegistry } from './session-registry.js';
 import type { Pairing } from './pairing.js';
 import type { InboundDelivery } from './delivery.js';
+import type { GroupDirectory } from '../groups/directory.js';
+import type { SenderKeys } from '../groups/sender-keys.js';
 
 export type UnknownAccountPolicy = 'register' | 'reject';
 
@@ -21,6 +23,8 @@ export interface SimulatorContext {
   sessions: SessionRegistry;
   pairing: Pairing;
   delivery: InboundDelivery;
+  groups: GroupDirectory;
+  senderKeys: SenderKeys;
   logger: Logger;
   /** Multiplies policy timers (idle timeout, recycle): 0.002 turns 16 min into ~2 s. */
   timeScale: number;

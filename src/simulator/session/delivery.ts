@@ -14,6 +14,7 @@ import type { Contact } from '../signal/contacts.js';
 import type { SimulatorContext } from './context.js';
 import type { Connection } from './connection.js';
 import { addressOf } from './client-message.js';
+import { checkGroupInbound, groupSenderAttrs } from '../groups/inbound-group.js';
 
 /** Signal message type 3 is a PreKeyWhisperMessage (pkmsg); others are plain `msg`. */
 const PREKEY_WHISPER_TYPE = 3;
@@ -23,6 +24,8 @@ export interface InboundRequest {
   from: string;
   text: string;
   id?: string;
+  /** Group jid: `from` writes to this group (both must be participants). */
+  group?: string;
 }
 
 export interface InboundResult {
@@ -48,11 +51,13 @@ export class InboundDelivery {
     if (!PHONE_PATTERN.test(req.from))
       throw new SimulatorError('bad_request', '`from` must be a phone number (digits)');
     this.ctx.contacts.know(req.from);
+    if (req.group !== undefined) checkGroupInbound(this.ctx.groups.require(req.group), account.phone, req.from);
     const msg: QueuedInbound = {
       id: req.id ?? newMessageId(),
       from: req.from,
       text: req.text,
       t: Math.floor(Date.now() / 1000),
+      ...(req.group !== undefined ? { group: req.group } : {}),
     };
     const conn = this.ctx.sessions.forAccount(account.phone);
     if (conn && conn.readyForDelivery && conn.state === 'logged-in') {
@@ -139,29 +144,35 @@ export class InboundDelivery {
         ...(preKey ? { preKey: { keyId: preKey.keyId, publicKey: withKeyType(preKey.publicKey) } } : {}),
       });
     }
+    const group = this.ctx.groups.get(msg.group);
+    const sk = group ? await this.ctx.senderKeys.encrypt(group.jid, contact.phone, msg.text) : undefined;
+    // In a group the pairwise copy carries the contact's sender key; the text is the skmsg.
     const { type, body } = await new signal.SessionCipher(store, address).encrypt(
-      encodeWAMessage({ conversation: msg.text }),
+      encodeWAMessage(
+        group && sk
+          ? { senderKeyDistributionMessage: { groupId: group.jid, axolotlSenderKeyDistributionMessage: sk.skdm } }
+          : { conversation: msg.text },
+      ),
     );
     const attrs: Record<string, string> = {
-      from: lidJid(contact.lid),
-      sender_pn: pnJid(contact.phone),
+      ...(group
+        ? groupSenderAttrs(group, contact.phone)
+        : { from: lidJid(contact.lid), sender_pn: pnJid(contact.phone) }),
       id: msg.id,
       t: String(msg.t),
       type: 'text',
       notify: contact.name,
     };
     if (offline) attrs.offline = '1';
-    return {
-      tag: 'message',
-      attrs,
-      content: [
-        {
-          tag: 'enc',
-          attrs: { v: '2', type: type === PREKEY_WHISPER_TYPE ? 'pkmsg' : 'msg' },
-          content: Buffer.from(body, 'binary'),
-        },
-      ],
-    };
+    const content: BinaryNode[] = [
+      {
+        tag: 'enc',
+        attrs: { v: '2', type: type === PREKEY_WHISPER_TYPE ? 'pkmsg' : 'msg' },
+        content: Buffer.from(body, 'binary'),
+      },
+    ];
+    if (sk) content.push({ tag: 'enc', attrs: { v: '2', type: 'skmsg' }, content: Buffer.from(sk.skmsg) });
+    return { tag: 'message', attrs, content };
   }
 
   /** Drops every queued inbound message (control API reset). */
