@@ -24,6 +24,10 @@ function details(e: WaEvent): string {
       return e.id;
     case 'message.in':
       return `${e.waMessageId} from ${e.from}${e.chat !== e.from ? ` in ${e.chat}` : ''}${e.text !== undefined ? `, ${[...e.text].length} chars` : ''}`;
+    case 'receipt':
+      return `${e.id} ${e.status} by ${e.participant} in ${e.chat}`;
+    case 'group.participants':
+      return `${e.chat}: ${e.action} ${e.participants.join(', ')}${e.by ? ` by ${e.by}` : ''}`;
     case 'qr':
       return 'a new QR code to scan (wa-connd pair shows it)';
     case 'paired':

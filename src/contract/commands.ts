@@ -12,6 +12,7 @@ import { WaError } from './errors.js';
 import { describeIssues } from './events.js';
 import { accountIdSchema, isoTimeSchema, sendIdSchema } from './fields.js';
 import { normalisePhone, normaliseRecipient } from './jid.js';
+import { presenceRequestSchema, readRequestSchema, type ChatState } from './groups.js';
 import { type AccountVerb, type FleetVerb, parseCmdSubject, type WebhookVerb } from './subjects.js';
 import { WEBHOOK_ID_PATTERN, webhookEndpointSchema, type WebhookEndpointConfig } from './webhooks.js';
 
@@ -82,6 +83,9 @@ export type RequestOf = {
   disconnect: Record<string, never>;
   logout: Record<string, never>;
   pair: z.input<typeof pairRequestSchema>;
+  groups: Record<string, never>;
+  read: z.input<typeof readRequestSchema>;
+  presence: z.input<typeof presenceRequestSchema>;
   'accounts.list': Record<string, never>;
   'accounts.add': z.input<typeof accountsAddRequestSchema>;
   'accounts.remove': z.input<typeof accountsRemoveRequestSchema>;
@@ -101,8 +105,14 @@ export type SendCommand = {
   /** ISO time. */
   deadline?: string;
 };
+/** `chat` normalised like a send's `to`. */
+export type ReadCommand = { verb: 'read'; account: string; chat: string; ids: string[] };
+export type PresenceCommand = { verb: 'presence'; account: string; chat: string; state: ChatState };
 export type PairCommand = { verb: 'pair'; account: string; /** digits only */ phone?: string };
-export type AccountCommand = { verb: 'status' | 'connect' | 'disconnect' | 'logout'; account: string };
+export type AccountCommand = {
+  verb: 'status' | 'connect' | 'disconnect' | 'logout' | 'groups';
+  account: string;
+};
 export type AccountsListCommand = { verb: 'accounts.list' };
 export type AccountsAddCommand = {
   verb: 'accounts.add';
@@ -121,6 +131,8 @@ export type WebhooksCommand =
 export type Command =
   | SendCommand
   | PairCommand
+  | ReadCommand
+  | PresenceCommand
   | AccountCommand
   | AccountsListCommand
   | AccountsAddCommand
@@ -191,10 +203,23 @@ function decode(subject: string, data: Uint8Array | string): Command | WaError {
       const phone = normalisePhone(r.phone);
       return phone instanceof WaError ? phone : { verb, account, phone };
     }
+    case 'read': {
+      const r = check(readRequestSchema, json);
+      if (r instanceof WaError) return r;
+      const chat = normaliseRecipient(r.chat);
+      return chat instanceof WaError ? chat : { verb, account, chat, ids: [...new Set(r.ids)] };
+    }
+    case 'presence': {
+      const r = check(presenceRequestSchema, json);
+      if (r instanceof WaError) return r;
+      const chat = normaliseRecipient(r.chat);
+      return chat instanceof WaError ? chat : { verb, account, chat, state: r.state };
+    }
     case 'status':
     case 'connect':
     case 'disconnect':
-    case 'logout': {
+    case 'logout':
+    case 'groups': {
       const r = check(emptyRequestSchema, json);
       return r instanceof WaError ? r : { verb, account };
     }

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { WaError } from './errors.js';
 import { accountIdSchema, isoTimeSchema, recipientSchema, sendIdSchema, wireErrorSchema } from './fields.js';
 import { ACCOUNT_STATES } from './states.js';
+import { groupParticipantsBody, receiptBody } from './groups.js';
 
 export const EVENT_SCHEMA_VERSION = 1;
 
@@ -96,10 +97,15 @@ export const messageInEventSchema = z.object({
   /** Sender's JID; in groups the participant, otherwise equal to `chat`. */
   from: z.string().min(1).max(128),
   chat: z.string().min(1).max(128),
+  /** Group messages only: the participant who wrote (the same JID as `from`). */
+  participant: z.string().min(1).max(128).optional(),
   text: z.string().optional(),
   /** WhatsApp's own message time (not receipt time), as ISO. */
   timestamp: isoTimeSchema,
 });
+
+export const receiptEventSchema = z.object({ ...envelope, ...receiptBody });
+export const groupParticipantsEventSchema = z.object({ ...envelope, ...groupParticipantsBody });
 
 export const qrEventSchema = z.object({
   ...envelope,
@@ -174,6 +180,8 @@ export const waEventSchema = z.discriminatedUnion('type', [
   sendFailedEventSchema,
   sendExpiredEventSchema,
   messageInEventSchema,
+  receiptEventSchema,
+  groupParticipantsEventSchema,
   qrEventSchema,
   pairedEventSchema,
   loggedOutEventSchema,
@@ -197,6 +205,8 @@ export const EVENT_TYPES = [
   'send.failed',
   'send.expired',
   'message.in',
+  'receipt',
+  'group.participants',
   'qr',
   'paired',
   'logged_out',
@@ -225,6 +235,8 @@ export const EVENT_CLASS = {
   'send.failed': 'record',
   'send.expired': 'record',
   'message.in': 'record',
+  receipt: 'record',
+  'group.participants': 'record',
   qr: 'observability',
   paired: 'record',
   logged_out: 'record',

@@ -10,3 +10,4 @@ export * from './fence.js';
 export * from './commands.js';
 export * from './replies.js';
 export * from './webhooks.js';
+export * from './groups.js';

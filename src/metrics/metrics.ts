@@ -234,6 +234,8 @@ export function createMetrics(o: MetricsOptions): GatewayMetrics {
           return;
         case 'send.sent':
         case 'message.in':
+        case 'receipt':
+        case 'group.participants':
         case 'qr':
         case 'paired':
         case 'logged_out':

@@ -3,6 +3,7 @@
  * reconnect WhatsApp may deliver again (offline `append`) what was read before the drop.
  */
 import type { InboundMessage } from '../baileys/connection.js';
+import { isGroupJid } from '../contract/index.js';
 import { Lru } from './lru.js';
 import type { FactSink } from './port.js';
 
@@ -17,7 +18,9 @@ export class Inbound {
     private readonly sink: FactSink,
   ) {}
 
-  received(m: InboundMessage): void {
+  /** `chat` remembers a group message's sender (for its read receipt), redelivered or not. */
+  received(m: InboundMessage, chat?: { inbound(m: InboundMessage): void }): void {
+    chat?.inbound(m);
     if (this.seen.has(m.waMessageId)) return;
     this.seen.set(m.waMessageId, true);
     this.sink({
@@ -26,6 +29,7 @@ export class Inbound {
       waMessageId: m.waMessageId,
       from: m.from,
       chat: m.chat,
+      ...(isGroupJid(m.chat) ? { participant: m.from } : {}),
       ...(m.text !== undefined ? { text: m.text } : {}),
       timestamp: new Date(m.timestamp).toISOString(),
     });

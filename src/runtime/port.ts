@@ -4,7 +4,7 @@
  * and is driven through the AccountsPort; neither side knows how the other works.
  */
 import type { AccountStateName } from '../../machines/index.js';
-import type { EventBody, EventType, KeepaliveStrategy } from '../contract/index.js';
+import type { ChatState, EventBody, EventType, GroupSummary, KeepaliveStrategy } from '../contract/index.js';
 
 /** A fact about one account, before the event layer stamps `v`, `at` and `seq` on it. */
 export type Fact = { [T in EventType]: { account: string; type: T } & EventBody<T> }[EventType];
@@ -38,7 +38,17 @@ export interface AccountOptions {
   connect?: boolean;
 }
 
+/** An account's chats beyond sending (src/runtime/chat-io.ts): `unavailable` while not connected, except `read`. */
+export interface ChatPort {
+  groups(): Promise<GroupSummary[]>;
+  /** `held` while not connected: sent on the next login. */
+  read(chat: string, ids: string[]): Promise<'sent' | 'held'>;
+  presence(chat: string, state: ChatState): Promise<void>;
+}
+
 export interface AccountsPort {
+  /** Groups, read receipts and chat state of a known account. */
+  chat(account: string): ChatPort;
   list(): { account: string; state: AccountStateName }[];
   has(account: string): boolean;
   state(account: string): AccountStateName;

@@ -11,6 +11,7 @@ import { Pairing } from './session/pairing.js';
 import { InboundDelivery } from './session/delivery.js';
 import { GroupDirectory } from './groups/directory.js';
 import { SenderKeys } from './groups/sender-keys.js';
+import { ChatLog } from './chat/chat-log.js';
 import type { SimulatorContext } from './session/context.js';
 import { listenWs } from './server.js';
 import { listenHttp } from './control/http-api.js';
@@ -49,7 +50,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     logger,
     timeScale,
     unknownAccounts: options.unknownAccounts ?? 'register',
-  } as Omit<SimulatorContext, 'delivery'> as SimulatorContext;
+  } as Omit<SimulatorContext, 'delivery' | 'chatLog'> as SimulatorContext;
+  ctx.chatLog = new ChatLog(ctx.contacts);
   ctx.delivery = new InboundDelivery(ctx);
   const controls = makeControls(ctx);
   const rootPublicKey = Buffer.from(identity.root.public).toString('base64');
@@ -90,3 +92,5 @@ export type { InboundRequest, InboundResult } from './session/delivery.js';
 export type { SessionInfo } from './session/session-registry.js';
 export { SimulatorError, type SimulatorErrorCode } from './errors.js';
 export { toBufferJson } from './simulator.js';
+export type { ChatLogEntry, ChatLogQuery } from './chat/chat-log.js';
+export type { GroupInfo, CreateGroupOptions } from './groups/directory.js';

@@ -16,6 +16,7 @@ import type { SessionInfo } from './session/session-registry.js';
 import type { SimulatorContext } from './session/context.js';
 import type { CreateGroupOptions, GroupInfo } from './groups/directory.js';
 import { describeGroup } from './groups/directory.js';
+import type { ChatLogEntry, ChatLogQuery } from './chat/chat-log.js';
 import { changeMembership, type MembershipChange, type MembershipResult } from './groups/membership.js';
 
 export interface AccountInfo extends ReturnType<typeof describeAccount> {
@@ -39,6 +40,8 @@ export interface SimulatorControls {
   groups(): GroupInfo[];
   /** Add/remove/promote/demote; connected members get a `w:gp2` notification. */
   changeGroup(change: MembershipChange): MembershipResult;
+  /** Read receipts and chat state (typing) the accounts sent. */
+  chatLog(query?: ChatLogQuery): ChatLogEntry[];
   ledger(query?: LedgerQuery): LedgerEntry[];
   scanQr(qr: string, phone?: string): ScanResult;
   enterPairingCode(phone: string, code: string): Promise<ScanResult>;
@@ -96,12 +99,14 @@ export function makeControls(ctx: SimulatorContext): SimulatorControls {
     },
     groups: () => ctx.groups.list(),
     changeGroup: (change) => changeMembership(ctx, change),
+    chatLog: (query) => ctx.chatLog.query(query),
     ledger: (query) => ctx.ledger.query(query),
     scanQr: (qr, phone) => ctx.pairing.scanQr(qr, phone),
     enterPairingCode: (phone, code) => ctx.pairing.enterCode(phone, code),
     reset: () => {
       ctx.faults.reset();
       ctx.ledger.clear();
+      ctx.chatLog.clear();
       ctx.delivery.clearQueues();
       reapply(undefined);
       ctx.logger.info('simulator reset');

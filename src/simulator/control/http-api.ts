@@ -66,6 +66,10 @@ export function routes(sim: SimulatorControls, rootPublicKey: string): Map<strin
     return { connections: sim.inject(action, account) };
   });
   r.set('POST /inbound', (body) => sim.pushInbound(stripUndefined(parse(inboundSchema, body))));
+  r.set('GET /chat-log', (_body, query) => {
+    const q = stripUndefined(parse(ledgerQuerySchema, Object.fromEntries(query)));
+    return { entries: sim.chatLog(q) };
+  });
   r.set('GET /groups', () => ({ groups: sim.groups() }));
   r.set('POST /groups', (body) => ({ group: sim.createGroup(stripUndefined(parse(createGroupSchema, body))) }));
   r.set('POST /groups/participants', (body) => sim.changeGroup(stripUndefined(parse(groupChangeSchema, body))));

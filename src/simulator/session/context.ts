@@ -11,6 +11,7 @@ import type { Pairing } from './pairing.js';
 import type { InboundDelivery } from './delivery.js';
 import type { GroupDirectory } from '../groups/directory.js';
 import type { SenderKeys } from '../groups/sender-keys.js';
+import type { ChatLog } from '../chat/chat-log.js';
 
 export type UnknownAccountPolicy = 'register' | 'reject';
 
@@ -25,6 +26,8 @@ export interface SimulatorContext {
   delivery: InboundDelivery;
   groups: GroupDirectory;
   senderKeys: SenderKeys;
+  /** Read receipts and chat state the accounts sent. */
+  chatLog: ChatLog;
   logger: Logger;
   /** Multiplies policy timers (idle timeout, recycle): 0.002 turns 16 min into ~2 s. */
   timeScale: number;
