@@ -18,7 +18,14 @@ import makeWASocket, {
 import type { Logger } from 'pino';
 import { baileysLogger } from './log-levels.js';
 import type { ChatState, GroupSummary } from '../contract/index.js';
-import { listGroups, readMessages, sendChatState, watchGroups, type GroupEvents, type ParticipantOf } from './groups.js';
+import {
+  listGroups,
+  readMessages,
+  sendChatState,
+  watchGroups,
+  type GroupEvents,
+  type ParticipantOf,
+} from './groups.js';
 
 /**
  * Baileys ends a socket with 408 when no frame was read for keepAliveIntervalMs + 5 s

@@ -27,7 +27,13 @@ export class ChatLog {
     const type = node.attrs.type;
     if ((type !== 'read' && type !== 'read-self') || ids.length === 0) return;
     const participant = node.attrs.participant ? this.canonical(node.attrs.participant) : undefined;
-    this.push({ account, kind: 'read', chat: this.canonical(node.attrs.to), ids, ...(participant ? { participant } : {}) });
+    this.push({
+      account,
+      kind: 'read',
+      chat: this.canonical(node.attrs.to),
+      ids,
+      ...(participant ? { participant } : {}),
+    });
   }
 
   /** `<chatstate to><composing [media=audio]/>|<paused/></chatstate>`. */
@@ -40,7 +46,9 @@ export class ChatLog {
 
   query(q: ChatLogQuery = {}): ChatLogEntry[] {
     return this.entries
-      .filter((e) => (q.account === undefined || e.account === q.account) && (q.chat === undefined || e.chat === q.chat))
+      .filter(
+        (e) => (q.account === undefined || e.account === q.account) && (q.chat === undefined || e.chat === q.chat),
+      )
       .map((e) => ({ ...e }));
   }
 
