@@ -10,7 +10,9 @@
  *   reconnects just before each cut: drops *prevented*;
  * - `demo-bare`: keepalive `off`, recycle-ahead off — the server cuts every session:
  *   drops *absorbed* (sends held in the outbox and replayed on reconnect).
- * Both must end with every accepted send in the ledger exactly once.
+ * Every third send of an account goes to a group (the account and three contacts) instead.
+ * Both must end with every accepted send in the ledger exactly once, every group send at
+ * every participant device.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -33,6 +35,12 @@ export const FIELD_REPORT_PERIOD_MS = 16 * 60_000;
 const SETTLE_DEADLINE_MS = 20_000;
 /** How often the ledger is compared while settling. */
 const SETTLE_POLL_MS = 100;
+/** Every this many sends of an account, one goes to the account's group instead. */
+const GROUP_EVERY = 3;
+/** Contacts in each account's group, besides the account itself. */
+const GROUP_CONTACTS = 3;
+/** Participants of each demo group (the account and its contacts): devices each group send must reach. */
+export const DEMO_GROUP_SIZE = GROUP_CONTACTS + 1;
 /** Both accounts must be open before the trickle starts; a login on loopback takes < 1 s. */
 const OPEN_DEADLINE_MS = 20_000;
 
@@ -112,10 +120,14 @@ async function run(o: DemoOptions, stopped: Promise<void>): Promise<DemoSummary>
     });
 
     const phones = new Map<string, string>();
-    for (const a of DEMO_ACCOUNTS) {
+    // Each account is in a group with a few contacts: every GROUP_EVERY-th send goes there.
+    const groups = new Map<string, string>();
+    for (const [i, a] of DEMO_ACCOUNTS.entries()) {
       const p = await sim.provision();
       phones.set(a.id, p.phone);
       await importCredentials(dataDir, a.id, p);
+      const contacts = Array.from({ length: GROUP_CONTACTS }, (_, k) => `49151000001${i}${k}`);
+      groups.set(a.id, await sim.createGroup(`${a.id} alerts`, [p.phone, ...contacts]));
     }
 
     let config = demoConfig(o.base, dataDir, sim, o.periodMs, o.base.http.port);
@@ -182,10 +194,12 @@ async function run(o: DemoOptions, stopped: Promise<void>): Promise<DemoSummary>
       () => {
         const a = DEMO_ACCOUNTS[n % DEMO_ACCOUNTS.length]!;
         const id = `demo-${runId}-${++n}`;
-        const text = `wa-connd demo message ${n} (${runId})`;
+        const toGroup = Math.ceil(n / DEMO_ACCOUNTS.length) % GROUP_EVERY === 0;
+        const text = `wa-connd demo ${toGroup ? 'group ' : ''}message ${n} (${runId})`;
+        const fanOut = toGroup ? { fanOut: DEMO_GROUP_SIZE } : {};
         const p = wa
-          .send(a.id, { id, to: a.to, text })
-          .then(() => tally.recordSent({ account: a.id, id, text, at: Date.now() }))
+          .send(a.id, { id, to: toGroup ? groups.get(a.id)! : a.to, text })
+          .then(() => tally.recordSent({ account: a.id, id, text, at: Date.now(), ...fanOut }))
           .catch((err: unknown) => {
             tally.refused++;
             o.logger.warn({ account: a.id, id, code: isWaError(err) ? err.code : 'internal' }, 'demo send refused');

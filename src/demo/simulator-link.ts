@@ -25,6 +25,8 @@ export interface SimulatorLink {
   provision(): Promise<Provisioned>;
   setFaults(conditions: FaultConditions): Promise<void>;
   ledger(phone: string): Promise<LedgerRow[]>;
+  /** A group of these phones (the first is its owner); its JID. */
+  createGroup(subject: string, participants: string[]): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -39,7 +41,8 @@ export async function startLocalSimulator(timeScale: number, logger: Logger): Pr
       return { phone: p.account.phone, creds: toBufferJson(p.creds), keys: toBufferJson(p.keys) };
     },
     setFaults: async (c) => sim.setFaults(c),
-    ledger: async (phone) => sim.ledger({ account: phone }).map(({ id, text, count }) => ({ id, text, count })),
+    ledger: async (phone) => sim.ledger({ account: phone }).map(row),
+    createGroup: async (subject, participants) => sim.createGroup({ subject, participants }).jid,
     close: () => sim.close(),
   };
 }
@@ -76,9 +79,16 @@ export async function remoteSimulator(httpUrl: string, wsUrl: string): Promise<S
       await call('PUT', '/faults', c);
     },
     ledger: async (phone) =>
-      (JSON.parse(await call('GET', `/ledger?account=${phone}`)) as { entries: LedgerRow[] }).entries.map(
-        ({ id, text, count }) => ({ id, text, count }),
-      ),
+      (JSON.parse(await call('GET', `/ledger?account=${phone}`)) as { entries: LedgerRow[] }).entries.map(row),
+    createGroup: async (subject, participants) =>
+      (JSON.parse(await call('POST', '/groups', { subject, participants })) as { group: { jid: string } }).group.jid,
     close: async () => undefined,
   };
 }
+
+const row = ({ id, text, count, recipients }: LedgerRow): LedgerRow => ({
+  id,
+  text,
+  count,
+  ...(recipients ? { recipients } : {}),
+});
