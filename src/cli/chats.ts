@@ -2,11 +2,10 @@
  * `wa-connd groups|read|presence`: an account's groups, read receipts and chat state
  * (issue 14), through the typed client.
  */
-import type { Command } from 'commander';
+import { Argument, type Command } from 'commander';
 import { CHAT_STATES, type ChatState } from '../contract/index.js';
 import type { WaClient } from '../client/index.js';
 import type { Io } from './commands.js';
-import { UsageError } from './errors.js';
 
 type WithClient = (command: Command, body: (wa: WaClient) => Promise<void>) => Promise<never>;
 
@@ -26,12 +25,11 @@ export function registerChatCommands(program: Command, io: Io, withClient: WithC
       }),
     );
   program
-    .command('presence <account> <chat> <state>')
+    .command('presence <account> <chat>')
+    .addArgument(new Argument('<state>').choices(CHAT_STATES))
     .description(`show ${CHAT_STATES.join(' / ')} in a chat (refused while the account is offline)`)
     .action((account: string, chat: string, state: string, _o, c: Command) =>
       withClient(c, async (wa) => {
-        if (!(CHAT_STATES as readonly string[]).includes(state))
-          throw new UsageError(`<state>: got ${JSON.stringify(state)}; one of ${CHAT_STATES.join(', ')}`);
         const r = await wa.presence(account, { chat, state: state as ChatState });
         io.out.write(`${r.chat}: ${r.state}\n`);
       }),
