@@ -27,9 +27,10 @@ import { until } from '../test/support/waiters.js';
 export const title = 'Group send (50 participants)';
 
 const PARTICIPANTS = 50;
-const SAMPLES = 100;
-const BLOCK = 20;
-const WARMUP = 5;
+/** Small: a 50-device group send is ~50 sender-key signature checks at the simulator, slow on a shared box. */
+const SAMPLES = 30;
+const BLOCK = 10;
+const WARMUP = 2;
 const DEADLINE_MS = 120_000;
 const POLL_MS = 5;
 
@@ -115,22 +116,24 @@ export default async function bench(): Promise<BenchSection> {
     for (let done = 0; done < SAMPLES; done += BLOCK) {
       for (let i = 0; i < BLOCK; i++) rawMs.push(await rawOnce());
       for (let i = 0; i < BLOCK; i++) gwMs.push(await gwOnce());
+      process.stderr.write(`groups bench: ${done + BLOCK} of ${SAMPLES} samples per side\n`);
     }
 
     // Every group message reached all 50 devices exactly once (the fan-out the numbers pay for).
+    // A message the client sent again under the same id (an ack deadline passed under load)
+    // is counted apart: recipients show it once.
     const fanOut = async (phone: string, jid: string) => {
       const { entries } = await control<{ entries: LedgerEntry[] }>(
         sim.http,
         'GET',
         `/ledger?account=${phone}&chat=${encodeURIComponent(jid)}`,
       );
-      const exact = entries.filter(
-        (e) =>
-          e.count === 1 &&
-          Object.keys(e.recipients ?? {}).length === PARTICIPANTS &&
-          Object.values(e.recipients ?? {}).every((c) => c === 1),
-      ).length;
-      return `${exact} of ${entries.length}`;
+      const devices = (e: LedgerEntry) => Object.values(e.recipients ?? {});
+      const complete = (e: LedgerEntry) => devices(e).length === PARTICIPANTS;
+      const exact = entries.filter((e) => e.count === 1 && complete(e) && devices(e).every((c) => c === 1)).length;
+      const resent = entries.filter((e) => e.count > 1 && complete(e) && devices(e).every((c) => c === e.count)).length;
+      const other = entries.length - exact - resent;
+      return `${exact} of ${entries.length} exactly once${resent ? `, ${resent} re-sent under the same id (all ${PARTICIPANTS} devices each time)` : ''}${other ? `, ${other} incomplete` : ''}`;
     };
     const gwFan = await fanOut(gwAccount.account.phone, gwGroup);
     const rawFan = await fanOut(rawAccount.account.phone, rawGroup);
@@ -154,7 +157,9 @@ export default async function bench(): Promise<BenchSection> {
       row('gateway `wa.cmd.<a>.send` to the group', gwMs, gwFirst),
       '',
       `**Ratio gateway / raw (medians): ${fmt(ratio, 2)}×** (target ≤ 1.3×).`,
-      `Exactly-once fan-out at the simulator (every message once, at all ${PARTICIPANTS} devices once): gateway ${gwFan}, raw ${rawFan}.`,
+      `Fan-out at the simulator (each message at all ${PARTICIPANTS} devices): gateway ${gwFan}; raw ${rawFan}.`,
+      "A send whose server ack takes longer than the account's ack deadline (10 s) is re-sent by the gateway under the same message id",
+      '(docs/machine.md); raw Baileys has no ack deadline. Recipients show a same-id copy once.',
       '',
       '**Measured under load**: the 2-core machine was shared with other engineers running builds and test suites at the time, so absolute',
       'numbers are high and noisy; the alternating blocks expose both sides to the same load, which is what the ratio relies on.',
