@@ -223,7 +223,7 @@ void allTypesListed;
 /**
  * Every event type is one of two classes (docs/architecture.md, "Buffering while NATS is
  * away"). A *record* is a promise made to a client (`send.*`) or something a consumer
- * must get (`message.in`, `paired`, `logged_out`): never evicted. *Observability* explains
+ * must get (`message.in`, `receipt`, `group.participants`, `paired`, `logged_out`): never evicted. *Observability* explains
  * what happened (`transition`, `keepalive`, `qr`, `drop.pattern`), and a reconnect storm
  * makes thousands of it: evicted first when the offline buffer is full.
  */
