@@ -18,6 +18,7 @@ import type { CreateGroupOptions, GroupInfo } from './groups/directory.js';
 import { describeGroup } from './groups/directory.js';
 import type { ChatLogEntry, ChatLogQuery } from './chat/chat-log.js';
 import { changeMembership, type MembershipChange, type MembershipResult } from './groups/membership.js';
+import type { UploadRecord } from './media/store.js';
 
 export interface AccountInfo extends ReturnType<typeof describeAccount> {
   connected: boolean;
@@ -43,9 +44,12 @@ export interface SimulatorControls {
   /** Read receipts and chat state (typing) the accounts sent. */
   chatLog(query?: ChatLogQuery): ChatLogEntry[];
   ledger(query?: LedgerQuery): LedgerEntry[];
+  /** Media uploads accepted by the media host, in order (per account, or all). */
+  mediaUploads(account?: string): UploadRecord[];
   scanQr(qr: string, phone?: string): ScanResult;
   enterPairingCode(phone: string, code: string): Promise<ScanResult>;
-  /** Clears faults, policies, the ledger and queued inbound messages; keeps accounts and sessions. */
+  /** Clears faults, policies, the ledger, the upload log and queued inbound messages; keeps
+   * accounts, sessions and stored media blobs. */
   reset(): void;
 }
 
@@ -101,12 +105,14 @@ export function makeControls(ctx: SimulatorContext): SimulatorControls {
     changeGroup: (change) => changeMembership(ctx, change),
     chatLog: (query) => ctx.chatLog.query(query),
     ledger: (query) => ctx.ledger.query(query),
+    mediaUploads: (account) => ctx.media.store.uploads(account),
     scanQr: (qr, phone) => ctx.pairing.scanQr(qr, phone),
     enterPairingCode: (phone, code) => ctx.pairing.enterCode(phone, code),
     reset: () => {
       ctx.faults.reset();
       ctx.ledger.clear();
       ctx.chatLog.clear();
+      ctx.media.store.clearUploads();
       ctx.delivery.clearQueues();
       reapply(undefined);
       ctx.logger.info('simulator reset');

@@ -145,7 +145,12 @@ export type GatewayConfig = {
   dataDir: string;
   waUrl: string;
   trustRoot: string;
-  accounts: { id: string; connect: boolean }[];
+  /** Per account: id, connect, and any account setting (keepalive, timings…). */
+  accounts: ({ id: string; connect: boolean } & Record<string, unknown>)[];
+  /** More of the config file (`defaults`, `webhooks`, `log`…), laid over the keys above. */
+  settings?: Record<string, unknown>;
+  /** More environment for the child (say, a fixed `WA_CONND_HTTP_PORT` to scrape). */
+  env?: Record<string, string>;
 };
 
 /**
@@ -160,6 +165,7 @@ export async function spawnGateway(dir: string, config: GatewayConfig): Promise<
       log: { level: 'warn' },
       nats: { startLocal: false },
       accounts: config.accounts,
+      ...config.settings,
     }),
   );
   return startChild('gateway child', ['--import', 'tsx', 'src/main.ts'], {
@@ -170,6 +176,7 @@ export async function spawnGateway(dir: string, config: GatewayConfig): Promise<
     WA_CONND_TRUST_ROOT: config.trustRoot,
     // Any free port: the default 8080 may be taken, and a killed child's port may linger.
     WA_CONND_HTTP_PORT: '0',
+    ...config.env,
   });
 }
 

@@ -45,6 +45,9 @@ export interface FaultConditions {
   pingLatencyMs?: number;
   /** Answer message sends with an error ack (e.g. '479', '463', '500'). */
   rejectSends?: { error: string };
+  /** Refuse the account's media uploads with this HTTP status (e.g. 500, 507); Baileys then
+   * fails the send with "Media upload failed on all hosts". */
+  rejectUploads?: { status: number };
   /** Answer logins with `<failure reason>` (e.g. 401 logged out, 403 banned). */
   loginFailure?: { reason: number };
   idleTimeout?: IdleTimeoutPolicy;

@@ -10,10 +10,13 @@ import type { Account } from '../accounts/account.js';
 import type { Connection } from '../session/connection.js';
 import { ackAndReceipt, addressOf } from '../session/client-message.js';
 import { memberJid, type Group } from './directory.js';
+import { readContent, type ContentFields } from '../ledger/content.js';
 
 export interface GroupFanOut {
   text: string | undefined;
   kind: string;
+  /** What the message holds (src/simulator/ledger/content.ts), once decrypted. */
+  fields: ContentFields;
   decrypted: boolean;
   /** Device jids (phone-number form) that could read the message. */
   recipients: string[];
@@ -49,16 +52,19 @@ export async function receiveGroupSend(
   }
   // 2. The content, once per participant device (the sending device itself excluded).
   const skmsg = bytesOf(childrenOf(node).find((n) => n.tag === 'enc' && n.attrs.type === 'skmsg'));
-  const out: GroupFanOut = { text: undefined, kind: 'unsupported', decrypted: false, recipients: [] };
+  const out: GroupFanOut = {
+    text: undefined,
+    kind: 'unsupported',
+    fields: { type: 'unsupported' },
+    decrypted: false,
+    recipients: [],
+  };
   if (!skmsg) return out;
   for (const phone of group.participants.keys()) {
     try {
       const plain = await ctx.senderKeys.decrypt(phone, group.jid, sender, skmsg);
-      const message = proto.Message.decode(unpadRandomMax16(plain));
-      const text = message.conversation ?? message.extendedTextMessage?.text ?? undefined;
-      out.text = text;
-      out.kind = text !== undefined ? 'text' : (Object.keys(message.toJSON())[0] ?? 'empty');
-      out.decrypted = true;
+      const { text, kind, fields } = readContent(proto.Message.decode(unpadRandomMax16(plain)));
+      Object.assign(out, { text, kind, fields, decrypted: true });
       out.recipients.push(pnJid(phone));
     } catch (err) {
       conn.log.warn({ id: node.attrs.id, participant: phone, reason: errText(err) }, 'skmsg undecryptable');
@@ -84,6 +90,7 @@ export async function handleGroupSend(conn: Connection, account: Account, group:
     text: fanOut.text,
     kind: fanOut.kind,
     decrypted: fanOut.decrypted,
+    ...fanOut.fields,
     recipients: fanOut.recipients,
   });
   conn.log.info(

@@ -8,6 +8,7 @@ import {
   SenderKeyName,
   SenderKeyRecord,
   encodeWAMessage,
+  type proto,
 } from '../wa.js';
 
 class HolderStore {
@@ -49,12 +50,16 @@ export class SenderKeys {
     return new GroupCipher(this.store(holder), nameOf(group, sender)).decrypt(skmsg);
   }
 
-  /** A contact writes to a group: its distribution message and the ciphertext of `text`. */
-  async encrypt(group: string, from: string, text: string): Promise<{ skdm: Uint8Array; skmsg: Uint8Array }> {
+  /** A contact writes to a group: its distribution message and the ciphertext of `message`. */
+  async encrypt(
+    group: string,
+    from: string,
+    message: proto.IMessage,
+  ): Promise<{ skdm: Uint8Array; skmsg: Uint8Array }> {
     const name = nameOf(group, { phone: from, device: 0 });
     const store = this.store(from);
     const skdm = (await new GroupSessionBuilder(store).create(name)).serialize();
-    const skmsg = await new GroupCipher(store, name).encrypt(encodeWAMessage({ conversation: text }));
+    const skmsg = await new GroupCipher(store, name).encrypt(encodeWAMessage(message));
     return { skdm, skmsg };
   }
 

@@ -12,6 +12,7 @@ import type { InboundDelivery } from './delivery.js';
 import type { GroupDirectory } from '../groups/directory.js';
 import type { SenderKeys } from '../groups/sender-keys.js';
 import type { ChatLog } from '../chat/chat-log.js';
+import type { MediaService } from '../media/media-conn.js';
 
 export type UnknownAccountPolicy = 'register' | 'reject';
 
@@ -28,6 +29,8 @@ export interface SimulatorContext {
   senderKeys: SenderKeys;
   /** Read receipts and chat state the accounts sent. */
   chatLog: ChatLog;
+  /** Media host (upload/download over https) and its blob store. */
+  media: MediaService;
   logger: Logger;
   /** Multiplies policy timers (idle timeout, recycle): 0.002 turns 16 min into ~2 s. */
   timeScale: number;

@@ -6,7 +6,7 @@
 // connection drops — at-least-once, like the real server.
 import { randomBytes } from 'node:crypto';
 import type { BinaryNode } from '../wa.js';
-import { childrenOf, encodeWAMessage, getBinaryNodeChild, signal } from '../wa.js';
+import { childrenOf, encodeWAMessage, getBinaryNodeChild, proto, signal } from '../wa.js';
 import { SimulatorError } from '../errors.js';
 import { lidJid, pnJid, PHONE_PATTERN } from '../accounts/jids.js';
 import type { Account, QueuedInbound } from '../accounts/account.js';
@@ -15,18 +15,14 @@ import type { SimulatorContext } from './context.js';
 import type { Connection } from './connection.js';
 import { addressOf } from './client-message.js';
 import { checkGroupInbound, groupSenderAttrs } from '../groups/inbound-group.js';
+import { buildInbound, type InboundRequest } from './inbound-content.js';
+import { readContent } from '../ledger/content.js';
+import { checkMedia } from '../media/check.js';
 
 /** Signal message type 3 is a PreKeyWhisperMessage (pkmsg); others are plain `msg`. */
 const PREKEY_WHISPER_TYPE = 3;
 
-export interface InboundRequest {
-  account: string;
-  from: string;
-  text: string;
-  id?: string;
-  /** Group jid: `from` writes to this group (both must be participants). */
-  group?: string;
-}
+export type { InboundRequest } from './inbound-content.js';
 
 export interface InboundResult {
   id: string;
@@ -50,15 +46,19 @@ export class InboundDelivery {
     if (!account) throw new SimulatorError('unknown_account', `no account ${req.account}`);
     if (!PHONE_PATTERN.test(req.from))
       throw new SimulatorError('bad_request', '`from` must be a phone number (digits)');
+    const stanza = buildInbound(req, account.phone, this.ctx.media);
     this.ctx.contacts.know(req.from);
     if (req.group !== undefined) checkGroupInbound(this.ctx.groups.require(req.group), account.phone, req.from);
     const msg: QueuedInbound = {
       id: req.id ?? newMessageId(),
       from: req.from,
-      text: req.text,
+      message: stanza.message,
+      type: stanza.type,
       t: Math.floor(Date.now() / 1000),
+      ...(stanza.edit ? { edit: stanza.edit } : {}),
       ...(req.group !== undefined ? { group: req.group } : {}),
     };
+    this.record(account.phone, msg);
     const conn = this.ctx.sessions.forAccount(account.phone);
     if (conn && conn.readyForDelivery && conn.state === 'logged-in') {
       // Pending from now on, so a drop before the send re-queues it in order.
@@ -85,6 +85,23 @@ export class InboundDelivery {
         attrs: { from: 's.whatsapp.net' },
         content: [{ tag: 'offline', attrs: { count: String(sent) } }],
       });
+    });
+  }
+
+  /** The ledger's inbound view: what contacts pushed, with the same fields as sends. */
+  private record(account: string, msg: QueuedInbound): void {
+    const { text, kind, fields, media } = readContent(proto.Message.fromObject(msg.message));
+    const check = media ? checkMedia(this.ctx.media.store, media) : {};
+    this.ctx.ledger.record({
+      direction: 'in',
+      account,
+      chat: msg.group ?? pnJid(msg.from),
+      id: msg.id,
+      text,
+      kind,
+      decrypted: true,
+      ...fields,
+      ...check,
     });
   }
 
@@ -145,13 +162,13 @@ export class InboundDelivery {
       });
     }
     const group = this.ctx.groups.get(msg.group);
-    const sk = group ? await this.ctx.senderKeys.encrypt(group.jid, contact.phone, msg.text) : undefined;
-    // In a group the pairwise copy carries the contact's sender key; the text is the skmsg.
+    const sk = group ? await this.ctx.senderKeys.encrypt(group.jid, contact.phone, msg.message) : undefined;
+    // In a group the pairwise copy carries the contact's sender key; the content is the skmsg.
     const { type, body } = await new signal.SessionCipher(store, address).encrypt(
       encodeWAMessage(
         group && sk
           ? { senderKeyDistributionMessage: { groupId: group.jid, axolotlSenderKeyDistributionMessage: sk.skdm } }
-          : { conversation: msg.text },
+          : msg.message,
       ),
     );
     const attrs: Record<string, string> = {
@@ -160,10 +177,11 @@ export class InboundDelivery {
         : { from: lidJid(contact.lid), sender_pn: pnJid(contact.phone) }),
       id: msg.id,
       t: String(msg.t),
-      type: 'text',
+      type: msg.type,
       notify: contact.name,
     };
     if (offline) attrs.offline = '1';
+    if (msg.edit) attrs.edit = msg.edit;
     const content: BinaryNode[] = [
       {
         tag: 'enc',
