@@ -21,6 +21,15 @@ import type { QueuedContent } from '../contract/index.js';
 import { type MediaIo, sendContent } from './content.js';
 import { type InboundContent, inboundContent } from './inbound-content.js';
 import { baileysLogger } from './log-levels.js';
+import type { ChatState, GroupSummary } from '../contract/index.js';
+import {
+  listGroups,
+  readMessages,
+  sendChatState,
+  watchGroups,
+  type GroupEvents,
+  type ParticipantOf,
+} from './groups.js';
 
 /**
  * Baileys ends a socket with 408 when no frame was read for keepAliveIntervalMs + 5 s
@@ -40,6 +49,8 @@ export interface InboundMessage {
   waMessageId: string;
   from: string;
   chat: string;
+  /** Group messages: the sender as WhatsApp addressed it (a LID in LID groups), for its read receipt. */
+  senderJid?: string;
   text?: string;
   /** ms since epoch (WhatsApp's own message time). */
   timestamp: number;
@@ -51,7 +62,7 @@ export interface InboundMessage {
   download?: () => Promise<Uint8Array>;
 }
 
-export interface ConnectionEvents {
+export interface ConnectionEvents extends GroupEvents {
   /** Logged in (Baileys `connection: 'open'`). */
   opened(): void;
   /**
@@ -133,6 +144,12 @@ export interface BaileysConnection {
   probe(kind: ProbeKind): Promise<void>;
   /** Ask WhatsApp for an 8-character pairing code for `phone` (digits). */
   requestPairingCode(phone: string): Promise<string>;
+  /** The groups the account is in, with their metadata. */
+  groups(): Promise<GroupSummary[]>;
+  /** Read receipts for messages of `chat`. */
+  read(chat: string, ids: string[], participantOf: ParticipantOf): Promise<void>;
+  /** Typing / recording / paused in `chat`. */
+  chatState(chat: string, state: ChatState): Promise<void>;
   /** Close; `closed` still fires. Idempotent. */
   end(): void;
   /** Unlink this device at WhatsApp, then close (Baileys closes with 401). */
@@ -200,6 +217,7 @@ export function openConnection(options: ConnectionOptions, on: ConnectionEvents)
       if (key.fromMe && key.id && receipt) on.receipt(key.id, receipt);
     }
   });
+  watchGroups(sock, on);
   sock.ev.on('messages.upsert', ({ messages, type }) => {
     for (const m of messages) {
       const inbound = toInbound(m, type === 'append' ? 'append' : 'notify');
@@ -212,23 +230,26 @@ export function openConnection(options: ConnectionOptions, on: ConnectionEvents)
     }
   });
 
+  /** Runs a socket operation; one on a socket going away is a ConnectionGoneError. */
+  const onSocket = async <T>(op: () => Promise<T>): Promise<T> => {
+    if (closing || ended) throw new ConnectionGoneError('the socket is closing');
+    try {
+      return await op();
+    } catch (err) {
+      throw asConnectionGone(err, closing || ended);
+    }
+  };
+
   return {
-    sendText: async (jid, text, waMessageId) => {
-      if (closing || ended) throw new ConnectionGoneError('the socket is closing');
-      try {
+    sendText: (jid, text, waMessageId) =>
+      onSocket(async () => {
         await sock.sendMessage(jid, { text }, { messageId: waMessageId });
-      } catch (err) {
-        throw asConnectionGone(err, closing || ended);
-      }
-    },
-    sendContent: async (jid, content, waMessageId, media) => {
-      if (closing || ended) throw new ConnectionGoneError('the socket is closing');
-      try {
-        return await sendContent(sock, jid, content, waMessageId, media, options.logger);
-      } catch (err) {
-        throw asConnectionGone(err, closing || ended);
-      }
-    },
+      }),
+    sendContent: (jid, content, waMessageId, media) =>
+      onSocket(() => sendContent(sock, jid, content, waMessageId, media, options.logger)),
+    groups: () => onSocket(() => listGroups(sock)),
+    read: (chat, ids, participantOf) => onSocket(() => readMessages(sock, chat, ids, participantOf)),
+    chatState: (chat, state) => onSocket(() => sendChatState(sock, chat, state)),
     probe: async (kind) => {
       if (kind === 'presence') {
         // 'unavailable' is an application stanza that does not mark the user online.
@@ -273,6 +294,7 @@ function toInbound(m: WAMessage, delivery: InboundMessage['delivery']): InboundM
     waMessageId: key.id,
     from,
     chat,
+    ...(key.participant ? { senderJid: key.participant } : {}),
     ...(text !== undefined && text !== null ? { text } : {}),
     timestamp: ts * 1000,
     delivery,

@@ -32,6 +32,10 @@ function details(e: WaEvent): string {
       return `${e.from} edited ${e.target}`;
     case 'message.deleted':
       return `${e.from} deleted ${e.target}`;
+    case 'receipt':
+      return `${e.id} ${e.status} by ${e.participant} in ${e.chat}`;
+    case 'group.participants':
+      return `${e.chat}: ${e.action} ${e.participants.join(', ')}${e.by ? ` by ${e.by}` : ''}`;
     case 'qr':
       return 'a new QR code to scan (wa-connd pair shows it)';
     case 'paired':

@@ -9,6 +9,7 @@ import { DEFAULT_REQUEST_TIMEOUT_MS, type WaClient } from '../client/index.js';
 import type { DemoCliOptions } from '../demo/cli.js';
 import * as cmd from './commands.js';
 import * as sessions from './sessions.js';
+import { registerChatCommands } from './chats.js';
 import { parseDuration } from './duration.js';
 import { exitCodeOf } from './errors.js';
 import { EXIT } from './exit-codes.js';
@@ -248,6 +249,8 @@ export function buildProgram(): Command {
     .action((account: string | undefined, o: { json?: boolean }, c: Command) =>
       withClient(c, (wa) => cmd.status(wa, io, account, o)),
     );
+
+  registerChatCommands(program, io, withClient);
 
   for (const verb of ['connect', 'disconnect', 'logout'] as const) {
     const what = {

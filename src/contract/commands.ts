@@ -13,6 +13,7 @@ import { WaError } from './errors.js';
 import { describeIssues } from './events.js';
 import { accountIdSchema, isoTimeSchema, sendIdSchema } from './fields.js';
 import { normalisePhone, normaliseRecipient } from './jid.js';
+import { presenceRequestSchema, readRequestSchema, type ChatState } from './groups.js';
 import { type AccountVerb, type FleetVerb, parseCmdSubject, type WebhookVerb } from './subjects.js';
 import { WEBHOOK_ID_PATTERN, webhookEndpointSchema, type WebhookEndpointConfig } from './webhooks.js';
 
@@ -32,7 +33,7 @@ export type KeepaliveStrategy = (typeof KEEPALIVE_STRATEGIES)[number];
 const sendEnvelope = {
   /** Idempotency key; the gateway generates one when absent. */
   id: sendIdSchema.optional(),
-  /** E.164 number or user JID; normalised to a JID. */
+  /** E.164 number, user JID, LID or group JID; normalised to a JID. */
   to: z.string().min(1).max(256),
   /** Absolute: ISO time with offset, or epoch milliseconds. After it a held send expires. */
   deadline: z.union([isoTimeSchema, z.number().int().positive().max(MAX_EPOCH_MS)]).optional(),
@@ -104,6 +105,9 @@ export type RequestOf = {
   disconnect: Record<string, never>;
   logout: Record<string, never>;
   pair: z.input<typeof pairRequestSchema>;
+  groups: Record<string, never>;
+  read: z.input<typeof readRequestSchema>;
+  presence: z.input<typeof presenceRequestSchema>;
   'accounts.list': Record<string, never>;
   'accounts.add': z.input<typeof accountsAddRequestSchema>;
   'accounts.remove': z.input<typeof accountsRemoveRequestSchema>;
@@ -117,14 +121,20 @@ export type SendCommand = {
   verb: 'send';
   account: string;
   id?: string;
-  /** Normalised user JID. */
+  /** Normalised user or group JID. */
   to: string;
   content: SendContent;
   /** ISO time. */
   deadline?: string;
 };
+/** `chat` normalised like a send's `to`. */
+export type ReadCommand = { verb: 'read'; account: string; chat: string; ids: string[] };
+export type PresenceCommand = { verb: 'presence'; account: string; chat: string; state: ChatState };
 export type PairCommand = { verb: 'pair'; account: string; /** digits only */ phone?: string };
-export type AccountCommand = { verb: 'status' | 'connect' | 'disconnect' | 'logout'; account: string };
+export type AccountCommand = {
+  verb: 'status' | 'connect' | 'disconnect' | 'logout' | 'groups';
+  account: string;
+};
 export type AccountsListCommand = { verb: 'accounts.list' };
 export type AccountsAddCommand = {
   verb: 'accounts.add';
@@ -143,6 +153,8 @@ export type WebhooksCommand =
 export type Command =
   | SendCommand
   | PairCommand
+  | ReadCommand
+  | PresenceCommand
   | AccountCommand
   | AccountsListCommand
   | AccountsAddCommand
@@ -213,10 +225,23 @@ function decode(subject: string, data: Uint8Array | string): Command | WaError {
       const phone = normalisePhone(r.phone);
       return phone instanceof WaError ? phone : { verb, account, phone };
     }
+    case 'read': {
+      const r = check(readRequestSchema, json);
+      if (r instanceof WaError) return r;
+      const chat = normaliseRecipient(r.chat);
+      return chat instanceof WaError ? chat : { verb, account, chat, ids: [...new Set(r.ids)] };
+    }
+    case 'presence': {
+      const r = check(presenceRequestSchema, json);
+      if (r instanceof WaError) return r;
+      const chat = normaliseRecipient(r.chat);
+      return chat instanceof WaError ? chat : { verb, account, chat, state: r.state };
+    }
     case 'status':
     case 'connect':
     case 'disconnect':
-    case 'logout': {
+    case 'logout':
+    case 'groups': {
       const r = check(emptyRequestSchema, json);
       return r instanceof WaError ? r : { verb, account };
     }

@@ -20,9 +20,10 @@ import {
 } from './message-events.js';
 import { queuedContentSchema, SEND_KINDS } from './content.js';
 import { WaError } from './errors.js';
-import { isoTimeSchema, jidSchema, sendIdSchema, wireErrorSchema } from './fields.js';
+import { isoTimeSchema, recipientSchema, sendIdSchema, wireErrorSchema } from './fields.js';
 import { ACCOUNT_STATES } from './states.js';
 import { ownerAcquiredEventSchema, ownerLostEventSchema, ownerReleasedEventSchema } from './owner-events.js';
+import { groupParticipantsBody, receiptBody } from './groups.js';
 
 export { EVENT_SCHEMA_VERSION };
 
@@ -50,7 +51,7 @@ export const sendQueuedEventSchema = z.object({
   ...envelope,
   type: z.literal('send.queued'),
   id: sendIdSchema,
-  to: jidSchema,
+  to: recipientSchema,
   /** The message kind (content.ts). */
   kind: z.enum(SEND_KINDS),
   /**
@@ -100,11 +101,16 @@ export const messageInEventSchema = z.object({
   /** Sender's JID; in groups the participant, otherwise equal to `chat`. */
   from: z.string().min(1).max(128),
   chat: z.string().min(1).max(128),
+  /** Group messages only: the participant who wrote (the same JID as `from`). */
+  participant: z.string().min(1).max(128).optional(),
   text: z.string().optional(),
   /** WhatsApp's own message time (not receipt time), as ISO. */
   timestamp: isoTimeSchema,
   ...inboundFieldsSchema.shape,
 });
+
+export const receiptEventSchema = z.object({ ...envelope, ...receiptBody });
+export const groupParticipantsEventSchema = z.object({ ...envelope, ...groupParticipantsBody });
 
 export const qrEventSchema = z.object({
   ...envelope,
@@ -183,6 +189,8 @@ export const waEventSchema = z.discriminatedUnion('type', [
   messageReactionEventSchema,
   messageEditedEventSchema,
   messageDeletedEventSchema,
+  receiptEventSchema,
+  groupParticipantsEventSchema,
   qrEventSchema,
   pairedEventSchema,
   loggedOutEventSchema,
@@ -213,6 +221,8 @@ export const EVENT_TYPES = [
   'message.reaction',
   'message.edited',
   'message.deleted',
+  'receipt',
+  'group.participants',
   'qr',
   'paired',
   'logged_out',
@@ -232,7 +242,7 @@ void allTypesListed;
 /**
  * Every event type is one of two classes (docs/architecture.md, "Buffering while NATS is
  * away"). A *record* is a promise made to a client (`send.*`) or something a consumer
- * must get (`message.in`, `paired`, `logged_out`): never evicted. *Observability* explains
+ * must get (`message.in`, `receipt`, `group.participants`, `paired`, `logged_out`): never evicted. *Observability* explains
  * what happened (`transition`, `keepalive`, `qr`, `drop.pattern`), and a reconnect storm
  * makes thousands of it: evicted first when the offline buffer is full.
  */
@@ -249,6 +259,8 @@ export const EVENT_CLASS = {
   'message.reaction': 'record',
   'message.edited': 'record',
   'message.deleted': 'record',
+  receipt: 'record',
+  'group.participants': 'record',
   qr: 'observability',
   paired: 'record',
   logged_out: 'record',

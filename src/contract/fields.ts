@@ -31,6 +31,10 @@ export const isoTimeSchema = z.iso.datetime({ offset: true });
 
 /** A normalised user JID as the contract stores it (see jid.ts). */
 export const jidSchema = z.string().regex(/^[0-9]{1,20}@(s\.whatsapp\.net|lid)$/, 'not a user JID');
+/** A send's recipient: a user JID or a group JID (src/contract/jid.ts normaliseRecipient). */
+export const recipientSchema = z
+  .string()
+  .regex(/^([0-9]{1,20}@(s\.whatsapp\.net|lid)|[0-9]{1,20}(-[0-9]{1,20})?@g\.us)$/, 'not a user or group JID');
 
 export const wireErrorSchema = z.object({
   code: z.enum(WA_ERROR_CODES),

@@ -14,3 +14,4 @@ export * from './replies.js';
 export * from './webhooks.js';
 export * from './owner-events.js';
 export * from './retention.js';
+export * from './groups.js';

@@ -7,6 +7,7 @@ import { WaError } from './errors.js';
 
 export const USER_SERVER = 's.whatsapp.net';
 export const LID_SERVER = 'lid';
+export const GROUP_SERVER = 'g.us';
 
 /**
  * E.164: country code first (never 0), at most 15 digits. 7 is the shortest national
@@ -16,6 +17,12 @@ const E164_DIGITS = /^[1-9][0-9]{6,14}$/;
 /** Separators people paste with numbers ("+49 151 234-5678", "(030) …"). */
 const PHONE_SEPARATORS = /[\s().-]/g;
 const JID_FORM = /^([0-9]{1,20})@(s\.whatsapp\.net|c\.us|lid)$/;
+/** `120363…@g.us` (current) or `<creator>-<seconds>@g.us` (groups made before 2021). */
+export const GROUP_JID = /^[0-9]{1,20}(-[0-9]{1,20})?@g\.us$/;
+
+export function isGroupJid(jid: string): boolean {
+  return GROUP_JID.test(jid);
+}
 
 /** `+49 151 2345678` / `491512345678` → `491512345678`; anything else is a typed error. */
 export function normalisePhone(input: string): string | WaError {
@@ -36,17 +43,19 @@ export function normalisePhone(input: string): string | WaError {
  * - E.164 number → `<digits>@s.whatsapp.net`
  * - `<digits>@s.whatsapp.net` / `<digits>@lid` → itself (lowercased)
  * - `<digits>@c.us` (whatsapp-web.js spelling) → `<digits>@s.whatsapp.net`
- * Groups (`@g.us`), broadcasts and device JIDs (`user:device@…`) are refused: a
- * send goes to a person, and the device fan-out is the library's business.
+ * - a group JID (`<digits>@g.us`, `<digits>-<digits>@g.us`) → itself
+ * Broadcasts and device JIDs (`user:device@…`) are refused: the device fan-out is the
+ * library's business.
  */
 export function normaliseRecipient(input: string): string | WaError {
   const trimmed = input.trim().toLowerCase();
+  if (GROUP_JID.test(trimmed)) return trimmed;
   if (trimmed.includes('@')) {
     const m = JID_FORM.exec(trimmed);
     if (!m) {
       return new WaError(
         'bad_request',
-        '`to` must be a phone number or a user JID (<digits>@s.whatsapp.net or <digits>@lid)',
+        '`to` must be a phone number, a user JID (<digits>@s.whatsapp.net or <digits>@lid) or a group JID (<digits>@g.us)',
       );
     }
     const [, user, server] = m as unknown as [string, string, string];

@@ -9,6 +9,7 @@ import { describeIssues } from './events.js';
 import { accountIdSchema, isoTimeSchema, sendIdSchema, wireErrorSchema } from './fields.js';
 import { ACCOUNT_STATES } from './states.js';
 import type { Verb } from './commands.js';
+import { groupsReplySchema, presenceReplySchema, readReplySchema } from './groups.js';
 
 export const errorReplySchema = z.object({ ok: z.literal(false), error: wireErrorSchema });
 
@@ -108,6 +109,9 @@ const okSchemaByVerb = {
   disconnect: stateReplySchema,
   logout: stateReplySchema,
   pair: pairReplySchema,
+  groups: groupsReplySchema,
+  read: readReplySchema,
+  presence: presenceReplySchema,
   'accounts.list': accountsListReplySchema,
   'accounts.add': accountsChangeReplySchema,
   'accounts.remove': accountsChangeReplySchema,

@@ -40,7 +40,17 @@ export const SERVICE_NAME = 'wa-connd';
 export const SERVICE_VERSION = '1.0.0';
 export const SERVICE_DESCRIPTION = 'WhatsApp Multi-Device gateway: commands per account';
 
-export const ACCOUNT_VERBS = ['send', 'status', 'connect', 'disconnect', 'logout', 'pair'] as const;
+export const ACCOUNT_VERBS = [
+  'send',
+  'status',
+  'connect',
+  'disconnect',
+  'logout',
+  'pair',
+  'groups',
+  'read',
+  'presence',
+] as const;
 export type AccountVerb = (typeof ACCOUNT_VERBS)[number];
 
 export const ACCOUNTS_VERBS = ['list', 'add', 'remove'] as const;

@@ -8,7 +8,7 @@ import { formatDuration, parseDuration } from '../cli/duration.js';
 import { exitCodeOf, UsageError } from '../cli/errors.js';
 import { EXIT } from '../cli/exit-codes.js';
 import { loadCliConfig, type GlobalOptions } from '../cli/session.js';
-import { runDemo, type DemoSummary, type DemoUrls } from './demo.js';
+import { DEMO_GROUP_SIZE, runDemo, type DemoSummary, type DemoUrls } from './demo.js';
 
 export type DemoCliOptions = GlobalOptions & {
   duration?: string;
@@ -130,7 +130,7 @@ function finalText(s: DemoSummary): string {
   for (const a of s.accounts) {
     lines.push(
       `  ${a.account} (keepalive ${a.keepalive}): ${a.serverDrops} sessions cut by the server, ${a.dropsPrevented} drops prevented by reconnecting ahead, ${a.keepaliveOk} keepalive probes answered`,
-      `    sends: ${a.sent} accepted, ${a.acked} acked, ${a.held} held while offline and ${a.replayed} of them replayed, ${a.failed} failed, ${a.expired} expired`,
+      `    sends: ${a.sent} accepted (${a.groupSent} to a group of ${DEMO_GROUP_SIZE}), ${a.acked} acked, ${a.held} held while offline and ${a.replayed} of them replayed, ${a.failed} failed, ${a.expired} expired`,
       `    ledger: ${a.delivered} delivered once, ${a.missing} lost, ${a.duplicated} duplicated${a.resentSameId ? ` (${a.resentSameId} re-sent under the same message id after a reconnect; the recipient shows each once)` : ''}`,
     );
   }

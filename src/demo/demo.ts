@@ -10,7 +10,9 @@
  *   reconnects just before each cut: drops *prevented*;
  * - `demo-bare`: keepalive `off`, recycle-ahead off — the server cuts every session:
  *   drops *absorbed* (sends held in the outbox and replayed on reconnect).
- * Both must end with every accepted send in the ledger exactly once.
+ * Every third send of an account goes to a group (the account and three contacts) instead.
+ * Both must end with every accepted send in the ledger exactly once, every group send at
+ * every participant device.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -38,6 +40,12 @@ const SETTLE_POLL_MS = 100;
 const IMAGE_EVERY = 5;
 /** Small, inline: the point is the upload and its replay, not the bytes. */
 const IMAGE_BYTES = 8 * 1024;
+/** Every this many sends of an account, one goes to the account's group instead. */
+const GROUP_EVERY = 3;
+/** Contacts in each account's group, besides the account itself. */
+const GROUP_CONTACTS = 3;
+/** Participants of each demo group (the account and its contacts): devices each group send must reach. */
+export const DEMO_GROUP_SIZE = GROUP_CONTACTS + 1;
 /** Both accounts must be open before the trickle starts; a login on loopback takes < 1 s. */
 const OPEN_DEADLINE_MS = 20_000;
 
@@ -117,10 +125,14 @@ async function run(o: DemoOptions, stopped: Promise<void>): Promise<DemoSummary>
     });
 
     const phones = new Map<string, string>();
-    for (const a of DEMO_ACCOUNTS) {
+    // Each account is in a group with a few contacts: every GROUP_EVERY-th send goes there.
+    const groups = new Map<string, string>();
+    for (const [i, a] of DEMO_ACCOUNTS.entries()) {
       const p = await sim.provision();
       phones.set(a.id, p.phone);
       await importCredentials(dataDir, a.id, p);
+      const contacts = Array.from({ length: GROUP_CONTACTS }, (_, k) => `49151000001${i}${k}`);
+      groups.set(a.id, await sim.createGroup(`${a.id} alerts`, [p.phone, ...contacts]));
     }
 
     let config = demoConfig(o.base, dataDir, sim, o.periodMs, o.base.http.port);
@@ -187,16 +199,18 @@ async function run(o: DemoOptions, stopped: Promise<void>): Promise<DemoSummary>
       () => {
         const a = DEMO_ACCOUNTS[n % DEMO_ACCOUNTS.length]!;
         const id = `demo-${runId}-${++n}`;
-        const text = `wa-connd demo message ${n} (${runId})`;
+        const toGroup = Math.ceil(n / DEMO_ACCOUNTS.length) % GROUP_EVERY === 0;
+        const text = `wa-connd demo ${toGroup ? 'group ' : ''}message ${n} (${runId})`;
+        const fanOut = toGroup ? { fanOut: DEMO_GROUP_SIZE } : {};
         // An image's caption is its text: the tally finds it in the ledger by it.
-        const image = n % IMAGE_EVERY === 0;
+        const image = !toGroup && n % IMAGE_EVERY === 0;
         const content = image
           ? { kind: 'image' as const, media: { base64: randomBytes(IMAGE_BYTES).toString('base64') }, caption: text }
           : { text };
         const p = wa
-          .send(a.id, { id, to: a.to, ...content })
+          .send(a.id, { id, to: toGroup ? groups.get(a.id)! : a.to, ...content })
           .then(() => {
-            tally.recordSent({ account: a.id, id, text, at: Date.now() });
+            tally.recordSent({ account: a.id, id, text, at: Date.now(), ...fanOut });
             if (image) tally.images++;
           })
           .catch((err: unknown) => {

@@ -26,6 +26,8 @@ export interface SimulatorLink {
   provision(): Promise<Provisioned>;
   setFaults(conditions: FaultConditions): Promise<void>;
   ledger(phone: string): Promise<LedgerRow[]>;
+  /** A group of these phones (the first is its owner); its JID. */
+  createGroup(subject: string, participants: string[]): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -41,9 +43,8 @@ export async function startLocalSimulator(timeScale: number, logger: Logger): Pr
       return { phone: p.account.phone, creds: toBufferJson(p.creds), keys: toBufferJson(p.keys) };
     },
     setFaults: async (c) => sim.setFaults(c),
-    // An image's caption stands for its text: the tally matches messages by it.
-    ledger: async (phone) =>
-      sim.ledger({ account: phone }).map(({ id, text, caption, count }) => ({ id, text: text ?? caption, count })),
+    ledger: async (phone) => sim.ledger({ account: phone }).map(row),
+    createGroup: async (subject, participants) => sim.createGroup({ subject, participants }).jid,
     close: () => sim.close(),
   };
 }
@@ -82,9 +83,19 @@ export async function remoteSimulator(httpUrl: string, wsUrl: string, logger: Lo
       await call('PUT', '/faults', c);
     },
     ledger: async (phone) =>
-      (
-        JSON.parse(await call('GET', `/ledger?account=${phone}`)) as { entries: (LedgerRow & { caption?: string })[] }
-      ).entries.map(({ id, text, caption, count }) => ({ id, text: text ?? caption, count })),
+      (JSON.parse(await call('GET', `/ledger?account=${phone}`)) as { entries: SimRow[] }).entries.map(row),
+    createGroup: async (subject, participants) =>
+      (JSON.parse(await call('POST', '/groups', { subject, participants })) as { group: { jid: string } }).group.jid,
     close: async () => undefined,
   };
 }
+
+/** A ledger entry as the simulator reports it: an image's caption stands for its text (the tally matches by it). */
+type SimRow = LedgerRow & { caption?: string };
+
+const row = ({ id, text, caption, count, recipients }: SimRow): LedgerRow => ({
+  id,
+  text: text ?? caption,
+  count,
+  ...(recipients ? { recipients } : {}),
+});

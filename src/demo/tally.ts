@@ -7,10 +7,23 @@
 import { isOnline } from '../../machines/index.js';
 import type { AccountState, WaEvent } from '../contract/index.js';
 
-export type SentMessage = { account: string; id: string; text: string; at: number };
+export type SentMessage = {
+  account: string;
+  id: string;
+  text: string;
+  at: number;
+  /** A group send: how many participant devices must each get it once. */
+  fanOut?: number;
+};
 
 /** What the simulator recorded for one message id (the ledger's shape, reduced). */
-export type LedgerRow = { id: string; text: string | undefined; count: number };
+export type LedgerRow = {
+  id: string;
+  text: string | undefined;
+  count: number;
+  /** Group sends: participant device → times it read the message. */
+  recipients?: Record<string, number>;
+};
 
 export type AccountTally = {
   account: string;
@@ -26,6 +39,8 @@ export type AccountTally = {
   /** Held sends that went out once the account was open again. */
   replayed: number;
   sent: number;
+  /** Of `sent`, the sends to the account's group. */
+  groupSent: number;
   acked: number;
   failed: number;
   expired: number;
@@ -154,6 +169,7 @@ export class Tally {
       const byText = new Map<string, LedgerRow[]>();
       for (const r of rows) if (r.text !== undefined) byText.set(r.text, [...(byText.get(r.text) ?? []), r]);
       let sent = 0,
+        groupSent = 0,
         delivered = 0,
         missing = 0,
         duplicated = 0,
@@ -161,8 +177,11 @@ export class Tally {
       for (const m of this.sent.values()) {
         if (m.account !== account) continue;
         sent++;
+        if (m.fanOut !== undefined) groupSent++;
         const hits = byText.get(m.text) ?? [];
-        if (hits.length === 0) missing++;
+        // A group send counts as delivered only once every participant device has it.
+        const reached = (h: LedgerRow) => m.fanOut === undefined || Object.keys(h.recipients ?? {}).length >= m.fanOut;
+        if (hits.length === 0 || !hits.every(reached)) missing++;
         else if (hits.length > 1) duplicated++;
         else delivered++;
         if (hits.some((h) => h.count > 1)) resentSameId++;
@@ -177,6 +196,7 @@ export class Tally {
         held: a.held.size,
         replayed: a.replayed.size,
         sent,
+        groupSent,
         acked: a.acked.size,
         failed: a.failed.size,
         expired: a.expired.size,

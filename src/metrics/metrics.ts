@@ -238,6 +238,8 @@ export function createMetrics(o: MetricsOptions): GatewayMetrics {
         case 'message.reaction':
         case 'message.edited':
         case 'message.deleted':
+        case 'receipt':
+        case 'group.participants':
         case 'qr':
         case 'paired':
         case 'logged_out':

@@ -224,6 +224,17 @@ async function execute(o: CommandServiceOptions, cmd: Command): Promise<OkReplyO
       const r = await bounded(o, 'pair', accounts.pair(known(o, cmd.account), cmd.phone));
       return { ok: true, account: cmd.account, method: r.method, ...(r.code !== undefined ? { code: r.code } : {}) };
     }
+    case 'groups': {
+      const groups = await bounded(o, 'groups', accounts.chat(known(o, cmd.account)).groups());
+      return { ok: true, account: cmd.account, groups };
+    }
+    case 'read': {
+      const status = await bounded(o, 'read', accounts.chat(known(o, cmd.account)).read(cmd.chat, cmd.ids));
+      return { ok: true, account: cmd.account, chat: cmd.chat, status };
+    }
+    case 'presence':
+      await bounded(o, 'presence', accounts.chat(known(o, cmd.account)).presence(cmd.chat, cmd.state));
+      return { ok: true, account: cmd.account, chat: cmd.chat, state: cmd.state };
     case 'accounts.list':
       return { ok: true, accounts: accounts.list() };
     case 'accounts.add': {

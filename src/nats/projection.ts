@@ -157,6 +157,8 @@ export function evolveStored(view: AccountView, event: WaEvent): boolean {
     case 'message.reaction':
     case 'message.edited':
     case 'message.deleted':
+    case 'receipt':
+    case 'group.participants':
     case 'qr':
     case 'paired':
     case 'logged_out':

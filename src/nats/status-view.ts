@@ -90,6 +90,8 @@ export function evolveStatus(status: AccountStatus, event: WaEvent): AccountStat
     case 'message.reaction':
     case 'message.edited':
     case 'message.deleted':
+    case 'receipt':
+    case 'group.participants':
     case 'drop.pattern':
     case 'webhook.dead_lettered':
       return status;

@@ -3,8 +3,8 @@
  * per job — the socket (socket-io.ts), sends with their deadlines (send-io.ts), the
  * keepalive probe and timer firings (probe-io.ts), the pairing-code wait
  * (pairing-code.ts), the session's facts and credentials (session-facts.ts), and inbound
- * messages (inbound.ts). The machine decides; these only perform what it asks and report
- * what happened. All of them keep time on one injected clock.
+ * messages (inbound.ts), groups, reads and chat state (chat-io.ts). The machine decides;
+ * these only perform what it asks and report what happened, on one injected clock.
  */
 import type { AuthenticationState } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
@@ -19,6 +19,7 @@ import {
 } from '../../machines/index.js';
 import { WaError, type KeepaliveStrategy } from '../contract/index.js';
 import { systemClock, type Clock } from './clock.js';
+import { ChatIo } from './chat-io.js';
 import { Inbound } from './inbound.js';
 import type { LoopMonitor } from './loop-monitor.js';
 import { MachineTimer, type AccountTimer } from './machine-timer.js';
@@ -81,6 +82,7 @@ export class AccountRuntime {
   private readonly pairing: PairingCode;
   private readonly session: SessionFacts;
   private readonly inbound: Inbound;
+  readonly chat: ChatIo; // groups, read receipts, chat state
 
   constructor(private readonly opts: AccountRuntimeOptions) {
     const { account, sink } = opts;
@@ -123,6 +125,7 @@ export class AccountRuntime {
       current: () => this.socket.current(),
       ...(opts.mediaStore ? { media: opts.mediaStore } : {}),
     });
+    this.chat = new ChatIo({ account, sink, log, open: () => this.socket.currentIf(this.state()), sends: this.sends });
     this.socket = new SocketIo({
       account,
       auth: opts.auth,
@@ -137,7 +140,8 @@ export class AccountRuntime {
       on: {
         serverAck: (waId, error) => this.sends.serverAck(waId, error),
         receipt: (waId, ack) => this.sends.receipt(waId, ack),
-        inbound: (m) => this.inbound.received(m),
+        inbound: (m) => this.inbound.received(m, this.chat),
+        ...this.chat.hooks(),
         getMessage: (waId) => this.sends.message(waId),
         pairingCode: (conn, phone, connectionId) =>
           this.pairing.request(conn, phone, () => send({ type: 'PairingCodeIssued', connectionId })),
@@ -167,6 +171,7 @@ export class AccountRuntime {
       );
       sink({ account, ...record });
       this.session.transition(record);
+      if (record.to === 'open') this.chat.opened();
     });
     this.actor.subscribe({ error: (err) => log.error({ err }, 'account machine failed') });
   }

@@ -11,7 +11,7 @@ import { AccountRuntime, type AccountAuth, type AccountSettings } from './accoun
 import type { Clock } from './clock.js';
 import type { LoopMonitor } from './loop-monitor.js';
 import type { AccountTimer } from './machine-timer.js';
-import type { AccountOptions, AccountsPort, FactSink, MediaPort, OutgoingSend } from './port.js';
+import type { AccountOptions, AccountsPort, ChatPort, FactSink, MediaPort, OutgoingSend } from './port.js';
 
 export interface GatewayOptions {
   sink: FactSink;
@@ -121,6 +121,10 @@ export class Gateway implements AccountsPort {
 
   logout(account: string): Promise<AccountStateName> {
     return this.get(account).logout();
+  }
+
+  chat(account: string): ChatPort {
+    return this.get(account).chat;
   }
 
   pair(account: string, phone?: string): Promise<{ method: 'qr' | 'code'; code?: string }> {

@@ -12,7 +12,7 @@
 import type { Logger } from 'pino';
 import { DOWNLOAD_FIELDS, type InboundContent } from '../baileys/inbound-content.js';
 import type { InboundMessage } from '../baileys/connection.js';
-import type { InboundMedia } from '../contract/index.js';
+import { isGroupJid, type InboundMedia } from '../contract/index.js';
 import { Lru } from './lru.js';
 import type { FactSink, MediaPort } from './port.js';
 
@@ -38,7 +38,9 @@ export class Inbound {
     private readonly o: InboundOptions = {},
   ) {}
 
-  received(m: InboundMessage): void {
+  /** `chat` remembers a group message's sender (for its read receipt), redelivered or not. */
+  received(m: InboundMessage, chat?: { inbound(m: InboundMessage): void }): void {
+    chat?.inbound(m);
     if (this.seen.has(m.waMessageId)) return;
     this.seen.set(m.waMessageId, true);
     const c = m.content;
@@ -128,6 +130,7 @@ export class Inbound {
           ...about,
           type: 'message.in',
           waMessageId: m.waMessageId,
+          ...(isGroupJid(m.chat) ? { participant: m.from } : {}),
           ...(m.text !== undefined ? { text: m.text } : {}),
           ...fields,
         });

@@ -5,8 +5,10 @@
  */
 import type { AccountStateName } from '../../machines/index.js';
 import type {
+  ChatState,
   EventBody,
   EventType,
+  GroupSummary,
   KeepaliveStrategy,
   MediaRef,
   QueuedContent,
@@ -26,7 +28,7 @@ export type FactSink = (fact: Fact) => void;
 /** A send the event layer has already recorded as `send.queued`. */
 export interface OutgoingSend {
   id: string;
-  /** Normalised user JID. */
+  /** Normalised user or group JID. */
   to: string;
   /** A plain text message (the only kind before issue 13); `content` otherwise. */
   text?: string;
@@ -50,7 +52,17 @@ export interface AccountOptions {
   connect?: boolean;
 }
 
+/** An account's chats beyond sending (src/runtime/chat-io.ts): `unavailable` while not connected, except `read`. */
+export interface ChatPort {
+  groups(): Promise<GroupSummary[]>;
+  /** `held` while not connected: sent on the next login. */
+  read(chat: string, ids: string[]): Promise<'sent' | 'held'>;
+  presence(chat: string, state: ChatState): Promise<void>;
+}
+
 export interface AccountsPort {
+  /** Groups, read receipts and chat state of a known account. */
+  chat(account: string): ChatPort;
   list(): { account: string; state: AccountStateName }[];
   has(account: string): boolean;
   state(account: string): AccountStateName;

@@ -113,6 +113,11 @@ export class SendIo {
     if (id) this.facts.acked(id, ack);
   }
 
+  /** The send a WhatsApp message id belongs to (receipts name the message). */
+  sendIdOf(waMessageId: string): string | undefined {
+    return this.outbound.sendIdOf(waMessageId);
+  }
+
   /** For Baileys' getMessage (WhatsApp's retry requests). */
   message(waMessageId: string) {
     return this.outbound.message(waMessageId);

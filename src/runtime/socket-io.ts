@@ -7,7 +7,12 @@
  */
 import type { Logger } from 'pino';
 import type { AccountEvent } from '../../machines/index.js';
-import { openConnection, type BaileysConnection, type InboundMessage } from '../baileys/connection.js';
+import {
+  openConnection,
+  type BaileysConnection,
+  type ConnectionEvents,
+  type InboundMessage,
+} from '../baileys/connection.js';
 import type { AccountAuth } from './account-runtime.js';
 import type { Clock } from './clock.js';
 import type { FactSink } from './port.js';
@@ -39,6 +44,8 @@ export interface SocketIoOptions {
     serverAck(waMessageId: string, error: string | undefined): void;
     receipt(waMessageId: string, ack: 'delivered' | 'read'): void;
     inbound(message: InboundMessage): void;
+    groupReceipt: ConnectionEvents['groupReceipt'];
+    groupParticipants: ConnectionEvents['groupParticipants'];
     getMessage: Parameters<typeof openConnection>[0]['getMessage'];
     /** Up and unpaired with a phone to pair: ask for the code (once per socket). */
     pairingCode(conn: BaileysConnection, phone: string, connectionId: number): Promise<void>;
@@ -52,6 +59,11 @@ export class SocketIo {
 
   current(): LiveConnection | null {
     return this.live;
+  }
+
+  /** The socket, only while the account is logged in (`open`). */
+  currentIf(state: string): LiveConnection | null {
+    return state === 'open' ? this.live : null;
   }
 
   async open(connectionId: number, pairPhone: string | null): Promise<void> {
@@ -112,6 +124,8 @@ export class SocketIo {
         serverAck: guard('ack', (waId, error) => o.on.serverAck(waId, error)),
         receipt: guard('receipt', (waId, ack) => o.on.receipt(waId, ack)),
         inbound: guard('message', (m) => o.on.inbound(m)),
+        groupReceipt: guard('receipt', (r) => o.on.groupReceipt(r)),
+        groupParticipants: guard('group', (c) => o.on.groupParticipants(c)),
         credsChanged: guard('creds', () => {
           o.auth.saveCreds().catch((err: unknown) => log.error({ err }, 'saving credentials failed'));
         }),

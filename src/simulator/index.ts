@@ -9,6 +9,9 @@ import { FaultBook } from './faults/faults.js';
 import { SessionRegistry } from './session/session-registry.js';
 import { Pairing } from './session/pairing.js';
 import { InboundDelivery } from './session/delivery.js';
+import { GroupDirectory } from './groups/directory.js';
+import { SenderKeys } from './groups/sender-keys.js';
+import { ChatLog } from './chat/chat-log.js';
 import type { SimulatorContext } from './session/context.js';
 import { listenWs } from './server.js';
 import { listenHttp } from './control/http-api.js';
@@ -55,11 +58,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     faults,
     sessions: new SessionRegistry(),
     pairing: new Pairing(),
+    groups: new GroupDirectory(),
+    senderKeys: new SenderKeys(),
     logger,
     timeScale,
     unknownAccounts: options.unknownAccounts ?? 'register',
     media: { store, tls, hostname: media.hostname, url: media.url },
-  } as Omit<SimulatorContext, 'delivery'> as SimulatorContext;
+  } as Omit<SimulatorContext, 'delivery' | 'chatLog'> as SimulatorContext;
+  ctx.chatLog = new ChatLog(ctx.contacts);
   ctx.delivery = new InboundDelivery(ctx);
   const controls = makeControls(ctx);
   const rootPublicKey = Buffer.from(identity.root.public).toString('base64');
@@ -114,3 +120,5 @@ export type { UploadRecord } from './media/store.js';
 export type { SessionInfo } from './session/session-registry.js';
 export { SimulatorError, type SimulatorErrorCode } from './errors.js';
 export { toBufferJson } from './simulator.js';
+export type { ChatLogEntry, ChatLogQuery } from './chat/chat-log.js';
+export type { GroupInfo, CreateGroupOptions } from './groups/directory.js';

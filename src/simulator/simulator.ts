@@ -14,6 +14,10 @@ import type { InboundRequest, InboundResult } from './session/delivery.js';
 import type { ScanResult } from './session/pairing.js';
 import type { SessionInfo } from './session/session-registry.js';
 import type { SimulatorContext } from './session/context.js';
+import type { CreateGroupOptions, GroupInfo } from './groups/directory.js';
+import { describeGroup } from './groups/directory.js';
+import type { ChatLogEntry, ChatLogQuery } from './chat/chat-log.js';
+import { changeMembership, type MembershipChange, type MembershipResult } from './groups/membership.js';
 import type { UploadRecord } from './media/store.js';
 
 export interface AccountInfo extends ReturnType<typeof describeAccount> {
@@ -32,6 +36,13 @@ export interface SimulatorControls {
   /** One-shot action on the account's session (or every session): returns connection ids. */
   inject(action: FaultAction, account?: string): string[];
   pushInbound(req: InboundRequest): InboundResult;
+  /** A group with its participants (phones); accounts among them see it. */
+  createGroup(options: CreateGroupOptions): GroupInfo;
+  groups(): GroupInfo[];
+  /** Add/remove/promote/demote; connected members get a `w:gp2` notification. */
+  changeGroup(change: MembershipChange): MembershipResult;
+  /** Read receipts and chat state (typing) the accounts sent. */
+  chatLog(query?: ChatLogQuery): ChatLogEntry[];
   ledger(query?: LedgerQuery): LedgerEntry[];
   /** Media uploads accepted by the media host, in order (per account, or all). */
   mediaUploads(account?: string): UploadRecord[];
@@ -85,6 +96,14 @@ export function makeControls(ctx: SimulatorContext): SimulatorControls {
       return targets.map((c) => c.id);
     },
     pushInbound: (req) => ctx.delivery.push(req),
+    createGroup: (options) => {
+      const group = ctx.groups.create(options);
+      for (const phone of group.participants.keys()) ctx.contacts.know(phone);
+      return describeGroup(group);
+    },
+    groups: () => ctx.groups.list(),
+    changeGroup: (change) => changeMembership(ctx, change),
+    chatLog: (query) => ctx.chatLog.query(query),
     ledger: (query) => ctx.ledger.query(query),
     mediaUploads: (account) => ctx.media.store.uploads(account),
     scanQr: (qr, phone) => ctx.pairing.scanQr(qr, phone),
@@ -92,6 +111,7 @@ export function makeControls(ctx: SimulatorContext): SimulatorControls {
     reset: () => {
       ctx.faults.reset();
       ctx.ledger.clear();
+      ctx.chatLog.clear();
       ctx.media.store.clearUploads();
       ctx.delivery.clearQueues();
       reapply(undefined);

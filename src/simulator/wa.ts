@@ -113,3 +113,12 @@ export function bytesOf(node: BinaryNode | undefined): Buffer | undefined {
   if (typeof node.content === 'string') return Buffer.from(node.content, 'utf8');
   return undefined;
 }
+
+// Sender keys (group messages): Baileys' own port of libsignal's group cipher.
+export {
+  GroupCipher,
+  GroupSessionBuilder,
+  SenderKeyDistributionMessage,
+  SenderKeyName,
+  SenderKeyRecord,
+} from '@whiskeysockets/baileys/lib/Signal/Group/index.js';

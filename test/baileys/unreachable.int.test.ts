@@ -35,6 +35,8 @@ async function closeOf(url: string): Promise<{ statusCode: number | undefined; u
     serverAck: noop,
     receipt: noop,
     inbound: noop,
+    groupReceipt: noop,
+    groupParticipants: noop,
     credsChanged: noop,
     closed: (statusCode, _message, unreachable) => {
       closed = { statusCode, unreachable };

@@ -70,6 +70,40 @@ describe('when a client sends a well-formed command', () => {
     });
   });
 
+  it('decodes a send to a group', () => {
+    expect(decodeCommand('wa.cmd.a.send', json({ to: '120363012345678901@g.us', text: 'all' }))).toMatchObject({
+      to: '120363012345678901@g.us',
+    });
+  });
+
+  it('decodes groups, read (chat normalised, ids deduplicated) and presence', () => {
+    expect(decodeCommand('wa.cmd.a.groups', '')).toEqual({ verb: 'groups', account: 'a' });
+    expect(decodeCommand('wa.cmd.a.read', json({ chat: '+49 151 2345678', ids: ['X1', 'X2', 'X1'] }))).toEqual({
+      verb: 'read',
+      account: 'a',
+      chat: '491512345678@s.whatsapp.net',
+      ids: ['X1', 'X2'],
+    });
+    expect(decodeCommand('wa.cmd.a.presence', json({ chat: '1-2@g.us', state: 'recording' }))).toEqual({
+      verb: 'presence',
+      account: 'a',
+      chat: '1-2@g.us',
+      state: 'recording',
+    });
+  });
+
+  it.each([
+    ['wa.cmd.a.read', { chat: '+491512345678', ids: [] }],
+    ['wa.cmd.a.read', { chat: '+491512345678' }],
+    ['wa.cmd.a.read', { chat: 'nobody', ids: ['X'] }],
+    ['wa.cmd.a.read', { chat: '+491512345678', ids: Array.from({ length: 257 }, (_, i) => `X${i}`) }],
+    ['wa.cmd.a.presence', { chat: '+491512345678', state: 'typing' }],
+    ['wa.cmd.a.presence', { chat: '+491512345678', state: 'available' }],
+    ['wa.cmd.a.groups', { all: true }],
+  ])('refuses %s %j with bad_request', (subject, body) => {
+    expectError(decodeCommand(subject, json(body)), 'bad_request');
+  });
+
   it('accepts text exactly at the limit', () => {
     const r = decodeCommand('wa.cmd.a.send', json({ to: '4915123456789', text: 'x'.repeat(MAX_TEXT_BYTES) }));
     expect(r).not.toBeInstanceOf(WaError);

@@ -102,6 +102,27 @@ const examples: WaEvent[] = [
     text: 'yo',
     timestamp: '2025-01-02T03:04:00.000Z',
   }),
+  makeEvent('message.in', env, {
+    waMessageId: 'ABD',
+    from: '4915@s.whatsapp.net',
+    chat: '120363012345678901@g.us',
+    participant: '4915@s.whatsapp.net',
+    timestamp: '2025-01-02T03:04:00.000Z',
+  }),
+  makeEvent('send.queued', env, { id: 'ord-2', to: '120363012345678901@g.us', kind: 'text', text: 'all' }),
+  makeEvent('receipt', env, {
+    id: 'ord-2',
+    waMessageId: '3EB0ABCDEF',
+    chat: '120363012345678901@g.us',
+    participant: '4915@s.whatsapp.net',
+    status: 'read',
+  }),
+  makeEvent('group.participants', env, {
+    chat: '120363012345678901@g.us',
+    action: 'promote',
+    participants: ['4915@s.whatsapp.net'],
+    by: '4916@s.whatsapp.net',
+  }),
   makeEvent('qr', env, { qr: '2@abc,def' }),
   makeEvent('paired', env, { jid: '4915123456789:3@s.whatsapp.net' }),
   makeEvent('logged_out', env, { statusCode: 401 }),
@@ -195,10 +216,12 @@ describe('the state names', () => {
 });
 
 describe('the event classes', () => {
-  it('make records of send.*, message.*, paired, logged_out, webhook dead letters and owner.*, and observability of the rest', () => {
+  it('make records of send.*, message.*, receipts, group changes, paired, logged_out, webhook dead letters and owner.*, and observability of the rest', () => {
     const record = (t: string) =>
       t.startsWith('send.') ||
       t.startsWith('message.') ||
+      t === 'receipt' ||
+      t.startsWith('group.') ||
       t === 'paired' ||
       t === 'logged_out' ||
       t === 'webhook.dead_lettered' ||

@@ -11,6 +11,8 @@ describe('when a send names its recipient', () => {
     ['4915123456789@S.WhatsApp.Net', '4915123456789@s.whatsapp.net'],
     ['4915123456789@c.us', '4915123456789@s.whatsapp.net'],
     ['123456789012345@lid', '123456789012345@lid'],
+    ['120363012345678901@g.us', '120363012345678901@g.us'],
+    ['4915123456789-1612345678@G.US', '4915123456789-1612345678@g.us'],
   ])('normalises %j to %j', (input, jid) => {
     expect(normaliseRecipient(input)).toBe(jid);
   });
@@ -21,7 +23,9 @@ describe('when a send names its recipient', () => {
     '+12345', // too short
     '+1234567890123456', // longer than E.164
     'abc',
-    '12345-678@g.us', // groups are not supported yet
+    'abc-1@g.us', // not a group id
+    '123-@g.us',
+    'status@broadcast',
     '49151:12@s.whatsapp.net', // device JID
     '@s.whatsapp.net',
     'x@s.whatsapp.net',

@@ -6,7 +6,7 @@
  */
 import type { AccountStateName } from '../../machines/index.js';
 import { WaError } from '../../src/contract/index.js';
-import type { AccountOptions, AccountsPort, Fact, FactSink, OutgoingSend } from '../../src/runtime/port.js';
+import type { AccountOptions, AccountsPort, ChatPort, Fact, FactSink, OutgoingSend } from '../../src/runtime/port.js';
 
 type Account = { state: AccountStateName; held: OutgoingSend[] };
 
@@ -37,6 +37,12 @@ export class FakeAccounts implements AccountsPort {
   }
   state(account: string) {
     return this.get(account).state;
+  }
+  /** Chats need a live link: the fake has none (the e2e tests cover them). */
+  chat(account: string): ChatPort {
+    this.get(account);
+    const down = () => Promise.reject(new WaError('unavailable', `account ${account} is not connected`));
+    return { groups: down, read: async () => 'held', presence: down };
   }
   isPaired(account: string) {
     this.get(account);

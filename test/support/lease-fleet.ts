@@ -72,7 +72,7 @@ export async function ownershipEvents(nc: NatsConnection): Promise<Ownership[]> 
       account: e.account,
       type: e.type,
       writer: 'writer' in e ? e.writer : '',
-      ...('by' in e ? { by: e.by } : {}),
+      ...('by' in e && e.by !== undefined ? { by: e.by } : {}),
       seq: e.seq,
       at: e.at,
     }))

@@ -34,6 +34,8 @@ export interface QueuedInbound {
   type: string;
   edit?: string;
   t: number;
+  /** A group message: the group's jid (`from` is then the participant who wrote). */
+  group?: string;
 }
 
 export interface Account {

@@ -9,6 +9,8 @@ import { toBufferJson, type SimulatorControls } from '../simulator.js';
 import {
   actionSchema,
   clearFaultsSchema,
+  createGroupSchema,
+  groupChangeSchema,
   inboundSchema,
   ledgerQuerySchema,
   pairingCodeSchema,
@@ -77,6 +79,13 @@ export function routes(sim: SimulatorControls, rootPublicKey: string, media: Med
     return { connections: sim.inject(action, account) };
   });
   r.set('POST /inbound', (body) => sim.pushInbound(stripUndefined(parse(inboundSchema, body))));
+  r.set('GET /chat-log', (_body, query) => {
+    const q = stripUndefined(parse(ledgerQuerySchema, Object.fromEntries(query)));
+    return { entries: sim.chatLog(q) };
+  });
+  r.set('GET /groups', () => ({ groups: sim.groups() }));
+  r.set('POST /groups', (body) => ({ group: sim.createGroup(stripUndefined(parse(createGroupSchema, body))) }));
+  r.set('POST /groups/participants', (body) => sim.changeGroup(stripUndefined(parse(groupChangeSchema, body))));
   r.set('GET /ledger', (_body, query) => {
     const q = stripUndefined(parse(ledgerQuerySchema, Object.fromEntries(query)));
     return { entries: sim.ledger(q) };

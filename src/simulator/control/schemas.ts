@@ -83,6 +83,31 @@ export const provisionSchema = z
   })
   .strict();
 
+const groupJid = z.string().regex(/^[0-9-]{1,64}@g\.us$/, 'must be a group jid (<id>@g.us)');
+
+export const createGroupSchema = z
+  .object({
+    subject: z.string().min(1).max(100),
+    participants: z.array(phone).min(1).max(1024),
+    admins: z.array(phone).max(1024).optional(),
+    owner: phone.optional(),
+    id: z
+      .string()
+      .regex(/^[0-9-]{1,64}$/)
+      .optional(),
+    addressingMode: z.enum(['lid', 'pn']).optional(),
+  })
+  .strict();
+
+export const groupChangeSchema = z
+  .object({
+    group: groupJid,
+    action: z.enum(['add', 'remove', 'promote', 'demote']),
+    participants: z.array(phone).min(1).max(1024),
+    by: phone.optional(),
+  })
+  .strict();
+
 const messageId = z.string().regex(/^[A-Za-z0-9]{4,64}$/, 'must be 4–64 letters or digits');
 /** Base64 media in a control request: up to 48 MiB of plaintext. */
 const MAX_INBOUND_MEDIA_B64 = Math.ceil((48 * 1024 * 1024 * 4) / 3);
@@ -92,6 +117,7 @@ export const inboundSchema = z
     account: phone,
     from: phone,
     id: messageId.optional(),
+    group: groupJid.optional(),
     text: z
       .string()
       .max(64 * 1024)

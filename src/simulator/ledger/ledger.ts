@@ -35,6 +35,9 @@ export interface LedgerEntry extends Partial<ContentFields>, MediaCheck {
   direction: Direction;
   /** Times this id arrived; > 1 means the client sent it again. */
   count: number;
+  /** Group sends: participant device jid (phone-number form) → times that device could read
+   * the message. Exactly-once fan-out means every participant device at 1. */
+  recipients?: Record<string, number>;
   firstAt: number;
   lastAt: number;
 }
@@ -47,6 +50,8 @@ export interface LedgerRecord extends Partial<ContentFields>, MediaCheck {
   kind: string;
   decrypted: boolean;
   direction?: Direction;
+  /** Group sends: the devices that could read this copy. */
+  recipients?: string[];
 }
 
 export interface LedgerQuery {
@@ -67,15 +72,26 @@ export class Ledger {
     // Ids are unique per sender, so the account (and direction) is part of the key.
     const key = `${direction}\u0000${r.account}\u0000${r.id}`;
     const existing = this.byKey.get(key);
+    const { recipients, ...rest } = r;
     if (existing) {
+      if (recipients) existing.recipients = countIn(existing.recipients ?? {}, recipients);
       existing.count++;
       existing.lastAt = now;
-      if (!existing.decrypted && r.decrypted) Object.assign(existing, { ...r, direction, decrypted: true });
+      if (!existing.decrypted && r.decrypted) Object.assign(existing, { ...rest, direction, decrypted: true });
       return { entry: existing, duplicate: true };
     }
     const seq = this.next(direction);
     const chatSeq = this.next(`${direction}\u0000${r.account}\u0000${r.chat}`);
-    const entry: LedgerEntry = { ...r, direction, seq, chatSeq, count: 1, firstAt: now, lastAt: now };
+    const entry: LedgerEntry = {
+      ...rest,
+      ...(recipients ? { recipients: countIn({}, recipients) } : {}),
+      direction,
+      seq,
+      chatSeq,
+      count: 1,
+      firstAt: now,
+      lastAt: now,
+    };
     this.entries.push(entry);
     this.byKey.set(key, entry);
     return { entry, duplicate: false };
@@ -109,4 +125,9 @@ export class Ledger {
     this.counters.set(counter, n);
     return n;
   }
+}
+
+function countIn(counts: Record<string, number>, devices: string[]): Record<string, number> {
+  for (const d of devices) counts[d] = (counts[d] ?? 0) + 1;
+  return counts;
 }

@@ -9,6 +9,7 @@ import { parseJid, pnJid } from '../accounts/jids.js';
 import type { Account } from '../accounts/account.js';
 import type { Contact } from '../signal/contacts.js';
 import type { Connection } from './connection.js';
+import { handleGroupSend } from '../groups/group-send.js';
 import { readContent, type ContentFields } from '../ledger/content.js';
 import type { MediaCheck } from '../ledger/ledger.js';
 import { checkMedia } from '../media/check.js';
@@ -40,6 +41,11 @@ export async function handleClientMessage(conn: Connection, node: BinaryNode): P
     conn.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t } });
     return;
   }
+  const group = conn.ctx.groups.get(to);
+  if (group) {
+    await handleGroupSend(conn, account, group, node);
+    return;
+  }
   const contact = conn.ctx.contacts.resolve(to);
   const { text, kind, decrypted, fields, check } = contact
     ? await decryptFor(conn, account, contact, node)
@@ -60,16 +66,27 @@ export async function handleClientMessage(conn: Connection, node: BinaryNode): P
     'message received',
   );
 
+  ackAndReceipt(conn, id, to, [undefined]);
+}
+
+/** `<ack>` now (or after the latency fault), then delivery and read receipts when switched
+ * on: one per recipient, `participant` naming it in groups. */
+export function ackAndReceipt(conn: Connection, id: string, to: string, participants: (string | undefined)[]): void {
   const receipts = conn.receipts();
-  conn.afterDelay(faults.ackLatencyMs, () => {
-    conn.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t } });
+  const now = () => String(Math.floor(Date.now() / 1000));
+  const receipt = (participant: string | undefined, type?: 'read') => ({
+    tag: 'receipt',
+    attrs: { from: to, id, t: now(), ...(participant ? { participant } : {}), ...(type ? { type } : {}) },
+  });
+  conn.afterDelay(conn.faults().ackLatencyMs, () => {
+    conn.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t: now() } });
     if (!receipts.delivery) return;
     conn.afterDelay(receipts.deliveryDelayMs, () => {
-      conn.send({ tag: 'receipt', attrs: { from: to, id, t: String(Math.floor(Date.now() / 1000)) } });
+      for (const p of participants) conn.send(receipt(p));
       if (!receipts.read) return;
-      conn.afterDelay(receipts.readDelayMs, () =>
-        conn.send({ tag: 'receipt', attrs: { from: to, id, type: 'read', t: String(Math.floor(Date.now() / 1000)) } }),
-      );
+      conn.afterDelay(receipts.readDelayMs, () => {
+        for (const p of participants) conn.send(receipt(p, 'read'));
+      });
     });
   });
 }

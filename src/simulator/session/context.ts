@@ -9,6 +9,9 @@ import type { ServerIdentity } from '../protocol/certificate.js';
 import type { SessionRegistry } from './session-registry.js';
 import type { Pairing } from './pairing.js';
 import type { InboundDelivery } from './delivery.js';
+import type { GroupDirectory } from '../groups/directory.js';
+import type { SenderKeys } from '../groups/sender-keys.js';
+import type { ChatLog } from '../chat/chat-log.js';
 import type { MediaService } from '../media/media-conn.js';
 
 export type UnknownAccountPolicy = 'register' | 'reject';
@@ -22,6 +25,10 @@ export interface SimulatorContext {
   sessions: SessionRegistry;
   pairing: Pairing;
   delivery: InboundDelivery;
+  groups: GroupDirectory;
+  senderKeys: SenderKeys;
+  /** Read receipts and chat state the accounts sent. */
+  chatLog: ChatLog;
   /** Media host (upload/download over https) and its blob store. */
   media: MediaService;
   logger: Logger;

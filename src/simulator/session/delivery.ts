@@ -14,6 +14,7 @@ import type { Contact } from '../signal/contacts.js';
 import type { SimulatorContext } from './context.js';
 import type { Connection } from './connection.js';
 import { addressOf } from './client-message.js';
+import { checkGroupInbound, groupSenderAttrs } from '../groups/inbound-group.js';
 import { buildInbound, type InboundRequest } from './inbound-content.js';
 import { readContent } from '../ledger/content.js';
 import { checkMedia } from '../media/check.js';
@@ -47,6 +48,7 @@ export class InboundDelivery {
       throw new SimulatorError('bad_request', '`from` must be a phone number (digits)');
     const stanza = buildInbound(req, account.phone, this.ctx.media);
     this.ctx.contacts.know(req.from);
+    if (req.group !== undefined) checkGroupInbound(this.ctx.groups.require(req.group), account.phone, req.from);
     const msg: QueuedInbound = {
       id: req.id ?? newMessageId(),
       from: req.from,
@@ -54,6 +56,7 @@ export class InboundDelivery {
       type: stanza.type,
       t: Math.floor(Date.now() / 1000),
       ...(stanza.edit ? { edit: stanza.edit } : {}),
+      ...(req.group !== undefined ? { group: req.group } : {}),
     };
     this.record(account.phone, msg);
     const conn = this.ctx.sessions.forAccount(account.phone);
@@ -92,7 +95,7 @@ export class InboundDelivery {
     this.ctx.ledger.record({
       direction: 'in',
       account,
-      chat: pnJid(msg.from),
+      chat: msg.group ?? pnJid(msg.from),
       id: msg.id,
       text,
       kind,
@@ -158,10 +161,20 @@ export class InboundDelivery {
         ...(preKey ? { preKey: { keyId: preKey.keyId, publicKey: withKeyType(preKey.publicKey) } } : {}),
       });
     }
-    const { type, body } = await new signal.SessionCipher(store, address).encrypt(encodeWAMessage(msg.message));
+    const group = this.ctx.groups.get(msg.group);
+    const sk = group ? await this.ctx.senderKeys.encrypt(group.jid, contact.phone, msg.message) : undefined;
+    // In a group the pairwise copy carries the contact's sender key; the content is the skmsg.
+    const { type, body } = await new signal.SessionCipher(store, address).encrypt(
+      encodeWAMessage(
+        group && sk
+          ? { senderKeyDistributionMessage: { groupId: group.jid, axolotlSenderKeyDistributionMessage: sk.skdm } }
+          : msg.message,
+      ),
+    );
     const attrs: Record<string, string> = {
-      from: lidJid(contact.lid),
-      sender_pn: pnJid(contact.phone),
+      ...(group
+        ? groupSenderAttrs(group, contact.phone)
+        : { from: lidJid(contact.lid), sender_pn: pnJid(contact.phone) }),
       id: msg.id,
       t: String(msg.t),
       type: msg.type,
@@ -169,17 +182,15 @@ export class InboundDelivery {
     };
     if (offline) attrs.offline = '1';
     if (msg.edit) attrs.edit = msg.edit;
-    return {
-      tag: 'message',
-      attrs,
-      content: [
-        {
-          tag: 'enc',
-          attrs: { v: '2', type: type === PREKEY_WHISPER_TYPE ? 'pkmsg' : 'msg' },
-          content: Buffer.from(body, 'binary'),
-        },
-      ],
-    };
+    const content: BinaryNode[] = [
+      {
+        tag: 'enc',
+        attrs: { v: '2', type: type === PREKEY_WHISPER_TYPE ? 'pkmsg' : 'msg' },
+        content: Buffer.from(body, 'binary'),
+      },
+    ];
+    if (sk) content.push({ tag: 'enc', attrs: { v: '2', type: 'skmsg' }, content: Buffer.from(sk.skmsg) });
+    return { tag: 'message', attrs, content };
   }
 
   /** Drops every queued inbound message (control API reset). */

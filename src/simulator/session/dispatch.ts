@@ -14,16 +14,21 @@ export async function dispatch(conn: Connection, node: BinaryNode): Promise<void
     case 'message':
       if (conn.state === 'logged-in') await handleClientMessage(conn, node);
       return;
-    case 'receipt':
+    case 'receipt': {
       // The client's receipt for an inbound message is its acknowledgement: stop re-sending.
-      conn.ctx.delivery.acknowledge(conn, receiptIds(node));
+      const ids = receiptIds(node);
+      conn.ctx.delivery.acknowledge(conn, ids);
+      if (conn.account) conn.ctx.chatLog.read(conn.account.phone, node, ids);
+      return;
+    }
+    case 'chatstate':
+      if (conn.account) conn.ctx.chatLog.chatState(conn.account.phone, node);
       return;
     case 'ack':
       // A (n)ack of an inbound message: processed either way, so never re-sent.
       if (node.attrs.class === 'message' && node.attrs.id) conn.ctx.delivery.acknowledge(conn, [node.attrs.id]);
       return;
     case 'presence':
-    case 'chatstate':
     case 'ib':
     case 'notification':
       // Presence, chat state and telemetry (`<ib><unified_session>`) need no answer; they

@@ -26,6 +26,8 @@ export interface InboundRequest {
   account: string;
   from: string;
   id?: string | undefined;
+  /** Group jid: `from` writes to this group (both must be participants). */
+  group?: string | undefined;
   /** Exactly one of the kinds below. */
   text?: string | undefined;
   media?: InboundMedia | undefined;

@@ -8,6 +8,7 @@ import { SERVER_JID } from '../accounts/jids.js';
 import type { Connection } from './connection.js';
 import { handleEncryptIq } from './encrypt-iq.js';
 import { answerUsync } from './usync.js';
+import { handleGroupIq } from '../groups/group-iq.js';
 import { answerMediaConn } from '../media/media-conn.js';
 
 export function result(iq: BinaryNode, content?: BinaryNode[]): BinaryNode {
@@ -45,6 +46,9 @@ export async function handleIq(conn: Connection, iq: BinaryNode): Promise<void> 
       return;
     case 'encrypt':
       await handleEncryptIq(conn, iq);
+      return;
+    case 'w:g2':
+      handleGroupIq(conn, iq);
       return;
     case 'usync':
       conn.send(answerUsync(conn, iq));
