@@ -9,6 +9,7 @@ import { parseJid, pnJid } from '../accounts/jids.js';
 import type { Account } from '../accounts/account.js';
 import type { Contact } from '../signal/contacts.js';
 import type { Connection } from './connection.js';
+import { refusalFor } from './send-refusal.js';
 
 export function addressOf(account: Account) {
   // One canonical Signal address per companion device, used for both directions.
@@ -22,8 +23,8 @@ export async function handleClientMessage(conn: Connection, node: BinaryNode): P
   if (!account || !id || !to) return;
   const faults = conn.faults();
   const t = String(Math.floor(Date.now() / 1000));
-  if (faults.rejectSends) {
-    const error = faults.rejectSends.error;
+  const error = refusalFor(conn, to);
+  if (error !== undefined) {
     conn.log.info({ id, error }, 'rejecting send (fault)');
     conn.afterDelay(faults.ackLatencyMs, () =>
       conn.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t, error } }),
