@@ -81,6 +81,16 @@ export const sendFailedEventSchema = z.object({
   type: z.literal('send.failed'),
   id: sendIdSchema,
   error: wireErrorSchema,
+  /**
+   * Whether sending the same content again later (as a new send) may succeed. The gateway
+   * itself never sends a failed send again; `false` means: do not try again (463: each
+   * attempt deepens a reach-out restriction). Absent on events written before it existed.
+   */
+  retryable: z.boolean().optional(),
+  /** WhatsApp's refusal, when the server refused it (error ack): its code, e.g. 463, 479. */
+  statusCode: z.number().int().optional(),
+  /** The refusal by name (src/baileys/refusals.ts): `reachOutRestricted`, `invalidStanza` … */
+  reason: z.string().max(64).optional(),
 });
 
 export const sendExpiredEventSchema = z.object({
@@ -99,6 +109,36 @@ export const messageInEventSchema = z.object({
   text: z.string().optional(),
   /** WhatsApp's own message time (not receipt time), as ISO. */
   timestamp: isoTimeSchema,
+});
+
+/**
+ * An inbound message WhatsApp delivered but Baileys could not decrypt (its CIPHERTEXT
+ * stub). Baileys has asked the sender to encrypt it again (a retry receipt); when that
+ * copy decrypts it arrives as one `message.in` with the same `waMessageId`. One per id.
+ */
+export const messageUndecryptableEventSchema = z.object({
+  ...envelope,
+  type: z.literal('message.undecryptable'),
+  waMessageId: z.string().min(1).max(128),
+  from: z.string().min(1).max(128),
+  chat: z.string().min(1).max(128),
+  /** Baileys' (libsignal's) error: `Bad MAC`, `No session`, `Invalid PreKey ID`, `Message absent from node` … */
+  reason: z.string().max(256),
+  timestamp: isoTimeSchema,
+});
+
+/**
+ * WhatsApp banned the account for a while (`<failure reason=402 expire=…>`, Baileys'
+ * close with statusCode 402): no connect attempt before `until`, then a normal one.
+ */
+export const accountBannedEventSchema = z.object({
+  ...envelope,
+  type: z.literal('account.banned'),
+  /** When the ban ends and the account connects again. */
+  until: isoTimeSchema,
+  statusCode: z.number().int(),
+  /** WhatsApp's ban reason code (`code` of the failure), when it gave one. */
+  banCode: z.number().int().optional(),
 });
 
 export const qrEventSchema = z.object({
@@ -174,6 +214,8 @@ export const waEventSchema = z.discriminatedUnion('type', [
   sendFailedEventSchema,
   sendExpiredEventSchema,
   messageInEventSchema,
+  messageUndecryptableEventSchema,
+  accountBannedEventSchema,
   qrEventSchema,
   pairedEventSchema,
   loggedOutEventSchema,
@@ -197,6 +239,8 @@ export const EVENT_TYPES = [
   'send.failed',
   'send.expired',
   'message.in',
+  'message.undecryptable',
+  'account.banned',
   'qr',
   'paired',
   'logged_out',
@@ -225,6 +269,10 @@ export const EVENT_CLASS = {
   'send.failed': 'record',
   'send.expired': 'record',
   'message.in': 'record',
+  // A record: the only trace of a message until (and unless) its retry decrypts.
+  'message.undecryptable': 'record',
+  // A record: an operator must learn of a ban even after a reconnect storm.
+  'account.banned': 'record',
   qr: 'observability',
   paired: 'record',
   logged_out: 'record',

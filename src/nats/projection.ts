@@ -111,6 +111,8 @@ export function evolveStored(view: AccountView, event: WaEvent): boolean {
     case 'transition':
     case 'keepalive':
     case 'message.in':
+    case 'message.undecryptable':
+    case 'account.banned':
     case 'qr':
     case 'paired':
     case 'logged_out':

@@ -76,6 +76,8 @@ export function evolveStatus(status: AccountStatus, event: WaEvent): AccountStat
     case 'send.failed':
     case 'send.expired':
     case 'message.in':
+    case 'message.undecryptable':
+    case 'account.banned':
     case 'drop.pattern':
     case 'webhook.dead_lettered':
       return status;

@@ -21,6 +21,7 @@ import { WaError, type KeepaliveStrategy } from '../contract/index.js';
 import { systemClock, type Clock } from './clock.js';
 import { Inbound } from './inbound.js';
 import type { LoopMonitor } from './loop-monitor.js';
+import { publishMachineRecords } from './machine-records.js';
 import { MachineTimer, type AccountTimer } from './machine-timer.js';
 import { PairingCode } from './pairing-code.js';
 import type { FactSink, OutgoingSend } from './port.js';
@@ -133,6 +134,7 @@ export class AccountRuntime {
         serverAck: (waId, error) => this.sends.serverAck(waId, error),
         receipt: (waId, ack) => this.sends.receipt(waId, ack),
         inbound: (m) => this.inbound.received(m),
+        undecryptable: (m) => this.inbound.failedToDecrypt(m),
         getMessage: (waId) => this.sends.message(waId),
         pairingCode: (conn, phone, connectionId) =>
           this.pairing.request(conn, phone, () => send({ type: 'PairingCodeIssued', connectionId })),
@@ -147,22 +149,7 @@ export class AccountRuntime {
         ...(opts.inboundResetsIdle !== undefined ? { inboundResetsIdle: opts.inboundResetsIdle } : {}),
       },
     });
-    this.actor.on('transition', (record) => {
-      // The one place transitions are logged.
-      log.info(
-        {
-          from: record.from,
-          to: record.to,
-          event: record.event,
-          reason: record.reason,
-          statusCode: record.statusCode,
-          cause: record.cause,
-        },
-        'transition',
-      );
-      sink({ account, ...record });
-      this.session.transition(record);
-    });
+    publishMachineRecords(this.actor, { account, log, sink, transition: (r) => this.session.transition(r) });
     this.actor.subscribe({ error: (err) => log.error({ err }, 'account machine failed') });
   }
 

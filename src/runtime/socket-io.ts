@@ -8,6 +8,8 @@
 import type { Logger } from 'pino';
 import type { AccountEvent } from '../../machines/index.js';
 import { openConnection, type BaileysConnection, type InboundMessage } from '../baileys/connection.js';
+import { temporaryBan } from '../baileys/temporary-ban.js';
+import type { UndecryptableMessage } from '../baileys/undecryptable.js';
 import type { AccountAuth } from './account-runtime.js';
 import type { Clock } from './clock.js';
 import type { FactSink } from './port.js';
@@ -39,6 +41,7 @@ export interface SocketIoOptions {
     serverAck(waMessageId: string, error: string | undefined): void;
     receipt(waMessageId: string, ack: 'delivered' | 'read'): void;
     inbound(message: InboundMessage): void;
+    undecryptable(message: UndecryptableMessage): void;
     getMessage: Parameters<typeof openConnection>[0]['getMessage'];
     /** Up and unpaired with a phone to pair: ask for the code (once per socket). */
     pairingCode(conn: BaileysConnection, phone: string, connectionId: number): Promise<void>;
@@ -83,7 +86,7 @@ export class SocketIo {
       },
       {
         opened: guard('open', () => o.send({ type: 'SocketOpened', connectionId, at: o.clock.now() })),
-        closed: guard('close', (statusCode, message, unreachable) => {
+        closed: guard('close', (statusCode, message, unreachable, failure) => {
           log.info(
             { statusCode, reason: message, ...(unreachable !== undefined ? { unreachable } : {}) },
             'socket closed',
@@ -94,6 +97,7 @@ export class SocketIo {
             connectionId,
             ...(statusCode !== undefined ? { statusCode } : {}),
             ...(unreachable !== undefined ? { unreachable } : {}),
+            ...temporaryBan(statusCode, failure),
             at: o.clock.now(),
           });
         }),
@@ -112,6 +116,7 @@ export class SocketIo {
         serverAck: guard('ack', (waId, error) => o.on.serverAck(waId, error)),
         receipt: guard('receipt', (waId, ack) => o.on.receipt(waId, ack)),
         inbound: guard('message', (m) => o.on.inbound(m)),
+        undecryptable: guard('message', (m) => o.on.undecryptable(m)),
         credsChanged: guard('creds', () => {
           o.auth.saveCreds().catch((err: unknown) => log.error({ err }, 'saving credentials failed'));
         }),

@@ -35,6 +35,7 @@ async function closeOf(url: string): Promise<{ statusCode: number | undefined; u
     serverAck: noop,
     receipt: noop,
     inbound: noop,
+    undecryptable: noop,
     credsChanged: noop,
     closed: (statusCode, _message, unreachable) => {
       closed = { statusCode, unreachable };
