@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proto, type WAMessage } from '@whiskeysockets/baileys';
+import { lidOf } from '../../src/simulator/accounts/jids.js';
 import type { RunningSimulator } from '../../src/simulator/index.js';
 import { openProvisioned, startTrustedSimulator, type TestClient } from '../support/simulator-client.js';
 
@@ -42,8 +43,9 @@ describe('when the account cannot decrypt a contact message', () => {
     expect(received(client, next.id)).toHaveLength(1);
   });
 
-  it('delivers two back-to-back prekey messages from a new contact, both', async () => {
+  it('delivers back-to-back prekey messages from a new contact when the first fails to decrypt', async () => {
     const { client, phone } = await open();
+    sim.setFaults({ undecryptableInbound: { count: 1 } }, phone);
     const a = sim.pushInbound({ account: phone, from: '15557771002', text: 'one' });
     const b = sim.pushInbound({ account: phone, from: '15557771002', text: 'two' });
     const c = sim.pushInbound({ account: phone, from: '15557771002', text: 'three' });
@@ -54,6 +56,19 @@ describe('when the account cannot decrypt a contact message', () => {
     ] as const) {
       await client.until(`message ${text}`, () => received(client, m.id).find((x) => x.message?.conversation === text));
     }
+    expect(received(client, a.id).filter((m) => m.messageStubType)).toHaveLength(1);
+  });
+
+  it('sends to a contact by its LID', async () => {
+    const { client, phone } = await open();
+    const contact = '15557771005';
+    // The simulator knows a LID once its phone number was seen (it cannot invert one).
+    sim.pushInbound({ account: phone, from: contact, text: 'hello' });
+    const sent = await client.sock.sendMessage(`${lidOf(contact)}@lid`, { text: 'to a lid' });
+    await client.until('ack', () => client.acks.find((x) => x.id === sent?.key.id));
+    expect(sim.ledger({ account: phone, chat: `${contact}@s.whatsapp.net` })).toEqual([
+      expect.objectContaining({ id: sent?.key.id, text: 'to a lid', decrypted: true }),
+    ]);
   });
 });
 
