@@ -84,7 +84,8 @@ export const sendFailedEventSchema = z.object({
   /**
    * Whether sending the same content again later (as a new send) may succeed. The gateway
    * itself never sends a failed send again; `false` means: do not try again (463: each
-   * attempt deepens a reach-out restriction). Absent on events written before it existed.
+   * attempt deepens a reach-out restriction). Present when WhatsApp or Baileys refused the
+   * send; absent for other failures (logged out, account removed) and older events.
    */
   retryable: z.boolean().optional(),
   /** WhatsApp's refusal, when the server refused it (error ack): its code, e.g. 463, 479. */

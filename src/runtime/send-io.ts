@@ -73,7 +73,7 @@ export class SendIo {
   }
 
   /**
-   * The machine gave the send up: logged out (a new send may work after pairing again),
+   * The machine gave the send up: logged out (no `retryable`: pairing again decides),
    * refused by WhatsApp (retryable by its refusal table, refusals.ts), or refused before
    * it reached the wire (it would fail the same way again).
    */
@@ -84,7 +84,7 @@ export class SendIo {
       code: p.code === 'logged_out' ? ('logged_out' as const) : ('bad_request' as const),
       message: p.message,
     };
-    if (p.code === 'logged_out') return this.facts.failed(p.id, error, { retryable: true });
+    if (p.code === 'logged_out') return this.facts.failed(p.id, error);
     if (p.statusCode === undefined) return this.facts.failed(p.id, error, { retryable: false });
     const { statusCode, reason, retryable } = refusalOf(String(p.statusCode));
     this.facts.failed(p.id, error, { retryable, statusCode, reason });

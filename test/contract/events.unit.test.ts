@@ -33,6 +33,13 @@ const examples: WaEvent[] = [
   makeEvent('send.sent', env, { id: 'ord-1', waMessageId: '3EB0ABCDEF' }),
   makeEvent('send.acked', env, { id: 'ord-1', ack: 'delivered' }),
   makeEvent('send.failed', env, { id: 'ord-1', error: { code: 'logged_out', message: 'account logged out' } }),
+  makeEvent('send.failed', env, {
+    id: 'ord-2',
+    error: { code: 'bad_request', message: 'WhatsApp refused the message (error 463: reachOutRestricted)' },
+    retryable: false,
+    statusCode: 463,
+    reason: 'reachOutRestricted',
+  }),
   makeEvent('send.expired', env, { id: 'ord-1' }),
   makeEvent('message.in', env, {
     waMessageId: 'ABC',
@@ -41,6 +48,14 @@ const examples: WaEvent[] = [
     text: 'yo',
     timestamp: '2025-01-02T03:04:00.000Z',
   }),
+  makeEvent('message.undecryptable', env, {
+    waMessageId: 'ABD',
+    from: '4915@s.whatsapp.net',
+    chat: '4915@s.whatsapp.net',
+    reason: 'Bad MAC',
+    timestamp: '2025-01-02T03:04:00.000Z',
+  }),
+  makeEvent('account.banned', env, { until: '2025-01-02T04:04:00.000Z', statusCode: 402, banCode: 101 }),
   makeEvent('qr', env, { qr: '2@abc,def' }),
   makeEvent('paired', env, { jid: '4915123456789:3@s.whatsapp.net' }),
   makeEvent('logged_out', env, { statusCode: 401 }),
@@ -128,12 +143,13 @@ describe('the state names', () => {
 });
 
 describe('the event classes', () => {
-  it('make records of send.*, message.*, paired, logged_out and webhook dead letters, and observability of the rest', () => {
+  it('make records of send.*, message.*, paired, logged_out, account.banned and webhook dead letters, and observability of the rest', () => {
     const record = (t: string) =>
       t.startsWith('send.') ||
       t.startsWith('message.') ||
       t === 'paired' ||
       t === 'logged_out' ||
+      t === 'account.banned' ||
       t === 'webhook.dead_lettered';
     for (const type of EVENT_TYPES) expect(isRecordType(type), type).toBe(record(type));
   });
