@@ -13,6 +13,9 @@ import type { AuthenticationCreds } from '@whiskeysockets/baileys';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { openAuthStore, type AuthStore } from '../src/baileys/auth-store.js';
+import { Keyring } from '../src/baileys/auth-codec.js';
+import { kvSessionStores } from '../src/baileys/auth-stores.js';
+import type { SessionStore } from '../src/baileys/session-folder.js';
 import { validateConfig } from '../src/config/load.js';
 import { cmdSubject, evtSubject } from '../src/contract/index.js';
 import { startGateway, type RunningGateway } from '../src/gateway/start.js';
@@ -116,6 +119,18 @@ async function request(nc: NatsConnection, subject: string, body?: unknown): Pro
   return r;
 }
 
+/** A client's answer to `unavailable` ("retry with the same id"): the same request again, after a pause. */
+async function requestRetrying(nc: NatsConnection, subject: string, body: unknown): Promise<Record<string, unknown>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await request(nc, subject, body);
+    } catch (err) {
+      if (attempt >= 5 || !String(err).includes('"unavailable"')) throw err;
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
+  }
+}
+
 export const title = 'Send path and replay';
 
 export default async function bench(): Promise<BenchSection> {
@@ -127,6 +142,8 @@ export default async function bench(): Promise<BenchSection> {
   let raw: TestClient | undefined;
   let rawFile: TestClient | undefined;
   let fileStore: AuthStore | undefined;
+  let rawKv: TestClient | undefined;
+  let kvStore: SessionStore | undefined;
   try {
     const provision = () => control<ProvisionedAccount>(sim.http, 'POST', '/accounts', { preKeys: 20 });
     const live = await provision();
@@ -165,6 +182,17 @@ export default async function bench(): Promise<BenchSection> {
       { keepAliveIntervalMs: 30_000 },
     );
     await rawFile.open();
+    // And on the NATS KV store the gateway uses by default (auth.store: kv), same nats-server.
+    const kvProvisioned = await provision();
+    await writeCredentials(`${dir.path}/data`, 'rawkv', kvProvisioned);
+    const kvStores = await kvSessionStores({ nc, replicas: 1, keyring: Keyring.none, dataDir: `${dir.path}/data` });
+    kvStore = await kvStores.open('rawkv', { create: false });
+    rawKv = connectClient(
+      { wsUrl: sim.ws },
+      { creds: kvStore.state.creds, keys: kvStore.state.keys, data: new Map() },
+      { keepAliveIntervalMs: 30_000 },
+    );
+    await rawKv.open();
     await waitOpen(nc, 'bench');
     const breakdown = new SendBreakdown(`${dir.path}/data/bench/`);
     await breakdown.install(nc);
@@ -200,10 +228,12 @@ export default async function bench(): Promise<BenchSection> {
     for (let i = 0; i < WARMUP; i++) {
       await rawOnce();
       await rawOnce(rawFile);
+      await rawOnce(rawKv);
       await gwOnce();
     }
     const rawMs: number[] = [];
     const rawFileMs: number[] = [];
+    const rawKvMs: number[] = [];
     const gwMs: number[] = [];
     const gwEventMs: number[] = [];
     const gwReplyMs: number[] = [];
@@ -211,6 +241,7 @@ export default async function bench(): Promise<BenchSection> {
     for (let done = 0; done < SAMPLES; done += BLOCK) {
       for (let i = 0; i < BLOCK; i++) rawMs.push(await rawOnce());
       for (let i = 0; i < BLOCK; i++) rawFileMs.push(await rawOnce(rawFile));
+      for (let i = 0; i < BLOCK; i++) rawKvMs.push(await rawOnce(rawKv));
       // The breakdown records only the gateway's blocks, up to the send.acked fact of each.
       const b0 = performance.now();
       breakdown.start();
@@ -224,6 +255,9 @@ export default async function bench(): Promise<BenchSection> {
       gwWallMs += performance.now() - b0;
     }
     breakdown.uninstall();
+    process.stderr.write(
+      `send-path medians (ms): raw memory ${fmt(median(rawMs))}, raw file ${fmt(median(rawFileMs))}, raw kv ${fmt(median(rawKvMs))}, gateway ${fmt(median(gwMs))}\n`,
+    );
 
     // Throughput: BURST messages issued at once, until the last server ack.
     const rawBurst = async (client: TestClient) => {
@@ -258,7 +292,7 @@ export default async function bench(): Promise<BenchSection> {
       n += BURST;
       await Promise.all(
         Array.from({ length: BURST }, (_, i) =>
-          request(nc, cmdSubject('bench', 'send'), {
+          requestRetrying(nc, cmdSubject('bench', 'send'), {
             id: `burst-${base + i}`,
             to: `+${CONTACT_PHONE}`,
             text: `gateway burst ${i}`,
@@ -270,8 +304,10 @@ export default async function bench(): Promise<BenchSection> {
     };
     const rawBurstMs = await rawBurst(raw);
     const rawFileBurstMs = await rawBurst(rawFile);
+    const rawKvBurstMs = await rawBurst(rawKv);
     const rawChainedMs = await rawChained(raw);
     const rawFileChainedMs = await rawChained(rawFile);
+    const rawKvChainedMs = await rawChained(rawKv);
     const gwBurstMs = await gwBurst();
     sub.unsubscribe();
 
@@ -322,20 +358,22 @@ export default async function bench(): Promise<BenchSection> {
       '| send → server ack (ms) | samples | median | p99 | mean |',
       '|---|---|---|---|---|',
       row('raw Baileys `sendMessage`, memory auth', rawMs),
-      row('raw Baileys `sendMessage`, gateway file auth store', rawFileMs),
-      row('gateway `wa.cmd.<a>.send`', gwMs),
+      row('raw Baileys `sendMessage`, gateway file auth store (`auth.store: file`)', rawFileMs),
+      row('raw Baileys `sendMessage`, gateway NATS KV auth store (`auth.store: kv`)', rawKvMs),
+      row('gateway `wa.cmd.<a>.send` (NATS KV auth store, the default)', gwMs),
       row('gateway, → event on NATS', gwEventMs),
       '',
       `**Ratio gateway / raw (medians): ${fmt(ratio, 2)}×** against raw Baileys on memory auth (target ≤ 1.3×); to the event on NATS: ${fmt(median(gwEventMs) / median(rawMs), 2)}×.`,
-      `Against raw Baileys on the same file auth store the gateway uses: ${fmt(median(gwMs) / median(rawFileMs), 2)}× (the NATS layer and the machine alone).`,
+      `Against raw Baileys on the same KV auth store the gateway uses: ${fmt(median(gwMs) / median(rawKvMs), 2)}× (the NATS layer and the machine alone).`,
+      `Raw Baileys on the KV store / on memory auth: ${fmt(median(rawKvMs) / median(rawMs), 2)}×; on the file store / memory: ${fmt(median(rawFileMs) / median(rawMs), 2)}×.`,
       '',
       `Throughput, ${BURST} messages until the last server ack (msg/s):`,
       '',
-      '| | memory auth | file auth store |',
-      '|---|---|---|',
-      `| raw Baileys, ${BURST} \`sendMessage\` issued at once | ${rate(BURST, rawBurstMs)} | ${rate(BURST, rawFileBurstMs)} |`,
-      `| raw Baileys, one \`sendMessage\` after another (the gateway's send chain) | ${rate(BURST, rawChainedMs)} | ${rate(BURST, rawFileChainedMs)} |`,
-      `| gateway, ${BURST} \`wa.cmd.<a>.send\` requests issued at once | | ${rate(BURST, gwBurstMs)} |`,
+      '| | memory auth | file auth store | NATS KV auth store |',
+      '|---|---|---|---|',
+      `| raw Baileys, ${BURST} \`sendMessage\` issued at once | ${rate(BURST, rawBurstMs)} | ${rate(BURST, rawFileBurstMs)} | ${rate(BURST, rawKvBurstMs)} |`,
+      `| raw Baileys, one \`sendMessage\` after another (the gateway's send chain) | ${rate(BURST, rawChainedMs)} | ${rate(BURST, rawFileChainedMs)} | ${rate(BURST, rawKvChainedMs)} |`,
+      `| gateway, ${BURST} \`wa.cmd.<a>.send\` requests issued at once | | | ${rate(BURST, gwBurstMs)} |`,
       '',
       `**Where the time goes**, measured over the same ${gwMs.length} gateway sends (\`bench/send-breakdown.ts\` wraps JetStream's \`publish\`, the file`,
       "IO of `node:fs/promises` and libsignal's `SessionCipher.encrypt` in this process while the gateway blocks run; a row is the wall time in which",
@@ -343,10 +381,11 @@ export default async function bench(): Promise<BenchSection> {
       '',
       breakdown.render(gwMs.length, gwWallMs / gwMs.length, gwReplyMs.reduce((a, b) => a + b, 0) / gwReplyMs.length),
       '',
-      `Raw Baileys on the gateway's fsynced file store costs ${fmt(median(rawFileMs) - median(rawMs))} ms more per send (median) than on memory auth:`,
-      'every send ratchets the Signal session, and Baileys stores it through the auth store before `sendMessage` resolves (temp file, fsync,',
-      'rename, fsync of the directory, several files per send). The gateway adds its JetStream publishes to that (the `send.queued` publish is',
-      'acked before the reply; `send.sent` and `send.acked` follow): the rows above say how much of each.',
+      `Raw Baileys on the fsynced file store costs ${fmt(median(rawFileMs) - median(rawMs))} ms more per send (median) than on memory auth, on the NATS KV store ${fmt(median(rawKvMs) - median(rawMs))} ms:`,
+      'every send ratchets the Signal session, and Baileys stores it through the auth store before `sendMessage` resolves (file store: temp file,',
+      'fsync, rename, fsync of the directory, several files per send; KV store: one JetStream publish per key, in parallel, each acked by the',
+      "server; reads come from the store's cache). The gateway adds its event publishes (the `send.queued` publish is acked before the reply;",
+      '`send.sent` and `send.acked` follow). The JetStream row above counts both, auth writes and events.',
       'Throughput is bounded the same way: the gateway sends one message after another per connection (wire order), each waiting for its session write.',
       '',
       `**Replay**: ${REPLAY} sends recorded over NATS while the account was held offline (${rate(REPLAY, recordMs)} commands/s to record, ${RECORD_WINDOW} requests in flight),`,
@@ -357,7 +396,9 @@ export default async function bench(): Promise<BenchSection> {
   } finally {
     raw?.end();
     rawFile?.end();
+    rawKv?.end();
     await fileStore?.close().catch(() => undefined);
+    await kvStore?.close().catch(() => undefined);
     await running?.close().catch(() => undefined);
     await nc.close().catch(() => undefined);
     await nats.stop();

@@ -39,6 +39,7 @@ import {
 } from '@whiskeysockets/baileys';
 import { WaError } from '../contract/errors.js';
 import { assertAccountId } from '../contract/subjects.js';
+import { KeyQueue } from './key-queue.js';
 
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
@@ -78,7 +79,7 @@ export async function openAuthStore(
   try {
     await removeLeftoverTemps(dir); // from writes cut short by a crash; we own the dir now
     const creds = (await readJson<AuthenticationCreds>(dir, CREDS_FILE)) ?? initAuthCreds();
-    const queue = new FileQueue();
+    const queue = new KeyQueue();
     let closed = false;
 
     const write = (file: string, value: unknown, durable: boolean) => {
@@ -268,26 +269,6 @@ function isAlive(pid: number): boolean {
   } catch (err) {
     // EPERM: it exists but belongs to someone else; still alive.
     return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Runs tasks one after another per key; different keys run in parallel. */
-class FileQueue {
-  private readonly tails = new Map<string, Promise<unknown>>();
-
-  run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const next = previous.then(task, task);
-    const tail = next.catch(() => undefined);
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return next;
-  }
-
-  async idle(): Promise<void> {
-    while (this.tails.size > 0) await Promise.all(this.tails.values());
   }
 }
 

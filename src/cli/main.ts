@@ -129,7 +129,7 @@ export function buildProgram(): Command {
   program
     .command('simulator')
     .description(
-      'run the WhatsApp simulator alone (prints one JSON line {ws, http, rootPublicKey}); see docs/simulator.md',
+      'run the WhatsApp simulator alone (prints one JSON line {ws, http, media, rootPublicKey, caPem}); see docs/simulator.md',
     )
     .option('--ws-port <port>', 'WebSocket port (0: any free one)', '0')
     .option('--http-port <port>', 'control API port (0: any free one)', '0')
@@ -168,11 +168,12 @@ export function buildProgram(): Command {
     .command('remove <account>')
     .description('stop an account and remove it; sends it still held fail with unknown_account')
     .action((account: string, _o, c: Command) => withClient(c, (wa) => cmd.accountsRemove(wa, io, account)));
-  const dataDirHelp = "the gateway's data dir (default: dataDir of --config, $WA_CONND_DATA_DIR, or .data)";
+  const dataDirHelp =
+    "with auth.store file: the gateway's data dir (default: dataDir of --config, $WA_CONND_DATA_DIR, or .data)";
   accounts
     .command('import <account> <dir>')
     .description(
-      "take a Baileys multi-file auth folder (useMultiFileAuthState's creds.json + key files) as the account's session: no QR scan. Works on the data dir, not through NATS; refused while a gateway runs the account",
+      "take a Baileys multi-file auth folder (useMultiFileAuthState's creds.json + key files) as the account's session: no QR scan. Into the configured auth store (NATS KV WA_AUTH, or the data dir with auth.store file), not through a gateway; refused while a gateway runs the account",
     )
     .option('--force', 'replace credentials the account already has')
     .option('--data-dir <dir>', dataDirHelp)
@@ -189,6 +190,17 @@ export function buildProgram(): Command {
     .option('--json', 'print the result as JSON')
     .action((account: string, dir: string, o: sessions.SessionCliOptions, c: Command) =>
       local(() => sessions.accountsExport(c.optsWithGlobals<GlobalOptions>(), io, account, dir, o)),
+    );
+  accounts
+    .command('move-store <account>')
+    .description(
+      "move the account's credentials and keys between the auth stores (NATS KV WA_AUTH ⇄ the data dir); the source is emptied. Refused while a gateway runs the account",
+    )
+    .requiredOption('--to <store>', 'kv or file')
+    .option('--data-dir <dir>', dataDirHelp)
+    .option('--json', 'print the result as JSON')
+    .action((account: string, o: sessions.SessionCliOptions & { to: string }, c: Command) =>
+      local(() => sessions.accountsMoveStore(c.optsWithGlobals<GlobalOptions>(), io, account, o)),
     );
 
   program

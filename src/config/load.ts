@@ -24,6 +24,8 @@ export const ENV_KEYS: Record<string, { path: string[]; parse: (v: string) => un
   NATS_CREDS: { path: ['nats', 'credsFile'], parse: String },
   WA_CONND_DATA_DIR: { path: ['dataDir'], parse: String },
   WA_CONND_LOG_LEVEL: { path: ['log', 'level'], parse: String },
+  WA_CONND_AUTH_STORE: { path: ['auth', 'store'], parse: String },
+  WA_CONND_AUTH_KEY_FILE: { path: ['auth', 'encryptionKeyFile'], parse: String },
   WA_CONND_WA_URL: { path: ['whatsapp', 'url'], parse: String },
   WA_CONND_TRUST_ROOT: { path: ['whatsapp', 'trustRootPublicKey'], parse: String },
   WA_CONND_HTTP_HOST: { path: ['http', 'host'], parse: String },

@@ -91,7 +91,9 @@ export const configSchema = z
       .string()
       .min(1)
       .default('.data')
-      .describe("credentials (one 0700 folder per account) and a locally started nats-server's store"),
+      .describe(
+        "credentials with auth.store file (one 0700 folder per account) and a locally started nats-server's store",
+      ),
     log: z
       .object({
         level: z
@@ -138,6 +140,23 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    auth: z
+      .object({
+        store: z
+          .enum(['kv', 'file'])
+          .default('kv')
+          .describe(
+            'where credentials and Signal keys live: kv = NATS KV bucket WA_AUTH (replicated like the streams; any gateway can take an account over), file = one fsynced folder per account under dataDir (one box)',
+          ),
+        encryptionKeyFile: z
+          .string()
+          .optional()
+          .describe(
+            'kv: encrypt auth values (AES-256-GCM) with the keys in this file, one <id>:<base64 of 32 bytes> per line, the current one first; WA_CONND_AUTH_KEY (same format) wins over it (docs/runbook.md, "Auth encryption keys")',
+          ),
+      })
+      .strict()
+      .default({ store: 'kv' }),
     whatsapp: z
       .object({
         /** WebSocket URL of the server; WhatsApp's own when absent. */

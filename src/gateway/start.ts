@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import QRCode from 'qrcode';
-import { openAuthStore } from '../baileys/auth-store.js';
+import { authStoresFor } from '../baileys/auth-stores.js';
 import { trustServerRoot } from '../baileys/trust.js';
 import { ensureNats, type NatsHandle } from '../bootstrap/nats.js';
 import type { Config } from '../config/schema.js';
@@ -50,12 +50,29 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   if (config.whatsapp.trustRootPublicKey) trustServerRoot(config.whatsapp.trustRootPublicKey, logger);
   const nats = await ensureNats(config, logger);
+  // Where credentials live (auth.store): decided in auth-stores.ts, nowhere else.
+  const auth = await authStoresFor(config, nats.nc, { logger }).catch(async (err: unknown) => {
+    await nats.close().catch(() => undefined);
+    throw err;
+  });
   const loop = startLoopMonitor();
   const listeners = new Set<(fact: Fact) => void>();
   let layer: NatsLayer | null = null;
   let readiness: ReadinessTracker | null = null;
   // Loaded only when asked for: it talks to stately.ai.
   const stately = config.inspect ? await statelyInspector(logger) : null;
+  let gatewayRef: Gateway | null = null;
+  const onAuthFenced = (account: string) => (err: unknown) => {
+    // A newer writer holds the account's keys: stop here, as with a fenced event write (layer.ts).
+    logger.error({ account, err }, 'auth state taken over by another writer: this process stops the account');
+    setImmediate(() => {
+      try {
+        if (gatewayRef?.has(account)) gatewayRef.disconnect(account);
+      } catch (e) {
+        logger.error({ account, err: e }, 'could not stop an account fenced off its auth state');
+      }
+    });
+  };
 
   const gateway = new Gateway({
     sink: (fact) => {
@@ -80,13 +97,14 @@ export async function startGateway(
     },
     logger,
     loop,
-    authFor: (account) => openAuthStore(config.dataDir, account),
+    authFor: (account) => auth.open(account, { create: true, onFenced: onAuthFenced(account) }),
     defaults: config.defaults,
     ...(config.whatsapp.url ? { waWebSocketUrl: config.whatsapp.url } : {}),
     ...(stately ? { inspect: stately.hook } : {}),
     ...(options.baileysLogger ? { baileysLogger: options.baileysLogger } : {}),
   });
 
+  gatewayRef = gateway;
   let http: HttpServer | null = null;
   let webhooks: WebhookService | null = null;
   let refresh: NodeJS.Timeout | undefined;

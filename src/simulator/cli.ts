@@ -1,6 +1,8 @@
-// `npm run simulator -- --ws-port 0 --http-port 0 [--seed s] [--time-scale 0.002] [--host h]`
-// Prints exactly one JSON line {"ws","http","rootPublicKey"} on stdout when ready; logs are
-// pino JSON on stderr.
+// `npm run simulator -- --ws-port 0 --http-port 0 [--media-port 0] [--ca-file f] [--seed s]
+// [--time-scale 0.002] [--host h]`
+// Prints exactly one JSON line {"ws","http","media","rootPublicKey","caPem","caFile"?} on
+// stdout when ready; logs are pino JSON on stderr.
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { startSimulator } from './index.js';
@@ -9,6 +11,8 @@ const { values } = parseArgs({
   options: {
     'ws-port': { type: 'string', default: '0' },
     'http-port': { type: 'string', default: '0' },
+    'media-port': { type: 'string', default: '0' },
+    'ca-file': { type: 'string' },
     host: { type: 'string' },
     seed: { type: 'string' },
     'time-scale': { type: 'string', default: '1' },
@@ -43,13 +47,26 @@ if (!(timeScale > 0)) {
 const sim = await startSimulator({
   wsPort: port('ws-port', values['ws-port']),
   httpPort: port('http-port', values['http-port']),
+  mediaPort: port('media-port', values['media-port']),
   timeScale,
   logger,
   ...(values.host ? { host: values.host } : {}),
   ...(values.seed ? { seed: values.seed } : {}),
 });
 
-process.stdout.write(`${JSON.stringify({ ws: sim.wsUrl, http: sim.httpUrl, rootPublicKey: sim.rootPublicKey })}\n`);
+// The media certificate as a file, e.g. for NODE_EXTRA_CA_CERTS of a gateway started after this.
+const caFile = values['ca-file'];
+if (caFile) writeFileSync(caFile, sim.caPem, { mode: 0o644 });
+
+const ready = {
+  ws: sim.wsUrl,
+  http: sim.httpUrl,
+  media: sim.mediaUrl,
+  rootPublicKey: sim.rootPublicKey,
+  caPem: sim.caPem,
+  ...(caFile ? { caFile } : {}),
+};
+process.stdout.write(`${JSON.stringify(ready)}\n`);
 
 let closing = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -7,6 +7,8 @@ export interface SimulatorOptions {
   wsPort?: number;
   /** Control API port; 0 (default) picks a free one. */
   httpPort?: number;
+  /** Media (https) port; 0 (default) picks a free one. */
+  mediaPort?: number;
   /** Interface both listen on. Loopback by default: the control API has no auth. */
   host?: string;
   /** Derives the certificate root (and server keys) from this string, so two processes

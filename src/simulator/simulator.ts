@@ -14,6 +14,7 @@ import type { InboundRequest, InboundResult } from './session/delivery.js';
 import type { ScanResult } from './session/pairing.js';
 import type { SessionInfo } from './session/session-registry.js';
 import type { SimulatorContext } from './session/context.js';
+import type { UploadRecord } from './media/store.js';
 
 export interface AccountInfo extends ReturnType<typeof describeAccount> {
   connected: boolean;
@@ -32,9 +33,12 @@ export interface SimulatorControls {
   inject(action: FaultAction, account?: string): string[];
   pushInbound(req: InboundRequest): InboundResult;
   ledger(query?: LedgerQuery): LedgerEntry[];
+  /** Media uploads accepted by the media host, in order (per account, or all). */
+  mediaUploads(account?: string): UploadRecord[];
   scanQr(qr: string, phone?: string): ScanResult;
   enterPairingCode(phone: string, code: string): Promise<ScanResult>;
-  /** Clears faults, policies, the ledger and queued inbound messages; keeps accounts and sessions. */
+  /** Clears faults, policies, the ledger, the upload log and queued inbound messages; keeps
+   * accounts, sessions and stored media blobs. */
   reset(): void;
 }
 
@@ -82,11 +86,13 @@ export function makeControls(ctx: SimulatorContext): SimulatorControls {
     },
     pushInbound: (req) => ctx.delivery.push(req),
     ledger: (query) => ctx.ledger.query(query),
+    mediaUploads: (account) => ctx.media.store.uploads(account),
     scanQr: (qr, phone) => ctx.pairing.scanQr(qr, phone),
     enterPairingCode: (phone, code) => ctx.pairing.enterCode(phone, code),
     reset: () => {
       ctx.faults.reset();
       ctx.ledger.clear();
+      ctx.media.store.clearUploads();
       ctx.delivery.clearQueues();
       reapply(undefined);
       ctx.logger.info('simulator reset');

@@ -35,6 +35,9 @@ export {
   getBinaryNodeChildren,
   getBinaryNodeChildBuffer,
   getAllBinaryNodeChildren,
+  hkdfInfoKey,
+  getContentType,
+  normalizeMessageContent,
 } from '@whiskeysockets/baileys';
 export type { BinaryNode, AuthenticationCreds, KeyPair, SignalDataTypeMap } from '@whiskeysockets/baileys';
 

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +20,9 @@ interface Ready {
   ws: string;
   http: string;
   rootPublicKey: string;
+  media: string;
+  caPem: string;
+  caFile?: string;
 }
 
 function start(
@@ -41,10 +46,18 @@ function start(
 
 describe('npm run simulator', () => {
   it('prints one JSON ready line, logs JSON to stderr, and derives the root from --seed', async () => {
+    const caFile = path.join(tmpdir(), `sim-ca-${process.pid}.pem`);
     const [a, b] = await Promise.all([
       start(['--ws-port', '0', '--http-port', '0', '--seed', 'shared', '--time-scale', '0.002']),
-      start(['--ws-port', '0', '--http-port', '0', '--seed', 'shared']),
+      start(['--ws-port', '0', '--http-port', '0', '--seed', 'shared', '--ca-file', caFile]),
     ]);
+    expect(a.ready.media).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(a.ready.caPem).toMatch(/^-----BEGIN CERTIFICATE-----\n/);
+    // Each process makes its own certificate; --ca-file writes it for NODE_EXTRA_CA_CERTS.
+    expect(b.ready.caFile).toBe(caFile);
+    expect(readFileSync(caFile, 'utf8')).toBe(b.ready.caPem);
+    expect(b.ready.caPem).not.toBe(a.ready.caPem);
+    rmSync(caFile, { force: true });
     expect(a.ready.ws).toMatch(/^ws:\/\/127\.0\.0\.1:\d+/);
     expect(a.ready.http).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(a.ready.rootPublicKey).toBe(b.ready.rootPublicKey);

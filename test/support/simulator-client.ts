@@ -3,6 +3,7 @@
 // state, a silent logger and a small keepalive; plus helpers that await events with a
 // deadline (never a sleep).
 import makeWASocket, {
+  BufferJSON,
   WA_CERT_DETAILS,
   type AuthenticationCreds,
   type ConnectionState,
@@ -10,9 +11,20 @@ import makeWASocket, {
   type WAMessageUpdate,
   type WASocket,
 } from '@whiskeysockets/baileys';
+import { Agent as HttpsAgent } from 'node:https';
+import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import pino from 'pino';
 import { afterAll, beforeAll } from 'vitest';
-import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../src/simulator/index.js';
+import {
+  startSimulator,
+  type InboundRequest,
+  type InboundResult,
+  type LedgerEntry,
+  type LedgerQuery,
+  type RunningSimulator,
+  type SimulatorOptions,
+  type UploadRecord,
+} from '../../src/simulator/index.js';
 import { fromBufferJson, memoryAuth, type MemoryAuth } from './credentials.js';
 import { Waiters } from './waiters.js';
 
@@ -27,6 +39,20 @@ export const TEST_KEEPALIVE_MS = 1_000;
  * this mutable export). Never do this against the real service. */
 export function trustSimulator(sim: Pick<RunningSimulator, 'rootPublicKeyBytes'>): void {
   WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(sim.rootPublicKeyBytes);
+}
+
+/** An https agent that trusts the simulator's media certificate (and nothing else): give it
+ * to Baileys as `fetchAgent`, which is what its media upload uses. Per socket, not global. */
+export function mediaAgent(sim: Pick<RunningSimulator, 'caPem'>): HttpsAgent {
+  return new HttpsAgent({ ca: sim.caPem });
+}
+
+/** Adds the simulator's media certificate to this process's default trusted CAs (Node ≥
+ * 24.5), keeping the others: needed for Baileys' media download, which uses the global
+ * `fetch` (undici) and takes no https agent. Verification stays on. Test processes only. */
+export function trustMediaCertificate(sim: Pick<RunningSimulator, 'caPem'>): void {
+  const current = getCACertificates('default');
+  if (!current.includes(sim.caPem)) setDefaultCACertificates([...current, sim.caPem]);
 }
 
 /**
@@ -87,7 +113,7 @@ export interface TestClient {
 }
 
 export function connectClient(
-  sim: Pick<RunningSimulator, 'wsUrl'>,
+  sim: Pick<RunningSimulator, 'wsUrl'> & Partial<Pick<RunningSimulator, 'caPem'>>,
   auth: MemoryAuth,
   options: ClientOptions = {},
 ): TestClient {
@@ -99,6 +125,8 @@ export function connectClient(
     connectTimeoutMs: options.connectTimeoutMs ?? EVENT_DEADLINE_MS,
     markOnlineOnConnect: false,
     syncFullHistory: false,
+    // Media uploads go to the simulator's https host; trust its certificate on this socket.
+    ...(sim.caPem ? { fetchAgent: mediaAgent({ caPem: sim.caPem }) } : {}),
     ...(options.qrTimeout ? { qrTimeout: options.qrTimeout } : {}),
   });
   const updates: Partial<ConnectionState>[] = [];
@@ -216,4 +244,61 @@ export async function openProvisioned(
 /** Reconnects with the same auth state (a new socket, as after any disconnect). */
 export function reconnect(sim: RunningSimulator, previous: TestClient, options: ClientOptions = {}): TestClient {
   return connectClient(sim, previous.auth, options);
+}
+
+/** One control API reply: the HTTP status and the parsed body (BufferJSON-revived). */
+export interface ControlReply {
+  status: number;
+  body: Record<string, unknown> & { ok: boolean; error?: { code: string; message: string } };
+}
+
+/** The control API over HTTP, as an out-of-process client (the gateway's tests, the demo)
+ * uses it. Methods other than `call` throw on a non-ok reply. */
+export interface ControlApi {
+  call(method: string, path: string, body?: unknown): Promise<ControlReply>;
+  /** POST /inbound: a contact sends any kind; `media.data` is base64 (a Buffer is encoded). */
+  inbound(req: Omit<InboundRequest, 'media'> & { media?: InboundRequest['media'] }): Promise<InboundResult>;
+  /** GET /ledger (direction 'out' by default, 'in' for what contacts pushed). */
+  ledger(query?: LedgerQuery): Promise<LedgerEntry[]>;
+  /** GET /media: the media host and the certificate (PEM) to trust for it. */
+  media(): Promise<{ url: string; caPem: string }>;
+  /** GET /media/uploads: accepted uploads, in order (one account's, or all). */
+  uploads(account?: string): Promise<UploadRecord[]>;
+}
+
+export function controlApi(sim: Pick<RunningSimulator, 'httpUrl'>): ControlApi {
+  const call = async (method: string, path: string, body?: unknown): Promise<ControlReply> => {
+    const init: RequestInit = { method };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    const res = await fetch(`${sim.httpUrl}${path}`, init);
+    return { status: res.status, body: JSON.parse(await res.text(), BufferJSON.reviver) as ControlReply['body'] };
+  };
+  const ok = async (method: string, path: string, body?: unknown): Promise<ControlReply['body']> => {
+    const r = await call(method, path, body);
+    if (!r.body.ok) throw new Error(`${method} ${path}: ${r.status} ${JSON.stringify(r.body.error)}`);
+    return r.body;
+  };
+  return {
+    call,
+    inbound: async (req) => {
+      const media = req.media && {
+        ...req.media,
+        data: typeof req.media.data === 'string' ? req.media.data : req.media.data.toString('base64'),
+      };
+      const body = await ok('POST', '/inbound', media ? { ...req, media } : req);
+      return { id: String(body.id), status: body.status as InboundResult['status'] };
+    },
+    ledger: async (query = {}) => {
+      const qs = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined) as [string, string][]);
+      return (await ok('GET', `/ledger?${qs.toString()}`)).entries as LedgerEntry[];
+    },
+    media: async () => {
+      const body = await ok('GET', '/media');
+      return { url: String(body.url), caPem: String(body.caPem) };
+    },
+    uploads: async (account) => {
+      const body = await ok('GET', `/media/uploads${account ? `?account=${account}` : ''}`);
+      return body.uploads as UploadRecord[];
+    },
+  };
 }

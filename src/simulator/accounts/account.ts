@@ -2,7 +2,7 @@
 // the same number again replaces the record (the old credentials then fail with 401, as on
 // the real service when a device is unlinked).
 import { randomInt } from 'node:crypto';
-import { Curve, type KeyPair } from '../wa.js';
+import { Curve, type KeyPair, type proto } from '../wa.js';
 import { lidOf, lidJid, pnJid } from './jids.js';
 
 /** Prekeys the server keeps per device to start inbound sessions. Baileys uploads 812 on a
@@ -28,7 +28,11 @@ export interface DeviceBundle {
 export interface QueuedInbound {
   id: string;
   from: string;
-  text: string;
+  /** What the contact sends (built once, so a resend after a drop is the same message). */
+  message: proto.IMessage;
+  /** `<message type>` and `<message edit>` attributes. */
+  type: string;
+  edit?: string;
   t: number;
 }
 

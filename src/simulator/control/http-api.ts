@@ -15,12 +15,19 @@ import {
   provisionSchema,
   qrScanSchema,
   setFaultsSchema,
+  uploadsQuerySchema,
 } from './schemas.js';
 
-/** Bodies are small JSON documents; anything bigger is a mistake or an attack. */
-const MAX_BODY_BYTES = 256 * 1024;
+/** Bodies are JSON documents; the largest legitimate one is POST /inbound with 48 MiB of
+ * base64 media (64 MiB of text). Anything bigger is a mistake or an attack. */
+const MAX_BODY_BYTES = 66 * 1024 * 1024;
 
 type Handler = (body: unknown, query: URLSearchParams) => Promise<unknown> | unknown;
+
+export interface MediaInfo {
+  url: string;
+  caPem: string;
+}
 
 export interface HttpEndpoint {
   url: string;
@@ -41,10 +48,16 @@ function stripUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K],
   };
 }
 
-export function routes(sim: SimulatorControls, rootPublicKey: string): Map<string, Handler> {
+export function routes(sim: SimulatorControls, rootPublicKey: string, media: MediaInfo): Map<string, Handler> {
   const r = new Map<string, Handler>();
   r.set('GET /healthz', () => ({}));
   r.set('GET /root-key', () => ({ rootPublicKey }));
+  // The media host and the certificate a client must trust to upload/download there.
+  r.set('GET /media', () => ({ url: media.url, caPem: media.caPem }));
+  r.set('GET /media/uploads', (_body, query) => {
+    const { account } = parse(uploadsQuerySchema, Object.fromEntries(query));
+    return { uploads: sim.mediaUploads(account) };
+  });
   r.set('GET /sessions', () => ({ sessions: sim.sessions() }));
   r.set('GET /accounts', () => ({ accounts: sim.accounts() }));
   r.set('POST /accounts', (body) => sim.provisionAccount(stripUndefined(parse(provisionSchema, body ?? {}))));
@@ -118,11 +131,12 @@ function reply(res: ServerResponse, status: number, body: object): void {
 export async function listenHttp(
   sim: SimulatorControls,
   rootPublicKey: string,
+  media: MediaInfo,
   host: string,
   port: number,
   logger: Logger,
 ): Promise<HttpEndpoint> {
-  const table = routes(sim, rootPublicKey);
+  const table = routes(sim, rootPublicKey, media);
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const handler = table.get(`${req.method ?? 'GET'} ${url.pathname}`);

@@ -32,6 +32,7 @@ export const conditionsSchema = z
       .strict(),
     undecryptableInbound: z.object({ count: z.number().int().min(1).max(1_000_000) }).strict(),
     loginFailure: z.object({ reason: code }).strict(),
+    rejectUploads: z.object({ status: z.number().int().min(400).max(599) }).strict(),
     idleTimeout: z
       .object({
         afterMs: ms.default(FIELD_REPORT_IDLE_TIMEOUT_MS),
@@ -66,6 +67,7 @@ export const clearFaultsSchema = z
           'rejectSends',
           'undecryptableInbound',
           'loginFailure',
+          'rejectUploads',
           'idleTimeout',
           'recycle',
           'receipts',
@@ -106,22 +108,76 @@ export const provisionSchema = z
   })
   .strict();
 
+const messageId = z.string().regex(/^[A-Za-z0-9]{4,64}$/, 'must be 4–64 letters or digits');
+/** Base64 media in a control request: up to 48 MiB of plaintext. */
+const MAX_INBOUND_MEDIA_B64 = Math.ceil((48 * 1024 * 1024 * 4) / 3);
+
 export const inboundSchema = z
   .object({
     account: phone,
     from: phone,
-    text: z.string().max(64 * 1024),
-    id: z
+    id: messageId.optional(),
+    text: z
       .string()
-      .regex(/^[A-Za-z0-9]{4,64}$/)
+      .max(64 * 1024)
       .optional(),
+    media: z
+      .object({
+        type: z.enum(['image', 'video', 'audio', 'document', 'sticker']),
+        data: z.base64().min(1).max(MAX_INBOUND_MEDIA_B64),
+        mimetype: z.string().min(1).max(255).optional(),
+        caption: z
+          .string()
+          .max(64 * 1024)
+          .optional(),
+        fileName: z.string().min(1).max(255).optional(),
+        ptt: z.boolean().optional(),
+        seconds: z.number().int().min(0).max(86_400).optional(),
+      })
+      .strict()
+      .optional(),
+    location: z
+      .object({
+        latitude: z.number().min(-90).max(90),
+        longitude: z.number().min(-180).max(180),
+        name: z.string().max(1024).optional(),
+        address: z.string().max(1024).optional(),
+      })
+      .strict()
+      .optional(),
+    contact: z
+      .object({
+        displayName: z.string().min(1).max(256),
+        vcard: z
+          .string()
+          .min(1)
+          .max(64 * 1024),
+      })
+      .strict()
+      .optional(),
+    reaction: z
+      .object({ targetId: messageId, emoji: z.string().max(32), targetFromContact: z.boolean().optional() })
+      .strict()
+      .optional(),
+    edit: z
+      .object({ targetId: messageId, text: z.string().max(64 * 1024) })
+      .strict()
+      .optional(),
+    revoke: z.object({ targetId: messageId }).strict().optional(),
+    quotedId: messageId.optional(),
   })
   .strict();
+
+export const uploadsQuerySchema = z.object({ account: phone.optional() }).strict();
 
 export const qrScanSchema = z.object({ qr: z.string().min(1).max(4096), phone: phone.optional() }).strict();
 export const pairingCodeSchema = z
   .object({ phone, code: z.string().regex(/^[A-Za-z0-9]{8}$/, 'must be the 8-character code') })
   .strict();
 export const ledgerQuerySchema = z
-  .object({ account: phone.optional(), chat: z.string().min(3).max(128).optional() })
+  .object({
+    account: phone.optional(),
+    chat: z.string().min(3).max(128).optional(),
+    direction: z.enum(['out', 'in']).optional(),
+  })
   .strict();

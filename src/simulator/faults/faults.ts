@@ -54,6 +54,9 @@ export interface FaultConditions {
    * fails with "Bad MAC"); the copy re-sent for the client's retry receipt is intact.
    */
   undecryptableInbound?: { count: number };
+  /** Refuse the account's media uploads with this HTTP status (e.g. 500, 507); Baileys then
+   * fails the send with "Media upload failed on all hosts". */
+  rejectUploads?: { status: number };
   /** Answer logins with `<failure reason>` (e.g. 401 logged out, 403 banned). */
   loginFailure?: { reason: number };
   idleTimeout?: IdleTimeoutPolicy;

@@ -9,6 +9,9 @@ import { parseJid, pnJid } from '../accounts/jids.js';
 import type { Account } from '../accounts/account.js';
 import type { Contact } from '../signal/contacts.js';
 import type { Connection } from './connection.js';
+import { readContent, type ContentFields } from '../ledger/content.js';
+import type { MediaCheck } from '../ledger/ledger.js';
+import { checkMedia } from '../media/check.js';
 import { refusalFor } from './send-refusal.js';
 
 export function addressOf(account: Account) {
@@ -39,12 +42,24 @@ export async function handleClientMessage(conn: Connection, node: BinaryNode): P
     return;
   }
   const contact = conn.ctx.contacts.resolve(to);
-  const { text, kind, decrypted } = contact
+  const { text, kind, decrypted, fields, check } = contact
     ? await decryptFor(conn, account, contact, node)
-    : { text: undefined, kind: 'unsupported', decrypted: false };
+    : { text: undefined, kind: 'unsupported', decrypted: false, fields: { type: 'unsupported' }, check: {} };
   const chat = contact ? pnJid(contact.phone) : to;
-  const { entry, duplicate } = conn.ctx.ledger.record({ account: account.phone, chat, id, text, kind, decrypted });
-  conn.log.info({ id, chat, kind, decrypted, duplicate, count: entry.count }, 'message received');
+  const { entry, duplicate } = conn.ctx.ledger.record({
+    account: account.phone,
+    chat,
+    id,
+    text,
+    kind,
+    decrypted,
+    ...fields,
+    ...check,
+  });
+  conn.log.info(
+    { id, chat, kind, type: fields.type, mediaError: check.mediaError, decrypted, duplicate, count: entry.count },
+    'message received',
+  );
 
   const receipts = conn.receipts();
   conn.afterDelay(faults.ackLatencyMs, () => {
@@ -64,6 +79,9 @@ interface Decrypted {
   text: string | undefined;
   kind: string;
   decrypted: boolean;
+  fields: ContentFields;
+  /** For media: what the simulator decrypted from the uploaded blob (before the ack). */
+  check: MediaCheck;
 }
 
 async function decryptFor(conn: Connection, account: Account, contact: Contact, node: BinaryNode): Promise<Decrypted> {
@@ -71,7 +89,7 @@ async function decryptFor(conn: Connection, account: Account, contact: Contact, 
   const ciphertext = bytesOf(enc);
   const type = enc?.attrs.type;
   if (!ciphertext || (type !== 'pkmsg' && type !== 'msg'))
-    return { text: undefined, kind: 'unsupported', decrypted: false };
+    return { text: undefined, kind: 'unsupported', decrypted: false, fields: { type: 'unsupported' }, check: {} };
   try {
     const cipher = new signal.SessionCipher(contact.store(), addressOf(account));
     const plain =
@@ -79,15 +97,15 @@ async function decryptFor(conn: Connection, account: Account, contact: Contact, 
         ? await cipher.decryptPreKeyWhisperMessage(ciphertext)
         : await cipher.decryptWhisperMessage(ciphertext);
     const message = proto.Message.decode(unpadRandomMax16(plain));
-    const text = message.conversation ?? message.extendedTextMessage?.text ?? undefined;
-    const kind = text !== undefined ? 'text' : (Object.keys(message.toJSON())[0] ?? 'empty');
-    return { text, kind, decrypted: true };
+    const { text, kind, fields, media } = readContent(message);
+    const check = media ? checkMedia(conn.ctx.media.store, media) : {};
+    return { text, kind, decrypted: true, fields, check };
   } catch (err) {
     conn.log.warn(
       { id: node.attrs.id, type, reason: err instanceof Error ? err.message : String(err) },
       'could not decrypt message',
     );
-    return { text: undefined, kind: 'undecryptable', decrypted: false };
+    return { text: undefined, kind: 'undecryptable', decrypted: false, fields: { type: 'undecryptable' }, check: {} };
   }
 }
 

@@ -9,6 +9,7 @@ import type { ServerIdentity } from '../protocol/certificate.js';
 import type { SessionRegistry } from './session-registry.js';
 import type { Pairing } from './pairing.js';
 import type { InboundDelivery } from './delivery.js';
+import type { MediaService } from '../media/media-conn.js';
 
 export type UnknownAccountPolicy = 'register' | 'reject';
 
@@ -21,6 +22,8 @@ export interface SimulatorContext {
   sessions: SessionRegistry;
   pairing: Pairing;
   delivery: InboundDelivery;
+  /** Media host (upload/download over https) and its blob store. */
+  media: MediaService;
   logger: Logger;
   /** Multiplies policy timers (idle timeout, recycle): 0.002 turns 16 min into ~2 s. */
   timeScale: number;

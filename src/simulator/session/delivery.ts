@@ -6,7 +6,7 @@
 // connection drops — at-least-once, like the real server.
 import { randomBytes } from 'node:crypto';
 import type { BinaryNode } from '../wa.js';
-import { childrenOf, encodeWAMessage, getBinaryNodeChild, signal } from '../wa.js';
+import { childrenOf, encodeWAMessage, getBinaryNodeChild, proto, signal } from '../wa.js';
 import { SimulatorError } from '../errors.js';
 import { lidJid, pnJid, PHONE_PATTERN } from '../accounts/jids.js';
 import type { Account, QueuedInbound } from '../accounts/account.js';
@@ -14,17 +14,15 @@ import type { Contact } from '../signal/contacts.js';
 import type { SimulatorContext } from './context.js';
 import type { Connection } from './connection.js';
 import { addressOf } from './client-message.js';
+import { buildInbound, type InboundRequest } from './inbound-content.js';
+import { readContent } from '../ledger/content.js';
+import { checkMedia } from '../media/check.js';
 import { corruptIfDue } from './inbound-corruption.js';
 
 /** Signal message type 3 is a PreKeyWhisperMessage (pkmsg); others are plain `msg`. */
 const PREKEY_WHISPER_TYPE = 3;
 
-export interface InboundRequest {
-  account: string;
-  from: string;
-  text: string;
-  id?: string;
-}
+export type { InboundRequest } from './inbound-content.js';
 
 export interface InboundResult {
   id: string;
@@ -48,13 +46,17 @@ export class InboundDelivery {
     if (!account) throw new SimulatorError('unknown_account', `no account ${req.account}`);
     if (!PHONE_PATTERN.test(req.from))
       throw new SimulatorError('bad_request', '`from` must be a phone number (digits)');
+    const stanza = buildInbound(req, account.phone, this.ctx.media);
     this.ctx.contacts.know(req.from);
     const msg: QueuedInbound = {
       id: req.id ?? newMessageId(),
       from: req.from,
-      text: req.text,
+      message: stanza.message,
+      type: stanza.type,
       t: Math.floor(Date.now() / 1000),
+      ...(stanza.edit ? { edit: stanza.edit } : {}),
     };
+    this.record(account.phone, msg);
     const conn = this.ctx.sessions.forAccount(account.phone);
     if (conn && conn.readyForDelivery && conn.state === 'logged-in') {
       // Pending from now on, so a drop before the send re-queues it in order.
@@ -81,6 +83,23 @@ export class InboundDelivery {
         attrs: { from: 's.whatsapp.net' },
         content: [{ tag: 'offline', attrs: { count: String(sent) } }],
       });
+    });
+  }
+
+  /** The ledger's inbound view: what contacts pushed, with the same fields as sends. */
+  private record(account: string, msg: QueuedInbound): void {
+    const { text, kind, fields, media } = readContent(proto.Message.fromObject(msg.message));
+    const check = media ? checkMedia(this.ctx.media.store, media) : {};
+    this.ctx.ledger.record({
+      direction: 'in',
+      account,
+      chat: pnJid(msg.from),
+      id: msg.id,
+      text,
+      kind,
+      decrypted: true,
+      ...fields,
+      ...check,
     });
   }
 
@@ -152,18 +171,17 @@ export class InboundDelivery {
         ...(preKey ? { preKey: { keyId: preKey.keyId, publicKey: withKeyType(preKey.publicKey) } } : {}),
       });
     }
-    const { type, body } = await new signal.SessionCipher(store, address).encrypt(
-      encodeWAMessage({ conversation: msg.text }),
-    );
+    const { type, body } = await new signal.SessionCipher(store, address).encrypt(encodeWAMessage(msg.message));
     const attrs: Record<string, string> = {
       from: lidJid(contact.lid),
       sender_pn: pnJid(contact.phone),
       id: msg.id,
       t: String(msg.t),
-      type: 'text',
+      type: msg.type,
       notify: contact.name,
     };
     if (offline) attrs.offline = '1';
+    if (msg.edit) attrs.edit = msg.edit;
     return {
       tag: 'message',
       attrs,

@@ -8,6 +8,7 @@ import { SERVER_JID } from '../accounts/jids.js';
 import type { Connection } from './connection.js';
 import { handleEncryptIq } from './encrypt-iq.js';
 import { answerUsync } from './usync.js';
+import { answerMediaConn } from '../media/media-conn.js';
 
 export function result(iq: BinaryNode, content?: BinaryNode[]): BinaryNode {
   const node: BinaryNode = { tag: 'iq', attrs: { id: iq.attrs.id ?? '', type: 'result', from: SERVER_JID } };
@@ -53,6 +54,11 @@ export async function handleIq(conn: Connection, iq: BinaryNode): Promise<void> 
       // `passive active` comes after the prekey check/upload: the device can now decrypt,
       // so queued (offline) messages go out, then `<ib><offline count>`.
       if (first?.tag === 'active') conn.ctx.delivery.flushOffline(conn);
+      return;
+    case 'w:m':
+      // Media connection info: upload/download hosts point at the simulator.
+      if (first?.tag === 'media_conn') answerMediaConn(conn, iq);
+      else conn.send(result(iq));
       return;
     case 'md':
       conn.ctx.pairing.onMdIq(conn, iq);
