@@ -10,18 +10,12 @@
  */
 import { z } from 'zod';
 import { WaError } from './errors.js';
-import { accountIdSchema, isoTimeSchema, jidSchema, sendIdSchema, wireErrorSchema } from './fields.js';
+import { isoTimeSchema, jidSchema, sendIdSchema, wireErrorSchema } from './fields.js';
+import { envelope, EVENT_SCHEMA_VERSION } from './event-envelope.js';
 import { ACCOUNT_STATES } from './states.js';
+import { accountBannedEventSchema, messageUndecryptableEventSchema } from './trouble-events.js';
 
-export const EVENT_SCHEMA_VERSION = 1;
-
-const envelope = {
-  v: z.literal(EVENT_SCHEMA_VERSION),
-  account: accountIdSchema,
-  at: isoTimeSchema,
-  /** Per-account, gapless, from 1: a reader spots a gap or a repeat without the stream. */
-  seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-};
+export { EVENT_SCHEMA_VERSION };
 
 const state = z.enum(ACCOUNT_STATES);
 
@@ -110,36 +104,6 @@ export const messageInEventSchema = z.object({
   text: z.string().optional(),
   /** WhatsApp's own message time (not receipt time), as ISO. */
   timestamp: isoTimeSchema,
-});
-
-/**
- * An inbound message WhatsApp delivered but Baileys could not decrypt (its CIPHERTEXT
- * stub). Baileys has asked the sender to encrypt it again (a retry receipt); when that
- * copy decrypts it arrives as one `message.in` with the same `waMessageId`. One per id.
- */
-export const messageUndecryptableEventSchema = z.object({
-  ...envelope,
-  type: z.literal('message.undecryptable'),
-  waMessageId: z.string().min(1).max(128),
-  from: z.string().min(1).max(128),
-  chat: z.string().min(1).max(128),
-  /** Baileys' (libsignal's) error: `Bad MAC`, `No session`, `Invalid PreKey ID`, `Message absent from node` … */
-  reason: z.string().max(256),
-  timestamp: isoTimeSchema,
-});
-
-/**
- * WhatsApp banned the account for a while (`<failure reason=402 expire=…>`, Baileys'
- * close with statusCode 402): no connect attempt before `until`, then a normal one.
- */
-export const accountBannedEventSchema = z.object({
-  ...envelope,
-  type: z.literal('account.banned'),
-  /** When the ban ends and the account connects again. */
-  until: isoTimeSchema,
-  statusCode: z.number().int(),
-  /** WhatsApp's ban reason code (`code` of the failure), when it gave one. */
-  banCode: z.number().int().optional(),
 });
 
 export const qrEventSchema = z.object({
