@@ -9,3 +9,4 @@ export * from './account/timers.js';
 export * from './account/transition-record.js';
 export * from './account/states.js';
 export * from './account/state-name.js';
+export * from './account/ban.js';

@@ -6,7 +6,14 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AnyStateNode } from 'xstate';
-import { accountMachine, DEFAULT_TIMINGS, DISCONNECT_POLICY, UNKNOWN_CLOSE, UNREACHABLE } from '../machines/index.js';
+import {
+  accountMachine,
+  BAN_WITHOUT_EXPIRY_MS,
+  DEFAULT_TIMINGS,
+  DISCONNECT_POLICY,
+  UNKNOWN_CLOSE,
+  UNREACHABLE,
+} from '../machines/index.js';
 import { actionNames, topLevel, transitionLabel } from '../src/inspect/machine-graph.js';
 
 export const MACHINE_DOC = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'machine.md');
@@ -91,6 +98,12 @@ export function renderMachineDoc(): string {
     '| code | reason | action |',
     '|---|---|---|',
     ...policy,
+    '',
+    'Actions: `backoff` — `reconnecting` for a jittered delay, then `connecting`; `reconnectNow` — `connecting` at once; ' +
+      '`stop` — `stopped` until an operator connects; `loggedOut` — `loggedOut`, sends failed; ' +
+      "`waitBan` — `reconnecting` until the ban's expiry (the `<failure>`'s `expire` seconds, " +
+      `else ${BAN_WITHOUT_EXPIRY_MS / 60_000} min), announced by an \`account.banned\` record with \`until\`, ` +
+      'then a normal reconnect on a fresh backoff ladder; held sends stay held.',
     '',
     '## Default timings (ms)',
     '',

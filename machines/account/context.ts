@@ -48,6 +48,8 @@ export interface AccountContext {
   inFlight: string[];
   drain: { next: DrainNext; closeRequested: boolean } | null;
   pairPhone: string | null;
+  /** A 402 ban's wait, taken by the next backoff instead of a jittered delay. */
+  banWaitMs: number | null;
 }
 
 export function initialContext(input: AccountInput): AccountContext {
@@ -71,5 +73,6 @@ export function initialContext(input: AccountInput): AccountContext {
     inFlight: [],
     drain: null,
     pairPhone: null,
+    banWaitMs: null,
   };
 }

@@ -1,5 +1,6 @@
 import { assign, enqueueActions } from 'xstate';
 import { fullJitterDelay } from './backoff.js';
+import { banOf } from './ban.js';
 import type { AccountContext, DrainNext } from './context.js';
 import type { AccountStateName } from './states.js';
 import { closePolicy, type CloseAction } from './disconnect-policy.js';
@@ -91,7 +92,15 @@ export const accountDecisions = accountIo.extend({
       const stable = at !== null && context.openedAt !== null && at - context.openedAt >= context.timings.stableAfterMs;
       return { attempt: stable ? 0 : context.attempt, openedAt: null };
     }),
+    /** 402: report the ban and make the coming backoff last until it ends; then a fresh ladder. */
+    holdUntilBanEnds: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'SocketClosed') return;
+      const ban = banOf(event, context);
+      enqueue.emit(ban);
+      enqueue.assign({ banWaitMs: ban.untilMs - event.at });
+    }),
     scheduleBackoff: assign(({ context }) => {
+      if (context.banWaitMs !== null) return { attempt: 0, backoffMs: context.banWaitMs, banWaitMs: null };
       const attempt = context.attempt + 1;
       const [backoffMs, rng] = fullJitterDelay(attempt, context.rng, context.timings);
       return { attempt, backoffMs, rng };
@@ -134,7 +143,8 @@ export const accountDecisions = accountIo.extend({
     settleRejected: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'SendRejected') return;
       enqueue.assign(forget(context, event.id));
-      enqueue(io('failSend', { id: event.id, code: 'rejected', message: event.error }));
+      const { id, error: message, statusCode } = event;
+      enqueue(io('failSend', { id, code: 'rejected', message, ...(statusCode !== undefined ? { statusCode } : {}) }));
     }),
     expireHeld: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'Expire') return;

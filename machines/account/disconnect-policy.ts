@@ -9,6 +9,8 @@ export type CloseAction =
   | 'reconnectNow'
   /** do not reconnect: an operator has to act */
   | 'stop'
+  /** temporarily banned: no attempt until the ban's expiry, then a normal reconnect */
+  | 'waitBan'
   /** the device was unlinked: only a new pairing helps */
   | 'loggedOut';
 
@@ -33,6 +35,12 @@ export const DISCONNECT_POLICY: Readonly<Record<number, ClosePolicy>> = {
   440: { reason: 'connectionReplaced', action: 'stop' },
   // 401 loggedOut: the phone unlinked this device; credentials are dead.
   401: { reason: 'loggedOut', action: 'loggedOut' },
+  // 402 temporary ban (`<failure reason=402 code expire>`): reconnecting early would only
+  // be refused again and may lengthen the ban; wait out `expire`, then connect (ban.ts).
+  402: { reason: 'temporarilyBanned', action: 'waitBan' },
+  // 405 client outdated: WhatsApp refuses this client version; only an upgrade of
+  // Baileys (and of wa-connd) helps, so stop and say so.
+  405: { reason: 'clientOutdated', action: 'stop' },
   // 403 forbidden: the account is banned or blocked; retrying makes it worse.
   403: { reason: 'forbidden', action: 'stop' },
   // 411 multideviceMismatch: the account is not on multi-device; nothing to retry.

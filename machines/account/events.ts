@@ -51,6 +51,9 @@ export interface SocketClosed {
   statusCode?: number;
   /** The server was never reached (DNS, refused, TLS, proxy): the network error code, e.g. ENOTFOUND. */
   unreachable?: string;
+  /** 402 temporary ban: how long until it ends (its `expire`), and WhatsApp's ban code. */
+  retryAfterMs?: number;
+  banCode?: number;
   at: number;
 }
 export interface QrReceived {
@@ -81,6 +84,8 @@ export interface SendRejected {
   type: 'SendRejected';
   id: string;
   error: string;
+  /** WhatsApp's error code when the server refused it (error ack: 463, 479 …). */
+  statusCode?: number;
 }
 
 // ── timer facts (see timers.ts) ─────────────────────────────────────────────

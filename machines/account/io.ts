@@ -2,10 +2,11 @@ import { setup } from 'xstate';
 import type { AccountContext, AccountInput } from './context.js';
 import type { AccountEvent } from './events.js';
 import type { TimerRequest, TimerSlot } from './timers.js';
+import type { BanRecord } from './ban.js';
 import type { TransitionRecord } from './transition-record.js';
 
 /** Why a send did not go out; the runtime turns it into `send.failed`. */
-export type SendFailure = { id: string; code: 'logged_out' | 'rejected'; message: string };
+export type SendFailure = { id: string; code: 'logged_out' | 'rejected'; message: string; statusCode?: number };
 
 /**
  * The IO the account machine asks for. These are no-ops here: the runtime implements
@@ -42,7 +43,7 @@ export const accountIo = setup({
     context: {} as AccountContext,
     events: {} as AccountEvent,
     input: {} as AccountInput,
-    emitted: {} as TransitionRecord,
+    emitted: {} as TransitionRecord | BanRecord,
   },
   actions: {
     /** Create a socket (Baileys) tagged `connectionId`; pair with a code if `pairPhone`. */

@@ -20,11 +20,11 @@ const logout = {
   },
 } as const;
 
-/** After a close: record it; with `requeue` (a link that carried sends) what was in flight goes back to the outbox. */
 /**
  * What a close of the current socket leads to. First the closes for good, by the close
  * policy (disconnect-policy.ts): 401 ends in `loggedOut` (which fails what was in flight
- * rather than requeue it), the stop codes in `stopped`. Then `otherwise`, by default
+ * rather than requeue it), the stop codes in `stopped`, a 402 ban in `reconnecting` until
+ * the ban ends (ban.ts). Then `otherwise`, by default
  * `reconnect`.
  */
 function onSocketClosed<const Otherwise extends readonly object[] = ReturnType<typeof reconnect>>(opts: {
@@ -41,6 +41,11 @@ function onSocketClosed<const Otherwise extends readonly object[] = ReturnType<t
       guard: and(['fromCurrentSocket', closeIs('stop')]),
       target: 'stopped',
       actions: afterClose(opts.requeue),
+    },
+    {
+      guard: and(['fromCurrentSocket', closeIs('waitBan')]),
+      target: 'reconnecting',
+      actions: [...asList(afterClose(opts.requeue)), 'holdUntilBanEnds'],
     },
     ...(opts.otherwise ?? reconnect({ requeue: opts.requeue })),
   ] as const;
@@ -65,6 +70,7 @@ function reconnect<const Before extends readonly object[] = []>(opts: { requeue:
 
 const afterClose = (requeue: boolean) =>
   requeue ? (['recordDisconnect', 'requeueInFlight'] as const) : ('recordDisconnect' as const);
+const asList = <T>(x: T | readonly T[]): readonly T[] => (Array.isArray(x) ? x : [x as T]);
 
 /**
  * One WhatsApp account. Pure: the machine decides, the runtime acts. IO is requested

@@ -10,7 +10,8 @@
  *   is 2–3× slower than on an in-memory store (bench/send-path). Key files could skip
  *   the fsync (rename alone survives SIGKILL); not done yet: it needs the send-path bench
  *   re-run, and a first try coincided with a flaky inbound test that turned out to be a
- *   Baileys race on back-to-back prekey messages (WhatsApp recovers it by retry receipt).
+ *   Baileys race on back-to-back prekey messages (recovered by retry receipt, which the
+ *   simulator answers too).
  *   Temp names are unique per write, so two writes never share a temp file.
  * - Writes to one file are applied in call order (a per-file queue): with plain
  *   concurrent renames an older `saveCreds` could land after a newer one.

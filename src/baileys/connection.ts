@@ -20,7 +20,9 @@ import type { Logger } from 'pino';
 import type { QueuedContent } from '../contract/index.js';
 import { type MediaIo, sendContent } from './content.js';
 import { type InboundContent, inboundContent } from './inbound-content.js';
+import { preferPhoneJid } from './jid-prefer.js';
 import { baileysLogger } from './log-levels.js';
+import { toUndecryptable, type UndecryptableMessage } from './undecryptable.js';
 import type { ChatState, GroupSummary } from '../contract/index.js';
 import {
   listGroups,
@@ -70,7 +72,13 @@ export interface ConnectionEvents extends GroupEvents {
    * the server was never reached (the WebSocket failed before it opened: DNS, refused,
    * TLS, proxy), with the network error code (see `unreachableCause`).
    */
-  closed(statusCode: number | undefined, message: string | undefined, unreachable: string | undefined): void;
+  closed(
+    statusCode: number | undefined,
+    message: string | undefined,
+    unreachable: string | undefined,
+    /** The `<failure>` attributes (Baileys' Boom `data`), e.g. a 402 ban's `expire` and `code`. */
+    failure?: Record<string, string>,
+  ): void;
   qr(qr: string): void;
   /** Any frame read from the server. */
   frame(): void;
@@ -79,6 +87,8 @@ export interface ConnectionEvents extends GroupEvents {
   /** Delivery (3) or read (4) receipt for one of our messages. */
   receipt(waMessageId: string, ack: 'delivered' | 'read'): void;
   inbound(message: InboundMessage): void;
+  /** A message Baileys could not decrypt (it asked the sender for it again). */
+  undecryptable(message: UndecryptableMessage): void;
   /** Credentials changed: persist them. `registered` once a pairing completed. */
   credsChanged(me: { id: string } | undefined): void;
 }
@@ -200,8 +210,14 @@ export function openConnection(options: ConnectionOptions, on: ConnectionEvents)
     if (update.qr) on.qr(update.qr);
     if (update.connection === 'open') on.opened();
     if (update.connection === 'close') {
-      const error = update.lastDisconnect?.error as { output?: { statusCode?: number }; message?: string } | undefined;
-      on.closed(error?.output?.statusCode, error?.message, wsOpened ? undefined : unreachable);
+      const error = update.lastDisconnect?.error as
+        { output?: { statusCode?: number }; message?: string; data?: unknown } | undefined;
+      on.closed(
+        error?.output?.statusCode,
+        error?.message,
+        wsOpened ? undefined : unreachable,
+        failureAttrs(error?.data),
+      );
     }
   });
   sock.ev.on('creds.update', (update) => on.credsChanged(update.me ?? undefined));
@@ -220,6 +236,11 @@ export function openConnection(options: ConnectionOptions, on: ConnectionEvents)
   watchGroups(sock, on);
   sock.ev.on('messages.upsert', ({ messages, type }) => {
     for (const m of messages) {
+      const undecryptable = toUndecryptable(m);
+      if (undecryptable) {
+        on.undecryptable(undecryptable);
+        continue;
+      }
       const inbound = toInbound(m, type === 'append' ? 'append' : 'notify');
       if (!inbound) continue;
       if (inbound.content?.type === 'message' && inbound.content.media) {
@@ -286,8 +307,7 @@ function toInbound(m: WAMessage, delivery: InboundMessage['delivery']): InboundM
   if (m.message.protocolMessage && !content) return undefined;
   const text = content?.type === 'message' ? content.text : undefined;
   const ts = typeof m.messageTimestamp === 'number' ? m.messageTimestamp : Number(m.messageTimestamp ?? 0);
-  // v7 addresses chats by LID; the phone-number JID (the `Alt`) is what users send to,
-  // so it is preferred when WhatsApp supplies it.
+  // v7 addresses chats by LID; the phone-number JID is preferred (jid-prefer.ts).
   const chat = preferPhoneJid(key.remoteJid, key.remoteJidAlt);
   const from = key.participant ? preferPhoneJid(key.participant, key.participantAlt) : chat;
   return {
@@ -302,6 +322,8 @@ function toInbound(m: WAMessage, delivery: InboundMessage['delivery']): InboundM
   };
 }
 
-function preferPhoneJid(jid: string, alt: string | null | undefined): string {
-  return alt && alt.endsWith('@s.whatsapp.net') ? alt : jid;
+/** Baileys passes a `<failure>` node's attributes as the close error's `data` (Socket/socket.js). */
+function failureAttrs(data: unknown): Record<string, string> | undefined {
+  if (typeof data !== 'object' || data === null || Array.isArray(data) || 'tag' in data) return undefined;
+  return Object.fromEntries(Object.entries(data).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }

@@ -19,7 +19,7 @@ function details(e: WaEvent): string {
     case 'send.acked':
       return `${e.id} ${e.ack}`;
     case 'send.failed':
-      return `${e.id} ${e.error.code}: ${e.error.message}`;
+      return `${e.id} ${e.error.code}: ${e.error.message}${e.retryable === false ? ' (do not retry)' : ''}`;
     case 'send.expired':
       return e.id;
     case 'send.uploaded':
@@ -36,6 +36,10 @@ function details(e: WaEvent): string {
       return `${e.id} ${e.status} by ${e.participant} in ${e.chat}`;
     case 'group.participants':
       return `${e.chat}: ${e.action} ${e.participants.join(', ')}${e.by ? ` by ${e.by}` : ''}`;
+    case 'message.undecryptable':
+      return `${e.waMessageId} from ${e.from}: ${e.reason} (asked the sender to send it again)`;
+    case 'account.banned':
+      return `temporarily banned until ${e.until} [${e.statusCode}]${e.banCode !== undefined ? ` code ${e.banCode}` : ''}`;
     case 'qr':
       return 'a new QR code to scan (wa-connd pair shows it)';
     case 'paired':

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { DEFAULT_REQUEST_TIMEOUT_MS, type WaClient } from '../client/index.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, EVENT_TYPES, type WaClient } from '../client/index.js';
 import type { DemoCliOptions } from '../demo/cli.js';
 import * as cmd from './commands.js';
 import * as sessions from './sessions.js';
@@ -269,10 +269,7 @@ export function buildProgram(): Command {
   program
     .command('events [account]')
     .description('tail the event stream (WA_EVENTS), human-readable or as JSON lines')
-    .option(
-      '--type <type...>',
-      'only these event types (transition, send.queued, send.sent, send.acked, send.failed, send.expired, message.in, qr, paired, logged_out, drop.pattern, keepalive)',
-    )
+    .option('--type <type...>', `only these event types (${EVENT_TYPES.join(', ')})`)
     .option(
       '--since <where>',
       'start at a stream sequence, "start", a duration ago (10m) or an ISO time (default: new events only)',

@@ -10,8 +10,6 @@
  */
 import { z } from 'zod';
 import {
-  envelope,
-  EVENT_SCHEMA_VERSION,
   inboundFieldsSchema,
   messageDeletedEventSchema,
   messageEditedEventSchema,
@@ -21,9 +19,11 @@ import {
 import { queuedContentSchema, SEND_KINDS } from './content.js';
 import { WaError } from './errors.js';
 import { isoTimeSchema, recipientSchema, sendIdSchema, wireErrorSchema } from './fields.js';
+import { envelope, EVENT_SCHEMA_VERSION } from './event-envelope.js';
 import { ACCOUNT_STATES } from './states.js';
 import { ownerAcquiredEventSchema, ownerLostEventSchema, ownerReleasedEventSchema } from './owner-events.js';
 import { groupParticipantsBody, receiptBody } from './groups.js';
+import { accountBannedEventSchema, messageUndecryptableEventSchema } from './trouble-events.js';
 
 export { EVENT_SCHEMA_VERSION };
 
@@ -86,6 +86,17 @@ export const sendFailedEventSchema = z.object({
   type: z.literal('send.failed'),
   id: sendIdSchema,
   error: wireErrorSchema,
+  /**
+   * Whether sending the same content again later (as a new send) may succeed. The gateway
+   * itself never sends a failed send again; `false` means: do not try again (463: each
+   * attempt deepens a reach-out restriction). Present when WhatsApp or Baileys refused the
+   * send; absent for other failures (logged out, account removed) and older events.
+   */
+  retryable: z.boolean().optional(),
+  /** WhatsApp's refusal, when the server refused it (error ack): its code, e.g. 463, 479. */
+  statusCode: z.number().int().optional(),
+  /** The refusal by name (src/baileys/refusals.ts): `reachOutRestricted`, `invalidStanza` … */
+  reason: z.string().max(64).optional(),
 });
 
 export const sendExpiredEventSchema = z.object({
@@ -191,6 +202,8 @@ export const waEventSchema = z.discriminatedUnion('type', [
   messageDeletedEventSchema,
   receiptEventSchema,
   groupParticipantsEventSchema,
+  messageUndecryptableEventSchema,
+  accountBannedEventSchema,
   qrEventSchema,
   pairedEventSchema,
   loggedOutEventSchema,
@@ -223,6 +236,8 @@ export const EVENT_TYPES = [
   'message.deleted',
   'receipt',
   'group.participants',
+  'message.undecryptable',
+  'account.banned',
   'qr',
   'paired',
   'logged_out',
@@ -261,6 +276,10 @@ export const EVENT_CLASS = {
   'message.deleted': 'record',
   receipt: 'record',
   'group.participants': 'record',
+  // A record: the only trace of a message until (and unless) its retry decrypts.
+  'message.undecryptable': 'record',
+  // A record: an operator must learn of a ban even after a reconnect storm.
+  'account.banned': 'record',
   qr: 'observability',
   paired: 'record',
   logged_out: 'record',

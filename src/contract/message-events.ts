@@ -1,21 +1,12 @@
 /**
  * The message facts of issue 13: the kind and fields `message.in` gained, what
  * `send.uploaded` records, and `message.reaction|edited|deleted`. Own file so
- * events.ts stays the catalog; the envelope lives here because these schemas need it.
+ * events.ts stays the catalog.
  */
 import { z } from 'zod';
 import { objectNameSchema } from './content.js';
-import { accountIdSchema, isoTimeSchema, sendIdSchema } from './fields.js';
-
-export const EVENT_SCHEMA_VERSION = 1;
-
-export const envelope = {
-  v: z.literal(EVENT_SCHEMA_VERSION),
-  account: accountIdSchema,
-  at: isoTimeSchema,
-  /** Per-account, gapless, from 1: a reader spots a gap or a repeat without the stream. */
-  seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-};
+import { envelope } from './event-envelope.js';
+import { isoTimeSchema, sendIdSchema } from './fields.js';
 
 /**
  * What WhatsApp sends is not ours to bound tightly: an inbound field the send-side

@@ -11,17 +11,9 @@
  *   partitioned). The old owner cannot publish it: the markers fence it off.
  */
 import { z } from 'zod';
-import { accountIdSchema, isoTimeSchema } from './fields.js';
+import { envelope } from './event-envelope.js';
 
 const writer = z.string().min(1).max(64);
-
-/** Fields every event carries; repeated here so this file does not import events.ts (which imports it). */
-const envelope = {
-  v: z.literal(1),
-  account: accountIdSchema,
-  at: isoTimeSchema,
-  seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-};
 
 export const ownerAcquiredEventSchema = z.object({
   ...envelope,

@@ -71,12 +71,14 @@ function describe(e) {
     case 'send.queued': return 'send ' + e.id + ' queued (' + e.textLength + ' chars)';
     case 'send.sent': return 'send ' + e.id + ' sent';
     case 'send.acked': return 'send ' + e.id + ' acked (' + e.ack + ')';
-    case 'send.failed': return 'send ' + e.id + ' failed: ' + e.error.code;
+    case 'send.failed': return 'send ' + e.id + ' failed: ' + e.error.code + (e.statusCode !== undefined ? ' (' + e.statusCode + ' ' + e.reason + (e.retryable === false ? ', do not retry' : '') + ')' : '');
     case 'send.expired': return 'send ' + e.id + ' expired';
     case 'owner.acquired': return 'owner ' + e.writer + ' (' + e.host + ' pid ' + e.pid + ')' + (e.previous ? ' took over from ' + e.previous : '');
     case 'owner.released': return 'owner ' + e.writer + ' released (' + e.reason + ')';
     case 'owner.lost': return 'owner ' + e.writer + ' lost its lease to ' + e.by;
     case 'message.in': return 'message in from ' + e.from;
+    case 'message.undecryptable': return 'undecryptable message from ' + e.from + ': ' + e.reason + ' (asked again)';
+    case 'account.banned': return 'temporarily banned until ' + e.until;
     case 'drop.pattern': return 'drops every ' + Math.round(e.periodMs / 1000) + ' s (confidence ' + e.confidence.toFixed(2) + ')';
     case 'webhook.dead_lettered': return 'webhook ' + e.endpoint + ' gave up on ' + e.eventType + ' #' + e.eventSeq + ' (stream seq ' + e.streamSeq + ', ' + e.attempts + ' attempts' + (e.status !== undefined ? ', http ' + e.status : '') + ')';
     default: return e.type;
@@ -90,7 +92,8 @@ function liveness(e) {
 }
 // Drops (a server close with a code, a dead link, a failed connect) and errors stand out.
 function severity(e) {
-  if (e.type === 'send.failed' || e.type === 'logged_out') return 'error';
+  if (e.type === 'send.failed' || e.type === 'logged_out' || e.type === 'account.banned') return 'error';
+  if (e.type === 'message.undecryptable') return 'drop';
   if (e.type === 'keepalive') return e.outcome === 'ok' ? '' : 'error';
   if (e.type !== 'transition') return '';
   if (e.to === 'loggedOut') return 'error';

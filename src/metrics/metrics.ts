@@ -9,6 +9,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { ONLINE_STATES } from '../../machines/index.js';
 import { ACCOUNT_STATES, type WaEvent } from '../contract/index.js';
 import { registerEventMetrics, type EventCounters } from '../nats/counters.js';
+import { deliveryProblemMetrics } from './delivery-problems.js';
 import type { Projection } from '../nats/projection.js';
 import type { LoopMonitor } from '../runtime/loop-monitor.js';
 import { Lru } from '../runtime/lru.js';
@@ -72,6 +73,7 @@ export function createMetrics(o: MetricsOptions): GatewayMetrics {
     buckets: RECONNECT_BUCKETS,
     registers,
   });
+  const problems = deliveryProblemMetrics(registers);
   const sendsQueued = new Counter({
     name: 'wa_sends_queued_total',
     help: 'Sends recorded (send.queued).',
@@ -224,6 +226,13 @@ export function createMetrics(o: MetricsOptions): GatewayMetrics {
           return;
         case 'send.failed':
           settle(event, 'failed');
+          problems.failed(event);
+          return;
+        case 'message.undecryptable':
+          problems.undecryptable(event);
+          return;
+        case 'account.banned':
+          problems.banned(event);
           return;
         case 'send.expired':
           settle(event, 'expired');

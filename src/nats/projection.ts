@@ -159,6 +159,8 @@ export function evolveStored(view: AccountView, event: WaEvent): boolean {
     case 'message.deleted':
     case 'receipt':
     case 'group.participants':
+    case 'message.undecryptable':
+    case 'account.banned':
     case 'qr':
     case 'paired':
     case 'logged_out':

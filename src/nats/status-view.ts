@@ -92,6 +92,8 @@ export function evolveStatus(status: AccountStatus, event: WaEvent): AccountStat
     case 'message.deleted':
     case 'receipt':
     case 'group.participants':
+    case 'message.undecryptable':
+    case 'account.banned':
     case 'drop.pattern':
     case 'webhook.dead_lettered':
       return status;

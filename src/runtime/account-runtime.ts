@@ -22,6 +22,7 @@ import { systemClock, type Clock } from './clock.js';
 import { ChatIo } from './chat-io.js';
 import { Inbound } from './inbound.js';
 import type { LoopMonitor } from './loop-monitor.js';
+import { publishMachineRecords } from './machine-records.js';
 import { MachineTimer, type AccountTimer } from './machine-timer.js';
 import { PairingCode } from './pairing-code.js';
 import type { FactSink, MediaPort, OutgoingSend } from './port.js';
@@ -141,6 +142,7 @@ export class AccountRuntime {
         serverAck: (waId, error) => this.sends.serverAck(waId, error),
         receipt: (waId, ack) => this.sends.receipt(waId, ack),
         inbound: (m) => this.inbound.received(m, this.chat),
+        undecryptable: (m) => this.inbound.failedToDecrypt(m),
         ...this.chat.hooks(),
         getMessage: (waId) => this.sends.message(waId),
         pairingCode: (conn, phone, connectionId) =>
@@ -156,22 +158,14 @@ export class AccountRuntime {
         ...(opts.inboundResetsIdle !== undefined ? { inboundResetsIdle: opts.inboundResetsIdle } : {}),
       },
     });
-    this.actor.on('transition', (record) => {
-      // The one place transitions are logged.
-      log.info(
-        {
-          from: record.from,
-          to: record.to,
-          event: record.event,
-          reason: record.reason,
-          statusCode: record.statusCode,
-          cause: record.cause,
-        },
-        'transition',
-      );
-      sink({ account, ...record });
-      this.session.transition(record);
-      if (record.to === 'open') this.chat.opened();
+    publishMachineRecords(this.actor, {
+      account,
+      log,
+      sink,
+      transition: (r) => {
+        this.session.transition(r);
+        if (r.to === 'open') this.chat.opened();
+      },
     });
     this.actor.subscribe({ error: (err) => log.error({ err }, 'account machine failed') });
   }

@@ -8,11 +8,15 @@
  *   the download fields instead;
  * - a reaction, an edit or a revoke is `message.reaction|edited|deleted`.
  * Facts leave in arrival order: a text after an image waits for the image's download.
+ * One Baileys could not decrypt becomes `message.undecryptable` (once per id); it is not
+ * "seen", so the copy the sender re-encrypts for Baileys' retry receipt still becomes its
+ * one `message.in`. An id already delivered is never reported undecryptable afterwards.
  */
 import type { Logger } from 'pino';
 import { DOWNLOAD_FIELDS, type InboundContent } from '../baileys/inbound-content.js';
 import type { InboundMessage } from '../baileys/connection.js';
 import { isGroupJid, type InboundMedia } from '../contract/index.js';
+import type { UndecryptableMessage } from '../baileys/undecryptable.js';
 import { Lru } from './lru.js';
 import type { FactSink, MediaPort } from './port.js';
 
@@ -31,6 +35,8 @@ export type InboundOptions = {
 export class Inbound {
   private readonly seen = new Lru<true>(INBOUND_DEDUP_SIZE);
   private chain = Promise.resolve();
+  /** Ids reported undecryptable: Baileys retries up to 5 times, each failure is one more stub. */
+  private readonly undecryptable = new Lru<true>(INBOUND_DEDUP_SIZE);
 
   constructor(
     private readonly account: string,
@@ -141,5 +147,22 @@ export class Inbound {
         return unreachable;
       }
     }
+  }
+
+  failedToDecrypt(m: UndecryptableMessage): void {
+    if (this.seen.has(m.waMessageId) || this.undecryptable.has(m.waMessageId)) return;
+    this.undecryptable.set(m.waMessageId, true);
+    // Through the chain: facts leave in arrival order, after a media download before it.
+    this.chain = this.chain.then(() =>
+      this.sink({
+        account: this.account,
+        type: 'message.undecryptable',
+        waMessageId: m.waMessageId,
+        from: m.from,
+        chat: m.chat,
+        reason: m.reason,
+        timestamp: new Date(m.timestamp).toISOString(),
+      }),
+    );
   }
 }

@@ -40,9 +40,13 @@ export class SendFacts {
   }
 
   /** Settled as failed; a write still under way reports nothing after this. */
-  failed(id: string, error: WireError): void {
+  failed(
+    id: string,
+    error: WireError,
+    outcome: { retryable?: boolean; statusCode?: number; reason?: string } = {},
+  ): void {
     this.abandoned(id);
-    this.sink({ account: this.account, type: 'send.failed', id, error });
+    this.sink({ account: this.account, type: 'send.failed', id, error, ...outcome });
   }
 
   expired(id: string): void {

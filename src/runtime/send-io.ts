@@ -8,6 +8,7 @@
 import type { Logger } from 'pino';
 import type { AccountEvent, AccountSnapshot, SendFailure } from '../../machines/index.js';
 import { isConnectionGone } from '../baileys/connection.js';
+import { refusalOf } from '../baileys/refusals.js';
 import type { AccountTimer } from './machine-timer.js';
 import { Outbound } from './outbound.js';
 import { contentOf, type FactSink, type MediaPort, type OutgoingSend } from './port.js';
@@ -73,14 +74,22 @@ export class SendIo {
     this.chain.tail = this.chain.tail.then(() => this.write(id, live));
   }
 
-  /** The machine gave the send up (logged out, refused by WhatsApp). */
+  /**
+   * The machine gave the send up: logged out (no `retryable`: pairing again decides),
+   * refused by WhatsApp (retryable by its refusal table, refusals.ts), or refused before
+   * it reached the wire (it would fail the same way again).
+   */
   failed(p: SendFailure): void {
     this.outbound.forget(p.id);
     this.o.timer.clearDeadline(p.id);
-    this.facts.failed(p.id, {
-      code: p.code === 'logged_out' ? 'logged_out' : 'bad_request',
+    const error = {
+      code: p.code === 'logged_out' ? ('logged_out' as const) : ('bad_request' as const),
       message: p.message,
-    });
+    };
+    if (p.code === 'logged_out') return this.facts.failed(p.id, error);
+    if (p.statusCode === undefined) return this.facts.failed(p.id, error, { retryable: false });
+    const { statusCode, reason, retryable } = refusalOf(String(p.statusCode));
+    this.facts.failed(p.id, error, { retryable, statusCode, reason });
   }
 
   /** The machine expired a held send at its deadline. */
@@ -96,10 +105,13 @@ export class SendIo {
     if (!id) return;
     if (error) {
       this.facts.written(id);
+      const refusal = refusalOf(error);
+      this.o.log.warn({ sendId: id, ...refusal }, 'WhatsApp refused the send');
       this.o.send({
         type: 'SendRejected',
         id,
-        error: `WhatsApp refused the message (error ${error})`,
+        error: `WhatsApp refused the message (error ${error}: ${refusal.reason})`,
+        statusCode: refusal.statusCode,
       });
       return;
     }

@@ -13,6 +13,8 @@ import {
   type ConnectionEvents,
   type InboundMessage,
 } from '../baileys/connection.js';
+import { temporaryBan } from '../baileys/temporary-ban.js';
+import type { UndecryptableMessage } from '../baileys/undecryptable.js';
 import type { AccountAuth } from './account-runtime.js';
 import type { Clock } from './clock.js';
 import type { FactSink } from './port.js';
@@ -46,6 +48,7 @@ export interface SocketIoOptions {
     inbound(message: InboundMessage): void;
     groupReceipt: ConnectionEvents['groupReceipt'];
     groupParticipants: ConnectionEvents['groupParticipants'];
+    undecryptable(message: UndecryptableMessage): void;
     getMessage: Parameters<typeof openConnection>[0]['getMessage'];
     /** Up and unpaired with a phone to pair: ask for the code (once per socket). */
     pairingCode(conn: BaileysConnection, phone: string, connectionId: number): Promise<void>;
@@ -95,7 +98,7 @@ export class SocketIo {
       },
       {
         opened: guard('open', () => o.send({ type: 'SocketOpened', connectionId, at: o.clock.now() })),
-        closed: guard('close', (statusCode, message, unreachable) => {
+        closed: guard('close', (statusCode, message, unreachable, failure) => {
           log.info(
             { statusCode, reason: message, ...(unreachable !== undefined ? { unreachable } : {}) },
             'socket closed',
@@ -106,6 +109,7 @@ export class SocketIo {
             connectionId,
             ...(statusCode !== undefined ? { statusCode } : {}),
             ...(unreachable !== undefined ? { unreachable } : {}),
+            ...temporaryBan(statusCode, failure),
             at: o.clock.now(),
           });
         }),
@@ -126,6 +130,7 @@ export class SocketIo {
         inbound: guard('message', (m) => o.on.inbound(m)),
         groupReceipt: guard('receipt', (r) => o.on.groupReceipt(r)),
         groupParticipants: guard('group', (c) => o.on.groupParticipants(c)),
+        undecryptable: guard('message', (m) => o.on.undecryptable(m)),
         credsChanged: guard('creds', () => {
           o.auth.saveCreds().catch((err: unknown) => log.error({ err }, 'saving credentials failed'));
         }),

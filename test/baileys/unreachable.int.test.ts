@@ -37,6 +37,7 @@ async function closeOf(url: string): Promise<{ statusCode: number | undefined; u
     inbound: noop,
     groupReceipt: noop,
     groupParticipants: noop,
+    undecryptable: noop,
     credsChanged: noop,
     closed: (statusCode, _message, unreachable) => {
       closed = { statusCode, unreachable };

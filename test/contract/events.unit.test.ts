@@ -33,6 +33,13 @@ const examples: WaEvent[] = [
   makeEvent('send.sent', env, { id: 'ord-1', waMessageId: '3EB0ABCDEF' }),
   makeEvent('send.acked', env, { id: 'ord-1', ack: 'delivered' }),
   makeEvent('send.failed', env, { id: 'ord-1', error: { code: 'logged_out', message: 'account logged out' } }),
+  makeEvent('send.failed', env, {
+    id: 'ord-2',
+    error: { code: 'bad_request', message: 'WhatsApp refused the message (error 463: reachOutRestricted)' },
+    retryable: false,
+    statusCode: 463,
+    reason: 'reachOutRestricted',
+  }),
   makeEvent('send.expired', env, { id: 'ord-1' }),
   makeEvent('send.queued', env, {
     id: 'ord-2',
@@ -123,6 +130,14 @@ const examples: WaEvent[] = [
     participants: ['4915@s.whatsapp.net'],
     by: '4916@s.whatsapp.net',
   }),
+  makeEvent('message.undecryptable', env, {
+    waMessageId: 'ABD',
+    from: '4915@s.whatsapp.net',
+    chat: '4915@s.whatsapp.net',
+    reason: 'Bad MAC',
+    timestamp: '2025-01-02T03:04:00.000Z',
+  }),
+  makeEvent('account.banned', env, { until: '2025-01-02T04:04:00.000Z', statusCode: 402, banCode: 101 }),
   makeEvent('qr', env, { qr: '2@abc,def' }),
   makeEvent('paired', env, { jid: '4915123456789:3@s.whatsapp.net' }),
   makeEvent('logged_out', env, { statusCode: 401 }),
@@ -216,7 +231,7 @@ describe('the state names', () => {
 });
 
 describe('the event classes', () => {
-  it('make records of send.*, message.*, receipts, group changes, paired, logged_out, webhook dead letters and owner.*, and observability of the rest', () => {
+  it('make records of send.*, message.*, receipts, group changes, paired, logged_out, account.banned, webhook dead letters and owner.*, and observability of the rest', () => {
     const record = (t: string) =>
       t.startsWith('send.') ||
       t.startsWith('message.') ||
@@ -224,6 +239,7 @@ describe('the event classes', () => {
       t.startsWith('group.') ||
       t === 'paired' ||
       t === 'logged_out' ||
+      t === 'account.banned' ||
       t === 'webhook.dead_lettered' ||
       t.startsWith('owner.');
     for (const type of EVENT_TYPES) expect(isRecordType(type), type).toBe(record(type));

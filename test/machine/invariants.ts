@@ -1,4 +1,11 @@
-import { backoffCeiling, isOnline, ONLINE_STATES, stateName, type AccountStateName } from '../../machines/index.js';
+import {
+  BAN_WITHOUT_EXPIRY_MS,
+  backoffCeiling,
+  isOnline,
+  ONLINE_STATES,
+  stateName,
+  type AccountStateName,
+} from '../../machines/index.js';
 import { STATE_TIMER } from '../support/event-catalog.js';
 import type { AccountRun, Step } from './harness.js';
 
@@ -103,7 +110,7 @@ export function checkInvariants(run: AccountRun): void {
       if (to !== 'stopped') throw new InvariantBroken('440 did not stop', step, i);
       mustNotReconnect = '440';
     }
-    if (currentClose && (ev.statusCode === 411 || ev.statusCode === 403) && to !== 'stopped')
+    if (currentClose && (ev.statusCode === 411 || ev.statusCode === 403 || ev.statusCode === 405) && to !== 'stopped')
       throw new InvariantBroken(`${ev.statusCode} did not stop`, step, i);
 
     // Timers: exactly the timed states hold one, their own, and the backoff stays within its ceiling.
@@ -117,7 +124,14 @@ export function checkInvariants(run: AccountRun): void {
     if ((step.armedAck !== null) !== (ackFor !== null) || (step.armedAck && step.armedAck.token !== ctx.ackToken)) {
       throw new InvariantBroken('ack timer armed wrong', step, i, JSON.stringify(step.armedAck));
     }
-    if (to === 'reconnecting' && from !== 'reconnecting') {
+    // A 402 ban: no attempt before it ends — the wait is the ban's, then a fresh ladder.
+    const banned = currentClose && ev.statusCode === 402 && to === 'reconnecting';
+    if (banned) {
+      const wait = Math.max(0, ev.retryAfterMs ?? BAN_WITHOUT_EXPIRY_MS);
+      if (ctx.backoffMs !== wait || ctx.attempt !== 0)
+        throw new InvariantBroken('402 did not wait out the ban', step, i, `${ctx.backoffMs} vs ${wait}`);
+    }
+    if (to === 'reconnecting' && from !== 'reconnecting' && !banned) {
       const ceiling = backoffCeiling(ctx.attempt, ctx.timings);
       if (ctx.backoffMs < 0 || ctx.backoffMs >= Math.max(1, ceiling) || ceiling > ctx.timings.backoffCapMs) {
         throw new InvariantBroken('backoff out of bounds', step, i, `${ctx.backoffMs} vs ceiling ${ceiling}`);

@@ -14,7 +14,8 @@ import { RealSystem } from './realize.js';
  * transitions at every step.
  */
 
-const SERVER_CLOSES = new Set([401, 440, 515, 408]);
+// 402: a temporary ban (its wait is the machine's timer, fired by the runner's clock).
+const SERVER_CLOSES = new Set([401, 402, 440, 515, 408]);
 
 /**
  * Transitions the real-system runner does not produce yet, and why. The pure model
@@ -59,7 +60,7 @@ function realizablePaired(s: AccountSnapshot, e: AccountEvent): boolean {
       if (state === 'draining')
         return c.drain?.closeRequested
           ? e.statusCode === undefined
-          : c.inFlight.length > 0 && (e.statusCode === 401 || e.statusCode === 440);
+          : c.inFlight.length > 0 && (e.statusCode === 401 || e.statusCode === 402 || e.statusCode === 440);
       return (
         (state === 'connecting' || isOnline(state)) && e.statusCode !== undefined && SERVER_CLOSES.has(e.statusCode)
       );
@@ -96,7 +97,7 @@ function realizableUnpaired(s: AccountSnapshot, e: AccountEvent): boolean {
     case 'SocketOpened':
       return state === 'connecting' && c.connectionId > 1; // only after the phone linked us
     case 'SocketClosed':
-      return state === 'pairing' && e.statusCode !== undefined && [515, 408, 401, 440, 500].includes(e.statusCode);
+      return state === 'pairing' && e.statusCode !== undefined && [515, 408, 401, 402, 440, 500].includes(e.statusCode);
     case 'Disconnect':
       return state === 'pairing';
     case 'Logout':

@@ -30,6 +30,7 @@ const cases: { name: string; action: FaultAction; expected: number }[] = [
   { name: 'conflict replaced', action: { type: 'conflict' }, expected: DisconnectReason.connectionReplaced },
   { name: 'failure 401', action: { type: 'failure', reason: 401 }, expected: DisconnectReason.loggedOut },
   { name: 'failure 403', action: { type: 'failure', reason: 403 }, expected: DisconnectReason.forbidden },
+  { name: 'failure 405 (client outdated)', action: { type: 'failure', reason: 405 }, expected: 405 },
   { name: 'WebSocket close', action: { type: 'close' }, expected: DisconnectReason.connectionClosed },
   { name: 'TCP destroy', action: { type: 'destroy' }, expected: DisconnectReason.connectionClosed },
 ];
@@ -42,6 +43,18 @@ describe('when the server injects a fault', () => {
       expect(await client.closed()).toBe(c.expected);
     });
   }
+
+  it('a 402 temporary ban closes with 402 and hands over its expiry and code as the error data', async () => {
+    const { client, phone } = await open();
+    fx.sim.inject({ type: 'failure', reason: 402, expire: 3600, code: 101 }, phone);
+    expect(await client.closed()).toBe(402);
+    const close = client.updates.find((u) => u.connection === 'close');
+    expect((close?.lastDisconnect?.error as { data?: unknown } | undefined)?.data).toMatchObject({
+      reason: '402',
+      expire: '3600',
+      code: '101',
+    });
+  });
 
   it('a second login with the same device replaces the first (440)', async () => {
     const { client, phone } = await open();

@@ -60,6 +60,8 @@ function catalogEvents(snapshot: AccountSnapshot): AccountEvent[] {
     { type: 'SocketOpened', connectionId, at: 0 },
     ...CLOSE_CODES.map((statusCode): AccountEvent => ({ type: 'SocketClosed', connectionId, statusCode, at: 0 })),
     { type: 'SocketClosed', connectionId, at: 0 },
+    // A 402 ban with its expiry (the plain 402 above has none: the machine's fallback).
+    { type: 'SocketClosed', connectionId, statusCode: 402, retryAfterMs: 5_000, banCode: 101, at: 0 },
     { type: 'QrReceived', connectionId },
     { type: 'PairingCodeIssued', connectionId },
     { type: 'InboundReceived', connectionId },

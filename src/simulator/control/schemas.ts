@@ -20,7 +20,17 @@ export const conditionsSchema = z
     silence: z.boolean(),
     ackLatencyMs: ms,
     pingLatencyMs: ms,
-    rejectSends: z.object({ error: z.string().regex(/^\d{3}$/, 'must be a 3-digit code') }).strict(),
+    rejectSends: z
+      .object({
+        error: z.string().regex(/^\d{3}$/, 'must be a 3-digit code'),
+        to: z
+          .string()
+          .regex(/^\d{1,20}$/, 'must be the digits of a phone number or LID')
+          .optional(),
+        count: z.number().int().min(1).max(1_000_000).optional(),
+      })
+      .strict(),
+    undecryptableInbound: z.object({ count: z.number().int().min(1).max(1_000_000) }).strict(),
     loginFailure: z.object({ reason: code }).strict(),
     rejectUploads: z.object({ status: z.number().int().min(400).max(599) }).strict(),
     idleTimeout: z
@@ -55,6 +65,7 @@ export const clearFaultsSchema = z
           'ackLatencyMs',
           'pingLatencyMs',
           'rejectSends',
+          'undecryptableInbound',
           'loginFailure',
           'rejectUploads',
           'idleTimeout',
@@ -69,7 +80,21 @@ export const clearFaultsSchema = z
 export const actionSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('stream-error'), code: code, account: phone.optional() }).strict(),
   z.object({ type: z.literal('conflict'), account: phone.optional() }).strict(),
-  z.object({ type: z.literal('failure'), reason: code.default(401), account: phone.optional() }).strict(),
+  z
+    .object({
+      type: z.literal('failure'),
+      reason: code.default(401),
+      // 402 temporary ban: seconds until it ends, and WhatsApp's ban reason code.
+      expire: z
+        .number()
+        .int()
+        .min(0)
+        .max(365 * 86_400)
+        .optional(),
+      code: z.number().int().min(0).max(9_999).optional(),
+      account: phone.optional(),
+    })
+    .strict(),
   z.object({ type: z.literal('close'), account: phone.optional() }).strict(),
   z.object({ type: z.literal('destroy'), account: phone.optional() }).strict(),
   z.object({ type: z.literal('freeze'), account: phone.optional() }).strict(),

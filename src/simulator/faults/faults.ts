@@ -43,8 +43,17 @@ export interface FaultConditions {
   ackLatencyMs?: number;
   /** Delay before answering a `w:p` ping. */
   pingLatencyMs?: number;
-  /** Answer message sends with an error ack (e.g. '479', '463', '500'). */
-  rejectSends?: { error: string };
+  /**
+   * Answer message sends with an error ack (e.g. '479', '463', '500'). `to`: only sends
+   * to this user (phone number or LID digits); `count`: only the next N, then the
+   * condition clears itself.
+   */
+  rejectSends?: { error: string; to?: string | undefined; count?: number | undefined };
+  /**
+   * The next `count` inbound messages arrive with a corrupted ciphertext (the client
+   * fails with "Bad MAC"); the copy re-sent for the client's retry receipt is intact.
+   */
+  undecryptableInbound?: { count: number };
   /** Refuse the account's media uploads with this HTTP status (e.g. 500, 507); Baileys then
    * fails the send with "Media upload failed on all hosts". */
   rejectUploads?: { status: number };
@@ -60,7 +69,8 @@ export type FaultConditionKey = keyof FaultConditions;
 export type FaultAction =
   | { type: 'stream-error'; code: number }
   | { type: 'conflict' }
-  | { type: 'failure'; reason: number }
+  /** `<failure reason>`; a 402 (temporary ban) carries `expire` (seconds left) and `code`. */
+  | { type: 'failure'; reason: number; expire?: number | undefined; code?: number | undefined }
   | { type: 'close' }
   | { type: 'destroy' }
   /** A blackholed link: the server stops reading and writing the TCP socket, so not even
@@ -88,6 +98,19 @@ export class FaultBook {
     if (account === undefined) this.global = next;
     else if (Object.keys(next).length === 0) this.perAccount.delete(account);
     else this.perAccount.set(account, next);
+  }
+
+  /**
+   * One use of a counted condition (`{ count }`): decremented where it is set (the
+   * account's own, else the global one) and cleared at zero.
+   */
+  consume(account: string | undefined, key: 'rejectSends' | 'undecryptableInbound'): void {
+    const own = account === undefined ? undefined : this.perAccount.get(account);
+    const where = own?.[key] ? account : undefined;
+    const current = this.effective(where)[key];
+    if (current?.count === undefined) return;
+    if (current.count <= 1) this.clear(where, [key]);
+    else this.set(where, { [key]: { ...current, count: current.count - 1 } });
   }
 
   effective(account: string | undefined): FaultConditions {

@@ -13,6 +13,7 @@ import { handleGroupSend } from '../groups/group-send.js';
 import { readContent, type ContentFields } from '../ledger/content.js';
 import type { MediaCheck } from '../ledger/ledger.js';
 import { checkMedia } from '../media/check.js';
+import { refusalFor } from './send-refusal.js';
 
 export function addressOf(account: Account) {
   // One canonical Signal address per companion device, used for both directions.
@@ -26,8 +27,8 @@ export async function handleClientMessage(conn: Connection, node: BinaryNode): P
   if (!account || !id || !to) return;
   const faults = conn.faults();
   const t = String(Math.floor(Date.now() / 1000));
-  if (faults.rejectSends) {
-    const error = faults.rejectSends.error;
+  const error = refusalFor(conn, to);
+  if (error !== undefined) {
     conn.log.info({ id, error }, 'rejecting send (fault)');
     conn.afterDelay(faults.ackLatencyMs, () =>
       conn.send({ tag: 'ack', attrs: { class: 'message', id, from: to, t, error } }),

@@ -18,6 +18,7 @@ import { checkGroupInbound, groupSenderAttrs } from '../groups/inbound-group.js'
 import { buildInbound, type InboundRequest } from './inbound-content.js';
 import { readContent } from '../ledger/content.js';
 import { checkMedia } from '../media/check.js';
+import { corruptIfDue } from './inbound-corruption.js';
 
 /** Signal message type 3 is a PreKeyWhisperMessage (pkmsg); others are plain `msg`. */
 const PREKEY_WHISPER_TYPE = 3;
@@ -109,6 +110,18 @@ export class InboundDelivery {
     for (const id of ids) conn.pendingInbound.delete(id);
   }
 
+  /** Sends `msg` again, encrypted afresh (a retry receipt); pending until the client's receipt. */
+  resend(conn: Connection, msg: QueuedInbound): void {
+    const account = conn.account;
+    if (!account) return;
+    conn.pendingInbound.set(msg.id, msg);
+    this.chain(conn, async () => {
+      if (conn.state !== 'logged-in' || !conn.pendingInbound.has(msg.id)) return;
+      const node = await this.encrypt(account, this.ctx.contacts.get(msg.from), msg, false);
+      if (conn.state === 'logged-in') conn.send(node);
+    });
+  }
+
   /** On disconnect: what was sent but not acknowledged goes back to the front of the queue. */
   requeue(conn: Connection): void {
     const account = conn.account;
@@ -135,7 +148,7 @@ export class InboundDelivery {
       if (!conn.pendingInbound.has(msg.id)) continue;
       const node = await this.encrypt(account, this.ctx.contacts.get(msg.from), msg, offline);
       if (conn.state !== 'logged-in') break;
-      conn.send(node);
+      conn.send(corruptIfDue(conn, node));
       sent++;
     }
     return sent;

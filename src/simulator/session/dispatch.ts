@@ -5,6 +5,7 @@ import type { Connection } from './connection.js';
 import { handleIq } from './iq.js';
 import { handleClientMessage } from './client-message.js';
 import { receiptIds } from './delivery.js';
+import { answerRetryReceipt, isNackOfRetried, isRetryReceipt } from './retry-receipt.js';
 
 export async function dispatch(conn: Connection, node: BinaryNode): Promise<void> {
   switch (node.tag) {
@@ -15,6 +16,8 @@ export async function dispatch(conn: Connection, node: BinaryNode): Promise<void
       if (conn.state === 'logged-in') await handleClientMessage(conn, node);
       return;
     case 'receipt': {
+      // Not a delivery: the client could not decrypt it and asks for it again.
+      if (isRetryReceipt(node)) return answerRetryReceipt(conn, node);
       // The client's receipt for an inbound message is its acknowledgement: stop re-sending.
       const ids = receiptIds(node);
       conn.ctx.delivery.acknowledge(conn, ids);
@@ -26,7 +29,8 @@ export async function dispatch(conn: Connection, node: BinaryNode): Promise<void
       return;
     case 'ack':
       // A (n)ack of an inbound message: processed either way, so never re-sent.
-      if (node.attrs.class === 'message' && node.attrs.id) conn.ctx.delivery.acknowledge(conn, [node.attrs.id]);
+      if (node.attrs.class === 'message' && node.attrs.id && !isNackOfRetried(conn, node))
+        conn.ctx.delivery.acknowledge(conn, [node.attrs.id]);
       return;
     case 'presence':
     case 'ib':

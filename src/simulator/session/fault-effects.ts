@@ -38,7 +38,16 @@ export class FaultEffects {
         this.closeAfterGrace();
         return;
       case 'failure':
-        conn.sendAlways({ tag: 'failure', attrs: { reason: String(action.reason), location: 'sim' } });
+        // As whatsmeow reads a temporary ban: `<failure reason=402 code expire=seconds>`.
+        conn.sendAlways({
+          tag: 'failure',
+          attrs: {
+            reason: String(action.reason),
+            location: 'sim',
+            ...(action.expire !== undefined ? { expire: String(action.expire) } : {}),
+            ...(action.code !== undefined ? { code: String(action.code) } : {}),
+          },
+        });
         this.closeAfterGrace();
         return;
       case 'close':

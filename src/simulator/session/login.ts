@@ -37,6 +37,9 @@ export function login(conn: Connection, payload: proto.ClientPayload): void {
     }
     account.noiseKey ??= conn.clientStatic;
     conn.bindAccount(account);
+    // The account's own primary phone is a contact too (its device 0 gets a copy of every
+    // send), and a send to a LID addresses it by the account's LID: make that resolvable.
+    ctx.contacts.know(account.phone);
     // A silenced account's login is swallowed: the socket stays open, nothing comes back.
     if (conn.silenced) {
       conn.loggedIn();
