@@ -200,7 +200,7 @@ export default async function bench(): Promise<BenchSection> {
     const rawB = await rawSequential(sim);
     // REPLAY_FILE=0 skips the file store (a quicker run while profiling).
     const file = process.env['REPLAY_FILE'] === '0' ? kv : await gatewayReplay(sim, 'file');
-    // Against the faster raw run: the conservative ratio (a raw run can be slowed by Baileys' own event buffer, see docs).
+    // Against the faster raw run: the conservative ratio (Baileys' event buffer can slow a raw run, see docs).
     const rawMs = Math.min(rawA, rawB);
     const rate = (ms: number) => (REPLAY / ms) * 1000;
     process.stderr.write(
