@@ -97,7 +97,12 @@ type ReplayRun = {
   published: number;
   dropped: string;
   maxBuffered: number;
-  recordMs: number; openMs: number; ledger: number; dupes: number; outOfOrder: number };
+  recordMs: number;
+  openMs: number;
+  ledger: number;
+  dupes: number;
+  outOfOrder: number;
+};
 
 /** The gateway on `store`: REPLAY sends recorded while held, then connect, until the last server ack. */
 async function gatewayReplay(sim: SimulatorProcess, store: Store): Promise<ReplayRun> {
