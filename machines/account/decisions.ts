@@ -16,11 +16,20 @@ const eventAt = (event: AccountEvent): number | null => ('at' in event ? event.a
 const ackTimer = (context: AccountContext, token: number) =>
   io('startTimer', { name: 'ack', slot: 'ack', fires: TIMERS.ack.fires, ms: TIMERS.ack.ms(context), token });
 
-/** The send settled: neither held nor in flight any more. */
-const forget = (context: AccountContext, id: string) => ({
-  inFlight: context.inFlight.filter((x) => x !== id),
-  outbox: context.outbox.filter((x) => x !== id),
-});
+/**
+ * The send settled: neither held nor in flight any more. Acks come in dispatch order, so
+ * the settled send is nearly always the oldest in flight: that case drops the head and
+ * leaves the outbox as it is (a send is never in both), instead of scanning both lists;
+ * a replay of 10,000 held sends settles each against ~10,000 in flight (one array copy
+ * per ack remains: the context stays immutable).
+ */
+const forget = (context: AccountContext, id: string) =>
+  context.inFlight[0] === id
+    ? { inFlight: context.inFlight.slice(1) }
+    : {
+        inFlight: context.inFlight.filter((x) => x !== id),
+        outbox: context.outbox.filter((x) => x !== id),
+      };
 
 /**
  * What the account machine can decide, named by intent: the actions (IO it asks for,
@@ -198,7 +207,8 @@ export const accountDecisions = accountIo.extend({
     isHeld: ({ context, event }) => event.type === 'Expire' && context.outbox.includes(event.id),
     isTracked: ({ context, event }) =>
       (event.type === 'SendAcked' || event.type === 'SendRejected') &&
-      (context.outbox.includes(event.id) || context.inFlight.includes(event.id)),
+      // The oldest in flight first: the usual case, found without a scan.
+      (context.inFlight[0] === event.id || context.inFlight.includes(event.id) || context.outbox.includes(event.id)),
     ackDeadlineArmed: ({ context, event }) =>
       event.type === 'AckTimedOut' && event.token === context.ackToken && context.ackFor !== null,
     /** Unbounded, unlike the probe's: a loop that keeps stalling is caught by the keepalive. */
