@@ -20,6 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
+import { AUTH_BUCKET } from '../baileys/auth-codec.js';
+import { AUTH_STREAM } from '../baileys/auth-kv.js';
 import { importCredentials } from '../baileys/import-credentials.js';
 import { ensureNats } from '../bootstrap/nats.js';
 import { connectWaClient, type EventFeed, type WaClient } from '../client/index.js';
@@ -300,8 +302,15 @@ async function forgetDemoAccounts(nc: Parameters<typeof jetstreamManager>[0]): P
     () => true,
     () => false,
   );
-  if (!exists) return;
-  for (const a of DEMO_ACCOUNTS) await jsm.streams.purge(EVENTS_STREAM, { filter: evtFilter(a.id) });
+  if (exists) for (const a of DEMO_ACCOUNTS) await jsm.streams.purge(EVENTS_STREAM, { filter: evtFilter(a.id) });
+  // A previous demo's credentials in WA_AUTH belong to a simulator that is gone: the
+  // gateway would prefer them to the fresh ones in the data dir and never log in.
+  const auth = await jsm.streams.info(AUTH_STREAM).then(
+    () => true,
+    () => false,
+  );
+  if (auth)
+    for (const a of DEMO_ACCOUNTS) await jsm.streams.purge(AUTH_STREAM, { filter: `$KV.${AUTH_BUCKET}.${a.id}.>` });
 }
 
 async function waitFor(check: () => boolean, deadlineMs: number, what: string): Promise<void> {

@@ -35,6 +35,11 @@ export type InboundOptions = {
 export class Inbound {
   private readonly seen = new Lru<true>(INBOUND_DEDUP_SIZE);
   private chain = Promise.resolve();
+
+  /** Settles once every fact received so far has gone to the sink (media downloads included). */
+  settled(): Promise<void> {
+    return this.chain;
+  }
   /** Ids reported undecryptable: Baileys retries up to 5 times, each failure is one more stub. */
   private readonly undecryptable = new Lru<true>(INBOUND_DEDUP_SIZE);
 

@@ -97,10 +97,16 @@ describe('the chaos checks', () => {
   it('find a gap and a repeat in an account seq', () => {
     const events = happyEvents().filter((e) => e.seq !== 4);
     expect(seqGaps(events)).toEqual([`${A}: seq 5 after 3 (gap)`]);
-    expect(seqGaps([...happyEvents(), { account: A, seq: 6, type: 'transition' }])).toEqual([
+    expect(seqGaps([...happyEvents(), { account: A, seq: 6, type: 'send.failed' }])).toEqual([
       `${A}: seq 6 after 6 (repeat)`,
     ]);
-    expect(seqGaps([{ account: 'b', seq: 2 }])).toHaveLength(1);
+    expect(seqGaps([{ account: 'b', seq: 2, type: 'send.queued' }])).toHaveLength(1);
+  });
+
+  it('count seqs per retention class: trimmed liveness may jump, but never repeat', () => {
+    const live = (seq: number) => ({ account: A, seq, type: 'transition' });
+    expect(seqGaps([...happyEvents(), live(1), live(2), live(40)])).toEqual([]);
+    expect(seqGaps([...happyEvents(), live(1), live(2), live(2)])).toEqual([`${A} (liveness): seq 2 after 2 (repeat)`]);
   });
 
   it('find a send with no terminal event and one with two', () => {

@@ -217,7 +217,7 @@ describe('wa-connd commands against a running gateway', () => {
     expect(unknown.stderr).toMatch(/unknown command 'frobnicate'/);
     const missing = await cli('send', 'alpha', TO);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/missing required argument 'text'/);
+    expect(missing.stderr).toMatch(/give a text, or a file with --image/);
     const since = await cli('events', '--since', 'yesterday-ish');
     expect(since.code).toBe(2);
     expect(since.stderr).toMatch(/--since/);

@@ -5,6 +5,7 @@
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isOnline } from '../../machines/account/states.js';
 import { cmdSubject } from '../../src/contract/index.js';
 import { waMessageIdFor } from '../../src/runtime/message-id.js';
 import type { Fact, FactOf } from '../../src/runtime/port.js';
@@ -243,7 +244,8 @@ describe('read receipts, chat state and receipts of our sends', () => {
     const opened = s.facts.filter((f) => f.type === 'transition' && f.account === s.account && f.to === 'open').length;
     s.sim.setFaults({ silence: true });
     s.sim.inject({ type: 'stream-error', code: 408 }, phone);
-    await w.until('down', () => (s.running.gateway.state(s.account) !== 'open' ? true : undefined));
+    // Down, not merely idle or pinging on the silenced socket: a read is held only then.
+    await w.until('down', () => (isOnline(s.running.gateway.state(s.account)) ? undefined : true));
     expect(await request(nc, cmdSubject(s.account, 'read'), { chat: `+${CONTACT}`, ids: [msg.id] })).toMatchObject({
       ok: true,
       status: 'held',

@@ -214,13 +214,13 @@ describe('the inspector hub', () => {
     ];
     for (const e of stored) p.live(e);
     // Live ahead of the stream: the status is there before the events are stored.
-    expect(hub.status(A)).toEqual({ account: A, state: 'pairing', outbox: 0, lastRttMs: null });
+    expect(hub.status(A)).toEqual({ account: A, state: 'pairing', outbox: 0, lastRttMs: null, owner: null });
     expect(hub.qr(A)).toBe('ref-1');
     for (const e of stored) {
       p.stored(e);
       hub.observe(e);
     }
-    expect(hub.status(A)).toEqual({ account: A, state: 'pairing', outbox: 1, lastRttMs: null });
+    expect(hub.status(A)).toEqual({ account: A, state: 'pairing', outbox: 1, lastRttMs: null, owner: null });
     const log = hub.snapshot().accounts[0]?.log ?? [];
     expect(log.map((e) => e.type)).toEqual(['transition', 'qr', 'send.queued']);
     expect(JSON.stringify(log)).not.toMatch(/secret|ref-1/);

@@ -4,6 +4,7 @@
  * gateways' logs. No IO here, so each check is unit-tested on hand-made input
  * (test/chaos/checks.unit.test.ts) with the defect it must find.
  */
+import { retentionClass } from '../../../src/contract/index.js';
 
 /** The fields of a stored event the checks read (a `WaEvent` has them all). */
 export type ChaosEvent = {
@@ -77,15 +78,22 @@ export function sendOutcomes(events: readonly ChaosEvent[]): Map<string, Outcome
   return out;
 }
 
-/** Per account, seqs must run 1, 2, 3 … in stream order: a jump is a gap, a step back a repeat. */
-export function seqGaps(events: readonly Pick<ChaosEvent, 'account' | 'seq'>[]): string[] {
+/**
+ * Per account and retention class (docs/subjects.md, `seq`), seqs must run 1, 2, 3 … in
+ * stream order: a jump is a gap, a step back a repeat. Records must have no gap; liveness
+ * events are trimmed to the last few per subject by design, so there only repeats count.
+ */
+export function seqGaps(events: readonly Pick<ChaosEvent, 'account' | 'seq' | 'type'>[]): string[] {
   const last = new Map<string, number>();
   const found: string[] = [];
   for (const e of events) {
-    const expected = (last.get(e.account) ?? 0) + 1;
-    if (e.seq > expected) found.push(`${e.account}: seq ${e.seq} after ${expected - 1} (gap)`);
-    else if (e.seq < expected) found.push(`${e.account}: seq ${e.seq} after ${expected - 1} (repeat)`);
-    last.set(e.account, Math.max(e.seq, expected - 1));
+    const cls = retentionClass(e.type);
+    const key = `${e.account}/${cls}`;
+    const expected = (last.get(key) ?? 0) + 1;
+    const name = cls === 'records' ? e.account : `${e.account} (liveness)`;
+    if (e.seq > expected && cls === 'records') found.push(`${name}: seq ${e.seq} after ${expected - 1} (gap)`);
+    else if (e.seq < expected) found.push(`${name}: seq ${e.seq} after ${expected - 1} (repeat)`);
+    last.set(key, Math.max(e.seq, expected - 1));
   }
   return found;
 }
