@@ -95,36 +95,45 @@ describe('when a lease owner dies or stalls', () => {
     'SIGKILL: the accounts open on the other process, every accepted send delivered once, in order',
     { timeout: DEADLINE_MS * 2 },
     async () => {
-      const { accounts, phones, a } = await twoProcesses('fo', 4);
-      const load = startSendLoad(nc, accounts, CHAT);
-      await until('sends accepted', () => load.accepted.length >= 40, 30_000, 20);
-      const killedAt = Date.now();
-      await a.kill('SIGKILL');
-      const acceptedBeforeKill = load.accepted.length;
-      await allInState(nc, accounts, 'open', DEADLINE_MS);
-      const reopenedMs = Date.now() - killedAt;
-      const after = load.accepted.length;
-      await until('sends accepted after the failover', () => load.accepted.length >= after + 20, 30_000, 20);
-      await load.stop();
+      const { accounts, phones, a, b } = await twoProcesses('fo', 4);
+      // Every process sharing WA_OWNERS and the command queue group must have the same account list
+      // (docs/scaling.md): the survivor, with this test's accounts, must be gone before the next fleet starts,
+      // or it counts as a live process there (its fair share drops, a stalled owner's account stays unowned)
+      // and answers that fleet's `status` with `unknown_account`.
+      try {
+        const load = startSendLoad(nc, accounts, CHAT);
+        await until('sends accepted', () => load.accepted.length >= 40, 30_000, 20);
+        const killedAt = Date.now();
+        await a.kill('SIGKILL');
+        const acceptedBeforeKill = load.accepted.length;
+        await allInState(nc, accounts, 'open', DEADLINE_MS);
+        const reopenedMs = Date.now() - killedAt;
+        const after = load.accepted.length;
+        await until('sends accepted after the failover', () => load.accepted.length >= after + 20, 30_000, 20);
+        await load.stop();
 
-      expect(load.failures).toEqual([]);
-      const ledger = (phone: string) => sim.ledger({ account: phone });
-      await until(
-        'every accepted send at WhatsApp',
-        () => checkLedger(load.accepted, ledger, phones).missing.length === 0,
-        30_000,
-        100,
-      );
-      const check = checkLedger(load.accepted, ledger, phones);
-      expect(check.outOfOrder).toEqual([]);
-      const own = (await ownershipEvents(nc)).filter((e) => accounts.includes(e.account));
-      expect(doubleOwnership(own)).toEqual([]);
-      expect(own.filter((e) => e.type === 'owner.lost')).toHaveLength(2);
-      const events = (await dumpStream(nc, evtFilter())).events.map((e) => e.event);
-      expect(events.filter((e) => accounts.includes(e.account) && e.type === 'send.failed')).toEqual([]);
-      process.stderr.write(
-        `lease failover: accounts open again ${reopenedMs} ms after SIGKILL (TTL ${TTL_MS} ms); ${acceptedBeforeKill} sends accepted before the kill, ${load.accepted.length} in all, ${check.duplicates} resent under the same id (receiver dedup)\n`,
-      );
+        expect(load.failures).toEqual([]);
+        const ledger = (phone: string) => sim.ledger({ account: phone });
+        await until(
+          'every accepted send at WhatsApp',
+          () => checkLedger(load.accepted, ledger, phones).missing.length === 0,
+          30_000,
+          100,
+        );
+        const check = checkLedger(load.accepted, ledger, phones);
+        expect(check.outOfOrder).toEqual([]);
+        const own = (await ownershipEvents(nc)).filter((e) => accounts.includes(e.account));
+        expect(doubleOwnership(own)).toEqual([]);
+        expect(own.filter((e) => e.type === 'owner.lost')).toHaveLength(2);
+        const events = (await dumpStream(nc, evtFilter())).events.map((e) => e.event);
+        expect(events.filter((e) => accounts.includes(e.account) && e.type === 'send.failed')).toEqual([]);
+        process.stderr.write(
+          `lease failover: accounts open again ${reopenedMs} ms after SIGKILL (TTL ${TTL_MS} ms); ${acceptedBeforeKill} sends accepted before the kill, ${load.accepted.length} in all, ${check.duplicates} resent under the same id (receiver dedup)\n`,
+        );
+      } finally {
+        // SIGTERM: it releases its leases and deletes its process key on the way out.
+        await b.stop();
+      }
     },
   );
 
