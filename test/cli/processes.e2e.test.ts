@@ -97,10 +97,14 @@ describe('wa-connd start, simulator and demo', () => {
       expect(Number(bare?.[1])).toBeGreaterThanOrEqual(3);
       const sends = [
         ...r.stdout.matchAll(
-          /sends: (\d+) accepted, (\d+) acked, (\d+) held while offline and (\d+) of them replayed, 0 failed, 0 expired/g,
+          /sends: (\d+) accepted \(\d+ to a group of \d+\), (\d+) acked, (\d+) held while offline and (\d+) of them replayed, 0 failed, 0 expired/g,
         ),
       ];
       expect(sends).toHaveLength(2);
+      // Images went through the loop too, each uploaded once however often it was replayed.
+      const images = /(\d+) of the accepted sends were images: (\d+) uploads recorded/.exec(r.stdout);
+      expect(Number(images?.[1])).toBeGreaterThan(0);
+      expect(images?.[2]).toBe(images?.[1]);
       for (const [, accepted, acked, held, replayed] of sends) {
         expect(Number(accepted)).toBeGreaterThan(20);
         expect(acked).toBe(accepted);
