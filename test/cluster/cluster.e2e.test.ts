@@ -7,7 +7,7 @@
  * (called by .ci/run), not in `npm test`.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { evtFilter } from '../../src/contract/index.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/index.js';
 import type { GatewayChild } from '../support/gateway-child.js';
@@ -52,6 +52,19 @@ describe('a 3-node NATS cluster with three gateway processes', () => {
     'keeps every account running and every accepted send delivered once, in order, through a node and a gateway kill',
     { timeout: DEADLINE_MS * 3 },
     async () => {
+      // A failure names what each gateway process said and how it ended (a crash is the usual story).
+      const exits = new Map<number, string>();
+      onTestFailed(() => {
+        process.stderr.write(`${cluster.describe()}\n`);
+        for (const c of children)
+          process.stderr.write(
+            `--- gateway child ${c.pid}: ${exits.get(c.pid) ?? 'running'}\n${c.output().slice(-6_000)}\n`,
+          );
+      });
+      const watchExit = (c: GatewayChild) => {
+        void c.exited.then((r) => exits.set(c.pid, `exited code ${String(r.code)} signal ${String(r.signal)}`));
+        return c;
+      };
       const phones = await provisionAccounts(sim, nc, `${dir.path}/scratch`, ACCOUNTS, 3);
       const f = fleet(
         dir.path,
@@ -66,7 +79,7 @@ describe('a 3-node NATS cluster with three gateway processes', () => {
         },
         phones,
       );
-      children.push(await f.start(), await f.start(), await f.start());
+      children.push(watchExit(await f.start()), watchExit(await f.start()), watchExit(await f.start()));
       await allInState(nc, ACCOUNTS, 'open', DEADLINE_MS);
 
       const chat = '+4915100000903';
