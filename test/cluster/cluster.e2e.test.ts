@@ -11,7 +11,15 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { evtFilter } from '../../src/contract/index.js';
 import { startSimulator, type RunningSimulator } from '../../src/simulator/index.js';
 import type { GatewayChild } from '../support/gateway-child.js';
-import { allInState, doubleOwnership, fleet, ownershipEvents, provisionAccounts } from '../support/lease-fleet.js';
+import {
+  allInState,
+  countByOwner,
+  doubleOwnership,
+  fleet,
+  ownersByStatus,
+  ownershipEvents,
+  provisionAccounts,
+} from '../support/lease-fleet.js';
 import { dumpStream } from '../support/nats-client.js';
 import { startNatsCluster, type NatsCluster } from '../support/nats-cluster.js';
 import { connectTo } from '../support/nats-server.js';
@@ -23,6 +31,8 @@ const ACCOUNTS = Array.from({ length: 30 }, (_, i) => `cl-${i}`);
 const TTL_MS = 6_000;
 /** 30 Baileys logins in three child processes on 2 cores, then a failover. */
 const DEADLINE_MS = 180_000;
+/** A JetStream API request of the test's own reads: the cluster answers slowly under load and after a node loss. */
+const JS_REQUEST_TIMEOUT_MS = 30_000;
 /** Per account, a send every this often: 30 accounts make ~75 sends/s in all. */
 const SEND_EVERY_MS = 400;
 
@@ -81,6 +91,16 @@ describe('a 3-node NATS cluster with three gateway processes', () => {
       );
       children.push(watchExit(await f.start()), watchExit(await f.start()), watchExit(await f.start()));
       await allInState(nc, ACCOUNTS, 'open', DEADLINE_MS);
+      // All three must be running accounts, or killing one proves nothing (a child that failed to start, say).
+      await until(
+        () => `three gateways sharing the accounts; exits: ${JSON.stringify([...exits])}`,
+        async () => {
+          if (exits.size > 0) throw new Error(`a gateway child ended before the kill: ${JSON.stringify([...exits])}`);
+          return countByOwner(await ownersByStatus(nc, ACCOUNTS)).size === 3 || undefined;
+        },
+        DEADLINE_MS,
+        500,
+      );
 
       const chat = '+4915100000903';
       const load = startSendLoad(nc, ACCOUNTS, chat, SEND_EVERY_MS);
@@ -105,8 +125,8 @@ describe('a 3-node NATS cluster with three gateway processes', () => {
       );
       const check = checkLedger(load.accepted, ledger, phones);
       expect(check.outOfOrder).toEqual([]);
-      expect(doubleOwnership(await ownershipEvents(nc))).toEqual([]);
-      const events = (await dumpStream(nc, evtFilter())).events.map((e) => e.event);
+      expect(doubleOwnership(await ownershipEvents(nc, JS_REQUEST_TIMEOUT_MS))).toEqual([]);
+      const events = (await dumpStream(nc, evtFilter(), JS_REQUEST_TIMEOUT_MS)).events.map((e) => e.event);
       expect(events.filter((e) => e.type === 'send.failed')).toEqual([]);
       process.stderr.write(
         `cluster: all 30 accounts open again ${reopenedMs} ms after killing a NATS node and a gateway (TTL ${TTL_MS} ms); ` +
