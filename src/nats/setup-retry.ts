@@ -5,7 +5,7 @@
  * meta leader is being elected the API answers "temporarily unavailable". Gateways
  * starting together also race to create the same stream. Every step here is idempotent
  * (look up, then add or update to the same config), so it is simply tried again until
- * `SETUP_DEADLINE_MS`; only then does the start fail (exit 5, docs/runbook.md).
+ * `SETUP_DEADLINE_MS`; only then does the start fail (exit 6, docs/cli.md).
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../runtime/clock.js';
