@@ -88,7 +88,7 @@ export class LeaseManager {
 
   /** Registers the process, reads the bucket (watch, then a snapshot), plans. A new R3 bucket may lack a leader: retried. */
   async start(): Promise<void> {
-    const setup = { clock: this.#o.clock };
+    const setup = { clock: this.#o.clock, streamExists: true };
     await retrySetup(`${OWNERS_BUCKET} process key`, () => this.heartbeat(), this.#log, setup);
     const watch = await retrySetup(`${OWNERS_BUCKET} watch`, () => this.#o.kv.watch({ key: '>' }), this.#log, setup);
     this.#watch = watch;

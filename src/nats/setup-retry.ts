@@ -29,11 +29,25 @@ export function isTransientSetupError(err: unknown): boolean {
   return err.name === 'JetStreamApiError' && typeof code === 'number' && RETRY_CODES.has(code);
 }
 
+/** What a publish throws when nothing answers for the stream (nats.js names it JetStreamNotEnabled). */
+function isNoStreamLeader(err: unknown): boolean {
+  return err instanceof Error && err.name === 'JetStreamNotEnabled';
+}
+
 export async function retrySetup<T>(
   what: string,
   step: () => Promise<T>,
   logger: Logger | undefined,
-  o: { deadlineMs?: number; clock?: Clock } = {},
+  o: {
+    deadlineMs?: number;
+    clock?: Clock;
+    /**
+     * The step writes to a stream this process has just created or opened: "JetStream
+     * not enabled" then means no responder for the publish (its R3 group has no leader
+     * yet), not a server without JetStream.
+     */
+    streamExists?: boolean;
+  } = {},
 ): Promise<T> {
   const clock = o.clock ?? systemClock;
   const giveUpAt = clock.now() + (o.deadlineMs ?? SETUP_DEADLINE_MS);
@@ -41,7 +55,8 @@ export async function retrySetup<T>(
     try {
       return await step();
     } catch (err) {
-      if (!isTransientSetupError(err) || clock.now() >= giveUpAt) throw err;
+      const transient = isTransientSetupError(err) || (o.streamExists === true && isNoStreamLeader(err));
+      if (!transient || clock.now() >= giveUpAt) throw err;
       logger?.warn({ err, what, attempt }, 'JetStream setup step failed transiently; retrying');
       await new Promise<void>((resolve) => clock.after(SETUP_RETRY_PAUSE_MS, resolve));
     }

@@ -6,6 +6,9 @@
  * once, in order per chat. Heavy for a 2-core box: it runs as `npm run test:cluster`
  * (called by .ci/run), not in `npm test`.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { evtFilter } from '../../src/contract/index.js';
@@ -66,6 +69,10 @@ describe('a 3-node NATS cluster with three gateway processes', () => {
       const exits = new Map<number, string>();
       onTestFailed(() => {
         process.stderr.write(`${cluster.describe()}\n`);
+        // The whole of each child's log (info level) stays behind for the post-mortem.
+        const logs = mkdtempSync(join(tmpdir(), 'wa-connd-cluster-logs-'));
+        for (const c of children) writeFileSync(join(logs, `gateway-${c.pid}.log`), c.allOutput());
+        process.stderr.write(`gateway logs kept in ${logs}\n`);
         for (const c of children)
           process.stderr.write(
             `--- gateway child ${c.pid}: ${exits.get(c.pid) ?? 'running'}\n${c.output().slice(-6_000)}\n`,
@@ -86,6 +93,7 @@ describe('a 3-node NATS cluster with three gateway processes', () => {
           accounts: ACCOUNTS.map((id) => ({ id, connect: true })),
           lease: { enabled: true, ttlMs: TTL_MS, rebalanceEveryMs: 500 },
           replicas: 3,
+          logLevel: 'info',
         },
         phones,
       );

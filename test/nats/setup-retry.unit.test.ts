@@ -20,6 +20,20 @@ describe('JetStream setup retries', () => {
     expect(isTransientSetupError(new Error('subjects overlap'))).toBe(false);
   });
 
+  it('takes "JetStream not enabled" for a missing stream leader only where the stream is known to exist', async () => {
+    const clock = new ManualClock();
+    const noLeader = () => Promise.reject(named('JetStreamNotEnabled'));
+    await expect(retrySetup('JetStream', noLeader, undefined, { clock })).rejects.toThrow('JetStreamNotEnabled');
+    let calls = 0;
+    const done = retrySetup('WA_OWNERS process key', () => (++calls < 2 ? noLeader() : Promise.resolve(7)), undefined, {
+      clock,
+      streamExists: true,
+    });
+    await settle();
+    clock.advance(1_000);
+    await expect(done).resolves.toBe(7);
+  });
+
   it('tries again after a timeout and returns what the step finally gives', async () => {
     const clock = new ManualClock();
     let calls = 0;
