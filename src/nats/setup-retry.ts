@@ -34,6 +34,14 @@ function isNoStreamLeader(err: unknown): boolean {
   return err instanceof Error && err.name === 'JetStreamNotEnabled';
 }
 
+/**
+ * A write to a stream known to exist that may succeed if tried again: a timeout, or no
+ * leader for the stream's group (after a node loss an R3 group re-elects within seconds).
+ */
+export function isTransientWriteError(err: unknown): boolean {
+  return isTransientSetupError(err) || isNoStreamLeader(err);
+}
+
 export async function retrySetup<T>(
   what: string,
   step: () => Promise<T>,
