@@ -4,7 +4,7 @@
  * simulated accounts by lease, a steady send load; then one NATS node and one gateway
  * are SIGKILLed. Every account must open again and every accepted send reach WhatsApp
  * once, in order per chat. Heavy for a 2-core box: it runs as `npm run test:cluster`
- * (called by .ci/run), not in `npm test`.
+ * (not yet in .ci/run: docs/testing.md says why), not in `npm test`.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
