@@ -33,6 +33,8 @@ import { WaError } from '../contract/errors.js';
 import { assertAccountId } from '../contract/subjects.js';
 import type { AuthStore } from './auth-store.js';
 import { AUTH_BUCKET, credsKey, type Keyring, parseSignalKey, signalKey, writerKey } from './auth-codec.js';
+import { isTransientWriteError } from '../nats/setup-retry.js';
+import { sleep } from '../nats/waiting.js';
 import { KeyQueue } from './key-queue.js';
 
 export const AUTH_STREAM = `KV_${AUTH_BUCKET}`;
@@ -42,6 +44,9 @@ const WRONG_LAST_SEQUENCE = 10071;
 const FENCE_CONCURRENCY = 64;
 /** Conflicts one write resolves (stale creates) before it gives up. */
 const MAX_CONFLICTS = 3;
+/** A key write is retried this long on a timeout or a leaderless WA_AUTH (a cluster node lost): then it fails. */
+const WRITE_RETRY_MS = 15_000;
+const WRITE_RETRY_PAUSE_MS = 250;
 
 /** A newer writer fenced this one off the account's auth state: stop the account, do not retry. */
 export class StaleWriterError extends WaError {
@@ -208,11 +213,18 @@ class KvAuth {
       if (!this.#cache.has(k)) await this.takeOver(k);
       let expected = this.#cache.get(k)!.rev;
       if (json === null && this.#cache.get(k)!.json === null) return;
+      const giveUpAt = Date.now() + WRITE_RETRY_MS;
       for (let conflicts = 0; ; conflicts++) {
         try {
           this.#cache.set(k, { rev: await this.publish(k, json, expected), json });
           return;
         } catch (err) {
+          // Stored but unacknowledged is possible: the next try then meets wrong-last, handled below as ours.
+          if (isTransientWriteError(err) && Date.now() < giveUpAt && !this.#fenced) {
+            conflicts--;
+            await sleep(WRITE_RETRY_PAUSE_MS);
+            continue;
+          }
           if (!isWrongLast(err) || conflicts >= MAX_CONFLICTS) throw err;
           const last = await this.last(k);
           if (!last || last.epoch > this.#epoch) throw this.stale(k, err);

@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { WaError } from '../contract/errors.js';
+import { retrySetup } from '../nats/setup-retry.js';
 import { backoffDelay, sleep } from '../nats/waiting.js';
 import { assertAccountId } from '../contract/subjects.js';
 import { AUTH_BUCKET, credsKey, Keyring } from './auth-codec.js';
@@ -61,8 +62,12 @@ export type KvStoresOptions = {
 /** Creates `WA_AUTH` if needed (history 1, file storage) and opens stores in it. */
 export async function kvSessionStores(o: KvStoresOptions): Promise<AuthStores> {
   const js = jetstream(o.nc);
-  const jsm: JetStreamManager = await jetstreamManager(o.nc);
-  const kv: KV = await new Kvm(js).create(AUTH_BUCKET, { history: 1, replicas: o.replicas, storage: 'file' });
+  const jsm: JetStreamManager = await retrySetup('JetStream', () => jetstreamManager(o.nc), o.logger);
+  const kv: KV = await retrySetup(
+    AUTH_BUCKET,
+    () => new Kvm(js).create(AUTH_BUCKET, { history: 1, replicas: o.replicas, storage: 'file' }),
+    o.logger,
+  );
   const writer = o.writer ?? `w${randomBytes(6).toString('hex')}`;
   const hasCreds = async (account: string) => (await kv.get(credsKey(account)))?.operation === 'PUT';
   const direct: AuthStores = {

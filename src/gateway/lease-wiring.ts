@@ -21,6 +21,7 @@ import { Handoff440 } from '../lease/handoff-440.js';
 import { LeaseManager } from '../lease/lease-manager.js';
 import { OWNERS_BUCKET } from '../lease/lease-record.js';
 import type { NatsLayer } from '../nats/layer.js';
+import { retrySetup } from '../nats/setup-retry.js';
 import type { Location } from '../nats/command-routing.js';
 import { systemClock } from '../runtime/clock.js';
 import type { AccountsPort, Fact } from '../runtime/port.js';
@@ -45,8 +46,12 @@ export async function wireLeases(o: {
 }): Promise<LeaseWiring> {
   const { config, writerId } = o;
   const settings = new Map(config.accounts.map(({ id, ...rest }) => [id, rest]));
-  const kv = await new Kvm(o.nc).create(OWNERS_BUCKET, { history: 1, replicas: config.stream.replicas ?? 1 });
   const log = o.logger.child({ component: 'lease' });
+  const kv = await retrySetup(
+    OWNERS_BUCKET,
+    () => new Kvm(o.nc).create(OWNERS_BUCKET, { history: 1, replicas: config.stream.replicas ?? 1 }),
+    log,
+  );
   const replaced = new Handoff440();
 
   const manager = new LeaseManager({

@@ -3,15 +3,14 @@
  * `LeaseBook`. It watches the bucket, keeps its own process key alive, takes free
  * accounts by compare-and-set (`kv.create` / `kv.update(key, value, revision)`), renews
  * what it holds every `ttlMs / 3`, gives accounts back when above its fair share or on
- * shutdown, and stops an account the moment the lease is lost.
- *
- * What happens to the account itself is the caller's (`LeaseHooks`, wired in
- * src/gateway/lease-wiring.ts): this file only decides and records who owns what.
+ * shutdown, and stops an account the moment the lease is lost. What happens to the account
+ * is the caller's (`LeaseHooks`, src/gateway/lease-wiring.ts): this only decides who owns what.
  */
 import { hostname } from 'node:os';
 import type { KV, KvEntry } from '@nats-io/kv';
 import type { Logger } from 'pino';
 import type { Clock } from '../runtime/clock.js';
+import { retrySetup } from '../nats/setup-retry.js';
 import { LeaseBook, ownerDeadline } from './lease-book.js';
 import {
   accountKey,
@@ -19,6 +18,7 @@ import {
   decodeProcess,
   encodeRecord,
   type Lease,
+  OWNERS_BUCKET,
   parseKey,
   processKey,
   type ProcessRecord,
@@ -86,10 +86,11 @@ export class LeaseManager {
     this.book = new LeaseBook(o.writerId, o.accounts, o.ttlMs);
   }
 
-  /** Registers the process, reads the bucket (watch, then a snapshot), and starts planning. */
+  /** Registers the process, reads the bucket (watch, then a snapshot), plans. A new R3 bucket may lack a leader: retried. */
   async start(): Promise<void> {
-    await this.heartbeat();
-    const watch = await this.#o.kv.watch({ key: '>' });
+    const setup = { clock: this.#o.clock, streamExists: true };
+    await retrySetup(`${OWNERS_BUCKET} process key`, () => this.heartbeat(), this.#log, setup);
+    const watch = await retrySetup(`${OWNERS_BUCKET} watch`, () => this.#o.kv.watch({ key: '>' }), this.#log, setup);
     this.#watch = watch;
     void (async () => {
       for await (const e of watch) this.observe(e);

@@ -35,6 +35,7 @@ import { ObjectMediaPort } from '../media/port.js';
 import { DEFAULT_URL_LIMITS, ObjectMediaResolver } from '../media/resolver.js';
 import type { MediaPort } from '../runtime/port.js';
 import { Projection } from './projection.js';
+import { retrySetup } from './setup-retry.js';
 import { Sends } from './sends.js';
 import { checkServerVersion, DEFAULT_STREAM_SETTINGS, ensureStream, type StreamSettings } from './stream.js';
 
@@ -131,12 +132,16 @@ export async function startNatsLayer(options: NatsLayerOptions): Promise<NatsLay
   const connection = watchConnection(nc);
   try {
     checkServerVersion(nc, log);
-    const jsm = await jetstreamManager(nc);
+    const jsm = await retrySetup('JetStream', () => jetstreamManager(nc), log);
     const settings = { ...DEFAULT_STREAM_SETTINGS, ...options.stream };
-    await ensureStream(jsm, settings, log);
+    await retrySetup('WA_EVENTS', () => ensureStream(jsm, settings, log), log);
     const js = jetstream(nc);
     const { url: urlLimits, ...bucket } = options.media ?? {};
-    const mediaStore = await ensureMediaBucket(js, jsm, { ...DEFAULT_MEDIA_SETTINGS, ...bucket }, log);
+    const mediaStore = await retrySetup(
+      'WA_MEDIA',
+      () => ensureMediaBucket(js, jsm, { ...DEFAULT_MEDIA_SETTINGS, ...bucket }, log),
+      log,
+    );
     const mediaPort = new ObjectMediaPort(mediaStore);
 
     const projection = new Projection();

@@ -11,6 +11,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { WaError, webhookEndpointSchema, type WebhookEndpointConfig } from '../contract/index.js';
 import type { WebhookAdmin } from '../nats/command-service.js';
+import { retrySetup } from '../nats/setup-retry.js';
 import type { FactOf } from '../runtime/port.js';
 import { checkEndpointUrl } from './address.js';
 import { type CloseMarks, EndpointRunner } from './endpoint.js';
@@ -107,8 +108,12 @@ export class WebhookService implements WebhookAdmin {
   }
 
   static async start(o: WebhookServiceOptions): Promise<WebhookService> {
-    const kv = await new Kvm(o.nc).create(WEBHOOKS_BUCKET, { history: 1, replicas: o.replicas ?? 1 });
-    const service = new WebhookService(o, await jetstreamManager(o.nc), kv);
+    const kv = await retrySetup(
+      WEBHOOKS_BUCKET,
+      () => new Kvm(o.nc).create(WEBHOOKS_BUCKET, { history: 1, replicas: o.replicas ?? 1 }),
+      o.logger,
+    );
+    const service = new WebhookService(o, await retrySetup('JetStream', () => jetstreamManager(o.nc), o.logger), kv);
     try {
       for (const endpoint of o.endpoints) await service.#run(endpoint, 'config');
       for (const endpoint of await service.#stored()) {

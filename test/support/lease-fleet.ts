@@ -64,9 +64,9 @@ export function fleet(
 
 export type Ownership = { account: string; type: string; writer: string; by?: string; seq: number; at: string };
 
-/** Every `owner.*` event in the stream, in per-account order. */
-export async function ownershipEvents(nc: NatsConnection): Promise<Ownership[]> {
-  const dump = await dumpStream(nc, 'wa.evt.*.owner.*');
+/** Every `owner.*` event in the stream, in per-account order (`timeoutMs`: as `dumpStream`'s). */
+export async function ownershipEvents(nc: NatsConnection, timeoutMs?: number): Promise<Ownership[]> {
+  const dump = await dumpStream(nc, 'wa.evt.*.owner.*', timeoutMs);
   return dump.events
     .map(({ event: e }) => ({
       account: e.account,

@@ -14,10 +14,15 @@ import {
 export type StoredEvent = { streamSeq: number; subject: string; msgId: string | undefined; event: WaEvent };
 export type StreamDump = { events: StoredEvent[]; markers: number; invalid: number };
 
-/** Reads the whole stream back as an outside client would (ordered consumer), checking every message. */
-export async function dumpStream(nc: NatsConnection, filter = evtFilter()): Promise<StreamDump> {
-  const js: JetStreamClient = jetstream(nc);
-  const jsm: JetStreamManager = await jetstreamManager(nc);
+/**
+ * Reads the whole stream back as an outside client would (ordered consumer), checking
+ * every message. `timeoutMs` is each JetStream API request's (a cluster under load answers
+ * a consumer create slowly).
+ */
+export async function dumpStream(nc: NatsConnection, filter = evtFilter(), timeoutMs?: number): Promise<StreamDump> {
+  const opts = timeoutMs === undefined ? {} : { timeout: timeoutMs };
+  const js: JetStreamClient = jetstream(nc, opts);
+  const jsm: JetStreamManager = await jetstreamManager(nc, opts);
   const out: StreamDump = { events: [], markers: 0, invalid: 0 };
   const info = await jsm.streams.info(EVENTS_STREAM);
   if (info.state.messages === 0) return out;

@@ -23,7 +23,12 @@ export type NatsCluster = {
   url: string;
   kill(node: number): Promise<void>;
   stop(): Promise<void>;
+  /** Each node's state (running, or how it ended) and the tail of its log, to explain a failure. */
+  describe(): string;
 };
+
+/** The tail of a node's log kept for `describe()`. */
+const LOG_TAIL = 3_000;
 
 export async function startNatsCluster(n = 3): Promise<NatsCluster> {
   const binary = findNatsServerBinary();
@@ -51,6 +56,15 @@ export async function startNatsCluster(n = 3): Promise<NatsCluster> {
       ),
     );
     children.push(...started);
+    const notes = started.map(() => ({ state: 'running', log: '' }));
+    started.forEach((c, i) => {
+      c.stderr?.on('data', (b: Buffer) => {
+        notes[i]!.log = (notes[i]!.log + b.toString()).slice(-LOG_TAIL);
+      });
+      c.once('exit', (code, signal) => {
+        notes[i]!.state = `exited (code ${String(code)}, signal ${String(signal)})`;
+      });
+    });
     const urls = ports.map((p) => `nats://127.0.0.1:${p}`);
     const nc = await connect({ servers: urls });
     try {
@@ -77,6 +91,7 @@ export async function startNatsCluster(n = 3): Promise<NatsCluster> {
         if (c) await signalAndWait(c, 'SIGKILL');
       },
       stop,
+      describe: () => notes.map((n, i) => `--- nats node n${i + 1}: ${n.state}\n${n.log}`).join('\n'),
     };
   } catch (err) {
     await stop();
